@@ -1,0 +1,573 @@
+"""The job model: parameters, local states, events, and the pure ``apply(job, event)`` step.
+
+A job's local state is Reelgate's own view: it adds ``submitting`` and ``submit_unknown``
+(the create's outcome is not known yet), ``rejected`` (the gateway refused the create, so
+nothing was made) and ``gone`` (the server no longer knows the job) to the gateway's
+statuses. Network trouble never changes the state: it is counted in ``failures`` and
+shown as "cannot reach the gateway" once ``failures`` passes a threshold.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+from core.wire import JsonObject, RemoteJob, RemoteStatus
+
+MAX_PROMPT_CHARS = 32_000
+#: Consecutive failed polls after which a job shows "cannot reach the gateway".
+UNREACHABLE_AFTER = 3
+
+
+class JobState(StrEnum):
+    """Where a job stands, as Reelgate knows it."""
+
+    SUBMITTING = "submitting"
+    SUBMIT_UNKNOWN = "submit_unknown"
+    REJECTED = "rejected"
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    WAITING = "waiting"  # the gateway reported a status Reelgate does not know; shown verbatim
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    GONE = "gone"
+
+    @property
+    def terminal(self) -> bool:
+        """Whether the job can change no further on the server."""
+        return self in TERMINAL_STATES
+
+    @property
+    def label(self) -> str:
+        """Human label for tables and summaries."""
+        return _LABELS[self]
+
+
+TERMINAL_STATES = frozenset(
+    {
+        JobState.REJECTED,
+        JobState.COMPLETED,
+        JobState.FAILED,
+        JobState.CANCELLED,
+        JobState.EXPIRED,
+        JobState.GONE,
+    }
+)
+#: States a person should look at (plus any job the gateway cannot be reached for).
+REVIEW_STATES = frozenset(
+    {
+        JobState.REJECTED,
+        JobState.FAILED,
+        JobState.CANCELLED,
+        JobState.EXPIRED,
+        JobState.GONE,
+        JobState.SUBMIT_UNKNOWN,
+    }
+)
+_LABELS = {
+    JobState.SUBMITTING: "Submitting",
+    JobState.SUBMIT_UNKNOWN: "Submission unknown",
+    JobState.REJECTED: "Rejected",
+    JobState.QUEUED: "Queued",
+    JobState.PROCESSING: "Processing",
+    JobState.WAITING: "Waiting",
+    JobState.COMPLETED: "Completed",
+    JobState.FAILED: "Failed",
+    JobState.CANCELLED: "Cancelled",
+    JobState.EXPIRED: "Expired",
+    JobState.GONE: "Gone on the server",
+}
+_REMOTE_TO_STATE = {
+    RemoteStatus.QUEUED: JobState.QUEUED,
+    RemoteStatus.PROCESSING: JobState.PROCESSING,
+    RemoteStatus.COMPLETED: JobState.COMPLETED,
+    RemoteStatus.FAILED: JobState.FAILED,
+    RemoteStatus.CANCELLED: JobState.CANCELLED,
+    RemoteStatus.EXPIRED: JobState.EXPIRED,
+    RemoteStatus.OTHER: JobState.WAITING,
+}
+
+
+class DownloadState(StrEnum):
+    """Whether a completed job's bytes are on this machine."""
+
+    NONE = "none"
+    PENDING = "pending"
+    ACTIVE = "active"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Cause(StrEnum):
+    """The plain-words cause of a job that needs review."""
+
+    POLICY = "policy"
+    INVALID = "invalid"
+    AUTH = "auth"
+    CREDIT = "credit"
+    PROVIDER = "provider"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+    NETWORK = "network"
+    GONE = "gone"
+    UNKNOWN = "unknown"
+
+    @property
+    def explanation(self) -> str:
+        """One sentence for the review panel."""
+        return _CAUSE_TEXT[self]
+
+
+_CAUSE_TEXT = {
+    Cause.POLICY: "The request was blocked by a content policy. Rephrase the prompt.",
+    Cause.INVALID: "The gateway rejected the parameters. Check the model's allowed values.",
+    Cause.AUTH: "The API key was not accepted. Check or replace the key in Settings.",
+    Cause.CREDIT: "The account is out of credit. Top up, then resubmit.",
+    Cause.PROVIDER: "The video provider failed to generate this video.",
+    Cause.EXPIRED: "The job expired before a video was delivered.",
+    Cause.CANCELLED: "The job was cancelled.",
+    Cause.NETWORK: "The gateway could not be reached; the job may still be running.",
+    Cause.GONE: "The gateway no longer knows this job (deleted or purged).",
+    Cause.UNKNOWN: "The submission's outcome is unknown: it may or may not have been created.",
+}
+
+
+@dataclass(frozen=True)
+class JobParams:
+    """What the user asked for: exactly the create request's fields."""
+
+    model: str
+    prompt: str
+    duration: int
+    aspect_ratio: str
+    resolution: str | None = None
+    negative_prompt: str | None = None
+    seed: int | None = None
+    generate_audio: bool | None = None
+    sample_count: int | None = None
+    enhance_prompt: bool | None = None
+
+    def to_request(self) -> JsonObject:
+        """The JSON body for ``POST /videos``: only fields that are set (unknown ones are 400)."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+
+    def to_dict(self) -> JsonObject:
+        """A JSON-safe dict (same as the request body)."""
+        return self.to_request()
+
+    @classmethod
+    def from_dict(cls, data: JsonObject) -> JobParams:
+        """Rebuild from :meth:`to_dict`, ignoring unknown keys."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass(frozen=True)
+class JobFailure:
+    """Why a job ended badly: the cause in plain words plus the gateway's detail verbatim."""
+
+    cause: Cause
+    code: str | None = None
+    message: str | None = None
+    provider: str | None = None
+    http_status: int | None = None
+    request_id: str | None = None
+    raw: Any = None
+
+    def to_dict(self) -> JsonObject:
+        """JSON-safe form for the journal."""
+        return {
+            "cause": self.cause.value,
+            "code": self.code,
+            "message": self.message,
+            "provider": self.provider,
+            "http_status": self.http_status,
+            "request_id": self.request_id,
+            "raw": self.raw,
+        }
+
+    @classmethod
+    def from_dict(cls, data: JsonObject) -> JobFailure:
+        """Rebuild from :meth:`to_dict`; an unknown cause becomes ``UNKNOWN``."""
+        try:
+            cause = Cause(str(data.get("cause")))
+        except ValueError:
+            cause = Cause.UNKNOWN
+        return cls(
+            cause=cause,
+            code=data.get("code"),
+            message=data.get("message"),
+            provider=data.get("provider"),
+            http_status=data.get("http_status"),
+            request_id=data.get("request_id"),
+            raw=data.get("raw"),
+        )
+
+
+@dataclass(frozen=True)
+class Job:
+    """One generation job as the journal keeps it (immutable; ``apply`` returns a new one)."""
+
+    local_id: str
+    params: JobParams
+    state: JobState
+    created_at: float
+    updated_at: float
+    remote_id: str | None = None
+    remote_status: str | None = None
+    progress: int | None = None
+    submitted_at: float | None = None
+    finished_at: float | None = None
+    poll_after: float | None = None
+    next_poll_at: float | None = None
+    failures: int = 0
+    problem: str | None = None
+    failure: JobFailure | None = None
+    request_ids: tuple[str, ...] = ()
+    billing_state: str | None = None
+    cost: str | None = None
+    outputs: int = 1
+    download: DownloadState = DownloadState.NONE
+    files: tuple[str, ...] = ()
+    download_problem: str | None = None
+    output_path: str | None = None
+    parent_id: str | None = None
+    reviewed: bool = False
+    review_note: str = ""
+    auth_blocked: bool = False
+    deleted_on_server: bool = False
+    extra: JsonObject = field(default_factory=dict)
+
+    @property
+    def terminal(self) -> bool:
+        """Whether the server side is settled."""
+        return self.state.terminal
+
+    @property
+    def unreachable(self) -> bool:
+        """True after repeated failed polls: the job may still be running."""
+        return not self.terminal and self.failures >= UNREACHABLE_AFTER
+
+    @property
+    def needs_review(self) -> bool:
+        """Whether the job belongs in the "Needs review" filter."""
+        return (self.state in REVIEW_STATES or self.unreachable or self.auth_blocked) and not (
+            self.reviewed
+        )
+
+    @property
+    def pollable(self) -> bool:
+        """Whether the scheduler should poll this job at all."""
+        return (
+            self.remote_id is not None
+            and self.state not in TERMINAL_STATES
+            and self.state is not JobState.SUBMITTING
+            and not self.auth_blocked
+        )
+
+    @property
+    def status_text(self) -> str:
+        """The status as shown to a person: the gateway's own word for unknown statuses."""
+        if self.state is JobState.WAITING and self.remote_status:
+            return self.remote_status
+        if self.unreachable:
+            return f"{self.state.label} (cannot reach gateway)"
+        return self.state.label
+
+    @property
+    def request_id(self) -> str | None:
+        """The gateway request id to quote: the job id, else the newest error request id."""
+        if self.failure and self.failure.request_id:
+            return self.failure.request_id
+        return self.remote_id or (self.request_ids[-1] if self.request_ids else None)
+
+    @property
+    def wants_download(self) -> bool:
+        """A completed job whose bytes are not yet on disk."""
+        return self.state is JobState.COMPLETED and self.download in (
+            DownloadState.NONE,
+            DownloadState.PENDING,
+            DownloadState.FAILED,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Events: everything that can happen to a job. ``apply`` is the only place state changes.
+
+
+@dataclass(frozen=True)
+class Created:
+    """The create call answered with a job (also used when a lost create is reconciled)."""
+
+    remote: RemoteJob
+    at: float
+
+
+@dataclass(frozen=True)
+class CreateRejected:
+    """The gateway refused the create outright: nothing was made, nothing is charged."""
+
+    failure: JobFailure
+    at: float
+
+
+@dataclass(frozen=True)
+class CreateAmbiguous:
+    """The create may or may not have reached the server (timeout or dropped connection)."""
+
+    problem: str
+    at: float
+
+
+@dataclass(frozen=True)
+class StatusSeen:
+    """A status response arrived."""
+
+    remote: RemoteJob
+    at: float
+
+
+@dataclass(frozen=True)
+class PollFailed:
+    """A status read failed for a transient reason; the job keeps its state."""
+
+    problem: str
+    at: float
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Vanished:
+    """The gateway answered 404 for the job, or a lost create was not found."""
+
+    failure: JobFailure
+    at: float
+
+
+@dataclass(frozen=True)
+class AuthRejected:
+    """The key was refused while polling: stop polling until a new key arrives."""
+
+    problem: str
+    at: float
+
+
+@dataclass(frozen=True)
+class KeyReplaced:
+    """A new API key was configured: polling may resume."""
+
+    at: float
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    """The scheduler decided when the job is next due."""
+
+    next_poll_at: float | None
+    at: float
+
+
+@dataclass(frozen=True)
+class DownloadChanged:
+    """The local download moved on: started, finished (with files) or failed."""
+
+    download: DownloadState
+    at: float
+    files: tuple[str, ...] = ()
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class Reviewed:
+    """A person marked the job reviewed (or not) with a note."""
+
+    reviewed: bool
+    note: str
+    at: float
+
+
+@dataclass(frozen=True)
+class DeletedOnServer:
+    """The job's server copy was deleted at the user's request."""
+
+    at: float
+
+
+Event = (
+    Created
+    | CreateRejected
+    | CreateAmbiguous
+    | StatusSeen
+    | PollFailed
+    | Vanished
+    | AuthRejected
+    | KeyReplaced
+    | Scheduled
+    | DownloadChanged
+    | Reviewed
+    | DeletedOnServer
+)
+
+#: Which events each state accepts. Anything else leaves the job unchanged: a late status
+#: for a finished job, say, must not revive it.
+_SERVER_EVENTS: frozenset[type] = frozenset({StatusSeen, PollFailed, Vanished, AuthRejected})
+_ALWAYS: frozenset[type] = frozenset(
+    {Scheduled, DownloadChanged, Reviewed, DeletedOnServer, KeyReplaced}
+)
+TRANSITIONS: dict[JobState, frozenset[type]] = {
+    JobState.SUBMITTING: frozenset({Created, CreateRejected, CreateAmbiguous}) | _ALWAYS,
+    JobState.SUBMIT_UNKNOWN: frozenset({Created, Vanished, PollFailed, AuthRejected}) | _ALWAYS,
+    JobState.QUEUED: _SERVER_EVENTS | _ALWAYS,
+    JobState.PROCESSING: _SERVER_EVENTS | _ALWAYS,
+    JobState.WAITING: _SERVER_EVENTS | _ALWAYS,
+    JobState.REJECTED: _ALWAYS,
+    JobState.COMPLETED: frozenset({Vanished}) | _ALWAYS,
+    JobState.FAILED: _ALWAYS,
+    JobState.CANCELLED: _ALWAYS,
+    JobState.EXPIRED: _ALWAYS,
+    JobState.GONE: _ALWAYS,
+}
+
+
+def accepts(state: JobState, event: Event) -> bool:
+    """Whether ``event`` may change a job in ``state`` (the explicit transition table)."""
+    return type(event) in TRANSITIONS[state]
+
+
+def _failure_from_remote(remote: RemoteJob, state: JobState) -> JobFailure | None:
+    if state is JobState.FAILED:
+        cause = Cause.PROVIDER
+    elif state is JobState.EXPIRED:
+        cause = Cause.EXPIRED
+    elif state is JobState.CANCELLED:
+        cause = Cause.CANCELLED
+    else:
+        return None
+    error = remote.error
+    return JobFailure(
+        cause=cause,
+        code=error.code if error else None,
+        message=error.message if error else None,
+        provider=remote.provider,
+        request_id=remote.id,
+        raw=error.raw if error else None,
+    )
+
+
+def _with_request_id(job: Job, request_id: str | None) -> tuple[str, ...]:
+    if not request_id or request_id in job.request_ids:
+        return job.request_ids
+    return (*job.request_ids, request_id)
+
+
+def _apply_remote(job: Job, remote: RemoteJob, at: float, *, created: bool) -> Job:
+    state = _REMOTE_TO_STATE[remote.status]
+    if created and state is JobState.WAITING and remote.status_text is None:
+        state = JobState.QUEUED  # a slim create answer without a status is still queued
+    finished = at if state.terminal else None
+    progress = remote.progress
+    if state is JobState.COMPLETED:
+        progress = 100
+    elif progress is None:
+        progress = job.progress
+    return replace(
+        job,
+        state=state,
+        remote_id=remote.id or job.remote_id,
+        remote_status=remote.status_text or job.remote_status,
+        progress=progress,
+        submitted_at=job.submitted_at or (at if created else None),
+        finished_at=finished,
+        poll_after=remote.poll_after_seconds,
+        failures=0,
+        problem=None,
+        failure=_failure_from_remote(remote, state) or job.failure,
+        request_ids=_with_request_id(job, remote.id),
+        billing_state=remote.billing_state or job.billing_state,
+        cost=remote.cost or job.cost,
+        outputs=remote.output_count if state is JobState.COMPLETED else job.outputs,
+        download=DownloadState.PENDING
+        if state is JobState.COMPLETED and job.download is DownloadState.NONE
+        else job.download,
+        updated_at=at,
+    )
+
+
+def apply(job: Job, event: Event) -> Job:
+    """Return the job after ``event``; events the current state does not accept are ignored."""
+    if not accepts(job.state, event):
+        return job
+    match event:
+        case Created(remote=remote, at=at):
+            return _apply_remote(job, remote, at, created=True)
+        case StatusSeen(remote=remote, at=at):
+            return _apply_remote(job, remote, at, created=False)
+        case CreateRejected(failure=failure, at=at):
+            return replace(
+                job,
+                state=JobState.REJECTED,
+                failure=failure,
+                finished_at=at,
+                request_ids=_with_request_id(job, failure.request_id),
+                updated_at=at,
+            )
+        case CreateAmbiguous(problem=problem, at=at):
+            return replace(job, state=JobState.SUBMIT_UNKNOWN, problem=problem, updated_at=at)
+        case PollFailed(problem=problem, at=at, request_id=request_id):
+            return replace(
+                job,
+                failures=job.failures + 1,
+                problem=problem,
+                request_ids=_with_request_id(job, request_id),
+                updated_at=at,
+            )
+        case Vanished(failure=failure, at=at):
+            if job.state is JobState.COMPLETED and job.download is DownloadState.DONE:
+                # The video is safe on disk; the server copy going away is not a failure.
+                return replace(job, deleted_on_server=True, updated_at=at)
+            return replace(
+                job,
+                state=JobState.GONE,
+                failure=failure,
+                finished_at=at,
+                request_ids=_with_request_id(job, failure.request_id),
+                updated_at=at,
+            )
+        case AuthRejected(problem=problem, at=at):
+            return replace(job, auth_blocked=True, problem=problem, updated_at=at)
+        case KeyReplaced(at=at):
+            return replace(job, auth_blocked=False, failures=0, updated_at=at)
+        case Scheduled(next_poll_at=next_poll_at, at=at):
+            return replace(job, next_poll_at=next_poll_at)
+        case DownloadChanged(download=download, at=at, files=files, problem=problem):
+            return replace(
+                job,
+                download=download,
+                files=files or job.files,
+                download_problem=problem,
+                updated_at=at,
+            )
+        case Reviewed(reviewed=reviewed, note=note, at=at):
+            return replace(job, reviewed=reviewed, review_note=note, updated_at=at)
+        case DeletedOnServer(at=at):
+            return replace(job, deleted_on_server=True, updated_at=at)
+    return job  # pragma: no cover - every event type is matched above
+
+
+def cause_for(job: Job) -> Cause | None:
+    """The plain-words cause to show for a job needing review, if any."""
+    if job.failure is not None:
+        return job.failure.cause
+    if job.state is JobState.SUBMIT_UNKNOWN:
+        return Cause.UNKNOWN
+    if job.auth_blocked:
+        return Cause.AUTH
+    if job.unreachable:
+        return Cause.NETWORK
+    if job.state is JobState.GONE:
+        return Cause.GONE
+    return None
