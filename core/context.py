@@ -1,0 +1,136 @@
+"""Builds the objects one run of Reelgate needs: paths, settings, key, gateway, journal, engine.
+
+Both front ends (the command line and the window) start here, so demo mode, key lookup and
+base-URL rules behave the same everywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.demo_gateway import DEMO_API_KEY, DemoGateway
+from core.engine import Engine
+from core.errors import GatewayError
+from core.gateway import DEFAULT_BASE_URL, GatewayClient, is_loopback_url
+from core.journal import Journal
+from core.logsetup import REDACTION
+from core.paths import AppPaths, resolve_paths
+from core.secrets import SecretStore, open_secret_store, resolve_api_key
+from core.settings import Settings, load_settings, save_settings
+
+logger = logging.getLogger(__name__)
+
+#: Demo jobs move fast so a newcomer sees the whole loop within seconds.
+DEMO_TIMING = {"queued_seconds": 2.0, "processing_seconds": 6.0, "poll_after_seconds": 2}
+
+
+@dataclass
+class AppContext:
+    """Everything a running Reelgate holds; ``close()`` releases it."""
+
+    paths: AppPaths
+    settings: Settings
+    secrets: SecretStore
+    journal: Journal
+    client: GatewayClient
+    engine: Engine
+    demo: DemoGateway | None
+    key_source: str
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def demo_mode(self) -> bool:
+        """Whether the built-in demo gateway serves this run."""
+        return self.demo is not None
+
+    @property
+    def has_key(self) -> bool:
+        """Whether a real API key is configured (demo mode needs none)."""
+        return self.client.has_key and not self.demo_mode
+
+    def save_settings(self) -> None:
+        """Persist the current settings."""
+        save_settings(self.paths.settings, self.settings)
+
+    def close(self) -> None:
+        """Stop the demo gateway and close the journal and HTTP session."""
+        self.client.close()
+        self.journal.close()
+        if self.demo is not None:
+            self.demo.stop()
+
+
+def start_demo_gateway(**overrides: float) -> DemoGateway:
+    """Start the in-process demo gateway on a free loopback port."""
+    timing: dict[str, float] = {**DEMO_TIMING, **overrides}
+    return DemoGateway(
+        queued_seconds=timing["queued_seconds"],
+        processing_seconds=timing["processing_seconds"],
+        poll_after_seconds=int(timing["poll_after_seconds"]),
+    ).start()
+
+
+def open_context(
+    *,
+    data_dir: str | Path | None = None,
+    base_url: str | None = None,
+    demo: bool | None = None,
+    secrets: SecretStore | None = None,
+    demo_overrides: dict[str, float] | None = None,
+) -> AppContext:
+    """Open everything. ``demo=None`` means: demo when no key and no base URL are configured.
+
+    Raises :class:`GatewayError` (kind INSECURE) for a plain-http non-loopback base URL.
+    """
+    paths = resolve_paths(data_dir).ensure()
+    settings, settings_message = load_settings(paths.settings)
+    messages = [settings_message] if settings_message else []
+    keyring_warning: str | None = None
+    if secrets is None:
+        secrets, keyring_warning = open_secret_store()
+    key, key_source = resolve_api_key(secrets)
+    REDACTION.add_secret(key)
+    chosen_url = base_url or settings.base_url or None
+    use_demo = demo
+    if use_demo is None:
+        use_demo = key is None and chosen_url is None
+    if keyring_warning and not use_demo:
+        messages.append(keyring_warning)
+    journal = Journal.open(paths.journal)
+    if journal.recovered_from is not None:
+        messages.append(
+            "The job journal was damaged. It was kept as "
+            f"{journal.recovered_from} and a new journal was started."
+        )
+    gateway: DemoGateway | None = None
+    try:
+        if use_demo:
+            gateway = start_demo_gateway(**(demo_overrides or {}))
+            client = GatewayClient(gateway.base_url, DEMO_API_KEY)
+            key_source = "demo mode"
+        else:
+            url = chosen_url or DEFAULT_BASE_URL
+            if key is None and is_loopback_url(url):
+                # A gateway on this machine (e.g. `reelgate demo-gateway`) needs no real key.
+                key, key_source = DEMO_API_KEY, "a local gateway (no key needed)"
+            client = GatewayClient(url, key)
+    except GatewayError:
+        journal.close()
+        if gateway is not None:
+            gateway.stop()
+        raise
+    videos = Path(settings.download_dir) if settings.download_dir else paths.videos
+    engine = Engine(journal, client, videos, gateway_label="demo" if use_demo else "default")
+    return AppContext(
+        paths=paths,
+        settings=settings,
+        secrets=secrets,
+        journal=journal,
+        client=client,
+        engine=engine,
+        demo=gateway,
+        key_source=key_source,
+        messages=messages,
+    )

@@ -1,0 +1,88 @@
+"""A job's diagnostics: everything needed to understand it, redacted, as JSON text.
+
+Copied to the clipboard or exported to a file from the failure review. It holds the app
+version, the request parameters, the job's ids, the full status timeline with the
+gateway's raw answers and error bodies, and never the API key (every string is redacted).
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from typing import Any
+
+from core.jobs import Job, cause_for
+from core.journal import JournalEvent, job_to_dict
+from core.logsetup import redact
+from core.version import APP_NAME, __version__
+
+
+def _scrub(value: Any, secrets: tuple[str, ...]) -> Any:
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if isinstance(value, dict):
+        return {
+            str(k): "[redacted]" if str(k).lower() == "authorization" else _scrub(v, secrets)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_scrub(item, secrets) for item in value]
+    return value
+
+
+def _iso(moment: float | None) -> str | None:
+    if moment is None:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(moment))
+
+
+def build_diagnostics(
+    job: Job, events: list[JournalEvent], *, secrets: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The diagnostics document for one job (redacted)."""
+    cause = cause_for(job)
+    document: dict[str, Any] = {
+        "app": {"name": APP_NAME, "version": __version__},
+        "system": {"python": platform.python_version(), "platform": platform.platform()},
+        "generated_at": _iso(time.time()),
+        "job": {
+            "local_id": job.local_id,
+            "gateway_id": job.remote_id,
+            "request_id": job.request_id,
+            "request_ids": list(job.request_ids),
+            "status": job.status_text,
+            "state": job.state.value,
+            "cause": cause.explanation if cause else None,
+            "created_at": _iso(job.created_at),
+            "finished_at": _iso(job.finished_at),
+            "billing_state": job.billing_state,
+            "cost": job.cost,
+            "reviewed": job.reviewed,
+            "review_note": job.review_note,
+        },
+        "parameters": job.params.to_dict(),
+        "failure": job.failure.to_dict() if job.failure else None,
+        "timeline": [
+            {
+                "at": _iso(event.at),
+                "kind": event.kind,
+                "state": event.state,
+                "http_status": event.http_status,
+                "request_id": event.request_id,
+                "note": event.note,
+                "response": event.raw,
+            }
+            for event in events
+        ],
+        "record": job_to_dict(job),
+    }
+    scrubbed: dict[str, Any] = _scrub(document, secrets)
+    return scrubbed
+
+
+def diagnostics_text(job: Job, events: list[JournalEvent], *, secrets: tuple[str, ...] = ()) -> str:
+    """The diagnostics document as pretty JSON text."""
+    return json.dumps(
+        build_diagnostics(job, events, secrets=secrets), indent=2, ensure_ascii=False, default=str
+    )
