@@ -1,0 +1,335 @@
+"""The command line: ``generate``, ``jobs``, ``resume`` and ``demo-gateway``, headless.
+
+The same engine and journal as the window: a job started here shows up in the app and the
+other way round. Exit codes tell scripts what happened (see ``EXIT_*``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from core.catalogue import DEMO_MODEL_ID, FALLBACK_MODELS, ModelInfo, parse_catalogue
+from core.context import AppContext, open_context
+from core.demo_gateway import serve_forever
+from core.errors import ErrorKind, GatewayError
+from core.jobs import DownloadState, Job, JobParams, JobState
+from core.validation import check_prompt, parse_duration, validate
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+EXIT_JOB_FAILED = 3
+EXIT_AUTH = 4
+EXIT_NETWORK = 5
+EXIT_SAVE_FAILED = 6
+EXIT_INTERRUPTED = 130
+
+#: The command line gives up waiting after this many consecutive failed polls of one job.
+GIVE_UP_AFTER_FAILURES = 8
+
+
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    """Options every subcommand (and the window) accepts."""
+    parser.add_argument("--base-url", help="gateway base URL (default: the Phaseo gateway)")
+    parser.add_argument("--data-dir", help="keep all Reelgate state in this folder")
+    parser.add_argument(
+        "--demo", action="store_true", help="use the built-in demo gateway (no key needed)"
+    )
+
+
+def build_parser(parser: argparse.ArgumentParser) -> None:
+    """Add the subcommands to the top-level parser."""
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    generate = sub.add_parser("generate", help="create one video and wait for it")
+    generate.add_argument("--prompt", required=True, help="what the video should show")
+    generate.add_argument("--model", help="model id (default: the first in the catalogue)")
+    generate.add_argument("--duration", help="seconds (must be one the model accepts)")
+    generate.add_argument("--aspect-ratio", help="for example 16:9, 9:16 or 1:1")
+    generate.add_argument("--output", help="save the video to this file")
+    add_common_options(generate)
+    jobs = sub.add_parser("jobs", help="list the jobs in the journal")
+    jobs.add_argument("--limit", type=int, default=50, help="how many (newest first)")
+    add_common_options(jobs)
+    resume = sub.add_parser("resume", help="finish every unfinished job")
+    add_common_options(resume)
+    demo = sub.add_parser("demo-gateway", help="run the demo gateway as a server")
+    demo.add_argument("--port", type=int, default=8765)
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--queued-seconds", type=float, default=2.0)
+    demo.add_argument("--processing-seconds", type=float, default=6.0)
+    demo.add_argument("--poll-after-seconds", type=int, default=2)
+
+
+def _stamp() -> str:
+    return time.strftime("%H:%M:%S")
+
+
+class Printer:
+    """Prints one line per visible change of a job, not one per poll."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self._last: dict[str, str] = {}
+
+    def job(self, job: Job) -> None:
+        """Print the job's status if it changed since the last line."""
+        bits = [job.status_text]
+        if job.progress and not job.terminal:
+            bits.append(f"{job.progress}%")
+        if job.problem and not job.terminal:
+            bits.append(f"- {job.problem}")
+        if job.download in (DownloadState.ACTIVE, DownloadState.FAILED):
+            bits.append(f"(download {job.download.value})")
+        line = " ".join(bits)
+        if self._last.get(job.local_id) != line:
+            self._last[job.local_id] = line
+            name = job.remote_id or job.local_id[:8]
+            print(f"[{_stamp()}] {name} {line}", file=self.out, flush=True)
+
+
+def _load_models(ctx: AppContext) -> tuple[list[ModelInfo], bool]:
+    try:
+        models = parse_catalogue(ctx.client.models())
+    except GatewayError:
+        return list(FALLBACK_MODELS), False
+    return (models, True) if models else (list(FALLBACK_MODELS), False)
+
+
+def _params_from_args(
+    args: argparse.Namespace, models: list[ModelInfo], live: bool, err: TextIO
+) -> JobParams | None:
+    problem = check_prompt(args.prompt)
+    if problem:
+        print(f"Prompt: {problem}", file=err)
+        return None
+    by_id = {model.id: model for model in models}
+    for model in models:
+        for alias in model.aliases:
+            by_id.setdefault(alias, model)
+    model_id = args.model or (DEMO_MODEL_ID if DEMO_MODEL_ID in by_id else models[0].id)
+    model = by_id.get(model_id)
+    if model is None and live:
+        names = ", ".join(sorted(m.id for m in models))
+        print(f"Model: {model_id} is not offered by this gateway. Choose one of: {names}", file=err)
+        return None
+    if args.duration is not None:
+        parsed = parse_duration(args.duration)
+        if not isinstance(parsed, int):
+            print(f"Duration: {parsed.message}", file=err)
+            return None
+        duration = parsed
+    else:
+        options = model.durations.options() if model and model.durations else []
+        duration = int(options[0]) if options else 8
+    if args.aspect_ratio is not None:
+        aspect = args.aspect_ratio.strip()
+    else:
+        ratios = model.aspect_ratios.options() if model and model.aspect_ratios else []
+        aspect = str(ratios[0]) if ratios else "16:9"
+    params = JobParams(model=model_id, prompt=args.prompt, duration=duration, aspect_ratio=aspect)
+    problems = validate(params, model)
+    if problems:
+        for item in problems:
+            print(f"{item.field.replace('_', ' ').capitalize()}: {item.message}", file=err)
+        return None
+    return params
+
+
+def _outcome(job: Job) -> int | None:
+    """The exit code once a job is settled, ``None`` while it is still going."""
+    if job.state is JobState.COMPLETED:
+        if job.download is DownloadState.DONE:
+            return EXIT_OK
+        if (
+            job.download is DownloadState.FAILED
+            and job.download_problem
+            and ("space" in job.download_problem or "permission" in job.download_problem.lower())
+        ):
+            return EXIT_SAVE_FAILED
+        return None
+    if job.terminal:
+        if job.failure and job.failure.cause.value == "auth":
+            return EXIT_AUTH
+        return EXIT_JOB_FAILED
+    if job.auth_blocked:
+        return EXIT_AUTH
+    if job.failures >= GIVE_UP_AFTER_FAILURES:
+        return EXIT_NETWORK
+    if job.state is JobState.SUBMIT_UNKNOWN and job.next_poll_at is None:
+        return EXIT_NETWORK
+    return None
+
+
+def _report_end(job: Job, code: int, out: TextIO) -> None:
+    name = job.remote_id or job.local_id
+    if code == EXIT_OK:
+        for path in [job.output_path] if job.output_path else job.files:
+            print(f"Saved {path}", file=out)
+        return
+    print(f"Job {name}: {job.status_text}", file=out)
+    if job.failure is not None:
+        print(f"  cause: {job.failure.cause.explanation}", file=out)
+        detail = " ".join(bit for bit in (job.failure.code, job.failure.message) if bit)
+        if detail:
+            print(f"  provider detail: {detail}", file=out)
+    if job.problem:
+        print(f"  last problem: {job.problem}", file=out)
+    if job.download_problem:
+        print(f"  download: {job.download_problem}", file=out)
+    print(f"  request id: {job.request_id or 'none'}", file=out)
+    if code == EXIT_NETWORK:
+        print("  The job is kept in the journal; `reelgate resume` continues it.", file=out)
+
+
+def drive(ctx: AppContext, local_ids: Sequence[str], out: TextIO) -> int:
+    """Poll and download until every listed job settles; return the worst exit code."""
+    printer = Printer(out)
+    ctx.engine.add_listener(printer.job)
+    cancel = threading.Event()
+    results: dict[str, int] = {}
+    try:
+        while True:
+            ctx.engine.run_due(cancel)
+            for local_id in local_ids:
+                if local_id in results:
+                    continue
+                job = ctx.engine.job(local_id)
+                if job is None:
+                    continue
+                code = _outcome(job)
+                if code is not None:
+                    results[local_id] = code
+                    _report_end(job, code, out)
+            if len(results) == len(local_ids):
+                return max(results.values(), default=EXIT_OK)
+            wake = ctx.engine.next_wake()
+            delay = 1.0 if wake is None else wake - ctx.engine.clock()
+            time.sleep(min(max(delay, 0.05), 5.0))
+    except KeyboardInterrupt:
+        cancel.set()
+        print("Interrupted. The journal keeps the job; `reelgate resume` continues it.", file=out)
+        return EXIT_INTERRUPTED
+
+
+def _open(args: argparse.Namespace, err: TextIO) -> AppContext | None:
+    try:
+        return open_context(
+            data_dir=args.data_dir, base_url=args.base_url, demo=True if args.demo else None
+        )
+    except GatewayError as error:
+        print(error.summary, file=err)
+        return None
+
+
+def cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``generate``: create one video, wait, download, save."""
+    if check_prompt(args.prompt) is not None:
+        print(f"Prompt: {check_prompt(args.prompt)}", file=err)
+        return EXIT_BAD_INPUT
+    ctx = _open(args, err)
+    if ctx is None:
+        return EXIT_BAD_INPUT
+    try:
+        if ctx.demo_mode:
+            print("Demo mode: using the built-in demo gateway (no API key needed).", file=out)
+        elif not ctx.client.has_key:
+            print(
+                "No API key. Set PHASEO_API_KEY, store a key in the app's Settings, or try --demo.",
+                file=err,
+            )
+            return EXIT_AUTH
+        models, live = _load_models(ctx)
+        params = _params_from_args(args, models, live, err)
+        if params is None:
+            return EXIT_BAD_INPUT
+        output = str(Path(args.output).expanduser().resolve()) if args.output else None
+        job = ctx.engine.submit(params, output_path=output)
+        print(f"[{_stamp()}] submitted {params.model}, {params.duration}s, {params.aspect_ratio}")
+        if job.terminal:
+            code = _outcome(job) or EXIT_JOB_FAILED
+            _report_end(job, code, err)
+            return code
+        return drive(ctx, [job.local_id], out)
+    finally:
+        ctx.close()
+
+
+def cmd_jobs(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``jobs``: list the journal, newest first."""
+    ctx = _open(args, err)
+    if ctx is None:
+        return EXIT_BAD_INPUT
+    try:
+        jobs = ctx.journal.jobs(limit=args.limit)
+        if not jobs:
+            print("No jobs yet.", file=out)
+        for job in jobs:
+            created = time.strftime("%Y-%m-%d %H:%M", time.localtime(job.created_at))
+            prompt = job.params.prompt.replace("\n", " ")
+            prompt = prompt if len(prompt) <= 48 else prompt[:47] + "…"
+            print(
+                f"{created}  {job.status_text:<22} {job.remote_id or '-':<30} "
+                f"{job.params.model:<28} {prompt}",
+                file=out,
+            )
+        return EXIT_OK
+    finally:
+        ctx.close()
+
+
+def cmd_resume(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``resume``: finish every unfinished job of this gateway."""
+    ctx = _open(args, err)
+    if ctx is None:
+        return EXIT_BAD_INPUT
+    try:
+        pending = [job.local_id for job in ctx.engine.active_jobs()]
+        if not pending:
+            print("Nothing to resume.", file=out)
+            return EXIT_OK
+        print(f"Resuming {len(pending)} job(s).", file=out)
+        return drive(ctx, pending, out)
+    finally:
+        ctx.close()
+
+
+def cmd_demo_gateway(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``demo-gateway``: serve the demo gateway until interrupted."""
+    try:
+        serve_forever(
+            args.host,
+            args.port,
+            queued_seconds=args.queued_seconds,
+            processing_seconds=args.processing_seconds,
+            poll_after_seconds=args.poll_after_seconds,
+        )
+    except KeyboardInterrupt:
+        return EXIT_OK
+    except OSError as error:
+        print(f"Cannot serve on {args.host}:{args.port}: {error.strerror}", file=err)
+        return EXIT_NETWORK
+    return EXIT_OK
+
+
+COMMANDS = {
+    "generate": cmd_generate,
+    "jobs": cmd_jobs,
+    "resume": cmd_resume,
+    "demo-gateway": cmd_demo_gateway,
+}
+
+
+def run_command(
+    args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+) -> int:
+    """Run the chosen subcommand and return its exit code."""
+    try:
+        return COMMANDS[args.command](args, out, err)
+    except GatewayError as error:
+        print(error.summary, file=err)
+        return EXIT_AUTH if error.kind is ErrorKind.AUTH else EXIT_NETWORK
