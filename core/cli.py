@@ -18,7 +18,7 @@ from core.catalogue import DEMO_MODEL_ID, FALLBACK_MODELS, ModelInfo, parse_cata
 from core.context import AppContext, open_context
 from core.demo_gateway import serve_forever
 from core.errors import ErrorKind, GatewayError
-from core.jobs import DownloadState, Job, JobParams, JobState
+from core.jobs import Cause, DownloadState, Job, JobParams, JobState
 from core.validation import check_prompt, parse_duration, validate
 
 EXIT_OK = 0
@@ -107,12 +107,12 @@ def _params_from_args(
     if problem:
         print(f"Prompt: {problem}", file=err)
         return None
-    by_id = {model.id: model for model in models}
-    for model in models:
-        for alias in model.aliases:
-            by_id.setdefault(alias, model)
+    by_id = {info.id: info for info in models}
+    for info in models:
+        for alias in info.aliases:
+            by_id.setdefault(alias, info)
     model_id = args.model or (DEMO_MODEL_ID if DEMO_MODEL_ID in by_id else models[0].id)
-    model = by_id.get(model_id)
+    model: ModelInfo | None = by_id.get(model_id)
     if model is None and live:
         names = ", ".join(sorted(m.id for m in models))
         print(f"Model: {model_id} is not offered by this gateway. Choose one of: {names}", file=err)
@@ -144,17 +144,16 @@ def _outcome(job: Job) -> int | None:
     """The exit code once a job is settled, ``None`` while it is still going."""
     if job.state is JobState.COMPLETED:
         if job.download is DownloadState.DONE:
-            return EXIT_OK
-        if (
-            job.download is DownloadState.FAILED
-            and job.download_problem
-            and ("space" in job.download_problem or "permission" in job.download_problem.lower())
-        ):
+            return EXIT_SAVE_FAILED if job.extra.get("export_error") else EXIT_OK
+        if job.download is DownloadState.FAILED and not job.extra.get("download_retryable", True):
             return EXIT_SAVE_FAILED
         return None
+    cause = job.failure.cause if job.failure else None
     if job.terminal:
-        if job.failure and job.failure.cause.value == "auth":
+        if cause is Cause.AUTH:
             return EXIT_AUTH
+        if cause is Cause.NOT_SENT:
+            return EXIT_NETWORK
         return EXIT_JOB_FAILED
     if job.auth_blocked:
         return EXIT_AUTH

@@ -9,11 +9,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from core.demo_gateway import DEMO_API_KEY, DemoGateway
 from core.engine import Engine
 from core.errors import GatewayError
-from core.gateway import DEFAULT_BASE_URL, GatewayClient, is_loopback_url
+from core.gateway import DEFAULT_BASE_URL, GatewayClient
+from core.gateway_http import is_loopback_host
 from core.journal import Journal
 from core.logsetup import REDACTION
 from core.paths import AppPaths, resolve_paths
@@ -112,7 +114,7 @@ def open_context(
             key_source = "demo mode"
         else:
             url = chosen_url or DEFAULT_BASE_URL
-            if key is None and is_loopback_url(url):
+            if key is None and is_loopback_host(urlsplit(url).hostname):
                 # A gateway on this machine (e.g. `reelgate demo-gateway`) needs no real key.
                 key, key_source = DEMO_API_KEY, "a local gateway (no key needed)"
             client = GatewayClient(url, key)

@@ -64,7 +64,14 @@ _CAUSE_BY_KIND = {
     ErrorKind.POLICY_BLOCK: Cause.POLICY,
     ErrorKind.FEATURE_DISABLED: Cause.INVALID,
     ErrorKind.NOT_FOUND: Cause.GONE,
+    ErrorKind.NETWORK: Cause.NOT_SENT,
+    ErrorKind.TIMEOUT: Cause.NOT_SENT,
+    ErrorKind.INSECURE: Cause.NOT_SENT,
+    ErrorKind.RATE_LIMITED: Cause.RATE_LIMITED,
 }
+#: Create failures after which the job may exist on the server: reconcile, never resend.
+#: A 5xx may come after the provider accepted the job; an unreadable 2xx did create one.
+_MAYBE_CREATED = frozenset({ErrorKind.TRANSIENT, ErrorKind.UNEXPECTED})
 #: How long a download failure waits before the loop tries again on its own.
 DOWNLOAD_RETRY_SECONDS = 30.0
 
@@ -125,7 +132,7 @@ class Engine:
 
     def owns(self, job: Job) -> bool:
         """Whether ``job`` was made on the gateway this engine talks to."""
-        return job.extra.get("gateway", "default") == self.gateway_label
+        return str(job.extra.get("gateway", "default")) == self.gateway_label
 
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(job)`` after every change (from the thread that made it)."""
@@ -220,7 +227,7 @@ class Engine:
             remote = self.client.create(params)
         except GatewayError as error:
             at = self.clock()
-            if error.ambiguous:
+            if error.ambiguous or error.kind in _MAYBE_CREATED:
                 job = self._commit(
                     job,
                     CreateAmbiguous(error.summary, at),
@@ -301,8 +308,8 @@ class Engine:
                     continue
                 if job.pollable or self._reconcilable(job):
                     times.append(job.next_poll_at if job.next_poll_at is not None else now)
-                elif job.wants_download:
-                    times.append(self._download_due_at(job))
+                elif job.wants_download and (due_at := self._download_due_at(job)) is not None:
+                    times.append(due_at)
         return max(now, min(times)) if times else None
 
     def poll(self, job: Job) -> Job:
@@ -426,8 +433,11 @@ class Engine:
 
     # -- downloads ----------------------------------------------------------------------------
 
-    def _download_due_at(self, job: Job) -> float:
+    def _download_due_at(self, job: Job) -> float | None:
+        """When the loop should fetch a job's bytes; ``None`` waits for the user (disk full...)."""
         if job.download is DownloadState.FAILED:
+            if not job.extra.get("download_retryable", True):
+                return None
             return job.updated_at + DOWNLOAD_RETRY_SECONDS
         return job.updated_at
 
@@ -440,7 +450,8 @@ class Engine:
                 for job in self._jobs.values()
                 if job.wants_download
                 and job.local_id not in self._busy
-                and self._download_due_at(job) <= now
+                and (due_at := self._download_due_at(job)) is not None
+                and due_at <= now
             ]
             for job in ready:
                 self._busy.add(job.local_id)
@@ -451,6 +462,18 @@ class Engine:
         name = job.remote_id or job.local_id
         safe = "".join(ch for ch in name if ch.isalnum() or ch in "-_") or job.local_id
         return self.videos_dir / f"{safe}-{index + 1}.mp4"
+
+    def retry_download(self, local_id: str, cancel: threading.Event | None = None) -> Job:
+        """Fetch a completed job's bytes now, whatever stopped the last attempt."""
+        job = self.job(local_id)
+        if job is None:
+            raise KeyError(local_id)
+        with self._lock:
+            if job.local_id in self._busy:
+                return job
+            self._busy.add(job.local_id)
+        job = replace(job, extra={**job.extra, "download_retryable": True})
+        return self.download(job, cancel)
 
     def download(self, job: Job, cancel: threading.Event | None = None) -> Job:
         """Fetch every output of a claimed completed job into the videos folder."""
@@ -481,6 +504,14 @@ class Engine:
                 )
                 files.append(str(result.path))
         except DownloadError as error:
+            current = replace(
+                current,
+                extra={
+                    **current.extra,
+                    "download_error": error.kind.value,
+                    "download_retryable": error.retryable,
+                },
+            )
             return self._commit(
                 current,
                 DownloadChanged(DownloadState.FAILED, self.clock(), tuple(files), error.message),
@@ -506,36 +537,31 @@ class Engine:
                 note=f"failed: {error.kind.value}",
                 raw=error.body or error.body_excerpt,
             )
-        current = self._commit(
+        note = f"saved {len(files)} file(s)"
+        if current.output_path:
+            # Exported before DONE is committed: a crash in between re-runs both on resume.
+            problem = self._export_to_output_path(current.output_path, files)
+            current = replace(current, extra={**current.extra, "export_error": problem})
+            note += f"; exported to {current.output_path}" if problem is None else f"; {problem}"
+        return self._commit(
             current,
             DownloadChanged(DownloadState.DONE, self.clock(), tuple(files)),
             "download",
-            note=f"saved {len(files)} file(s)",
+            note=note,
         )
-        if current.output_path:
-            self._export_to_output_path(current)
-        return current
 
-    def _export_to_output_path(self, job: Job) -> None:
-        """Copy a finished job to the ``--output`` file it was started with."""
-        target = Path(job.output_path or "")
-        for index, source in enumerate(job.files):
-            dest = (
-                target
-                if index == 0
-                else target.with_name(f"{target.stem}-{index + 1}{target.suffix or '.mp4'}")
-            )
+    @staticmethod
+    def _export_to_output_path(output_path: str, files: list[str]) -> str | None:
+        """Copy downloaded outputs to the ``--output`` file; returns a problem or ``None``."""
+        target = Path(output_path)
+        for index, source in enumerate(files):
+            suffix = target.suffix or ".mp4"
+            dest = target if index == 0 else target.with_name(f"{target.stem}-{index + 1}{suffix}")
             try:
                 copy_file(Path(source), dest)
             except DownloadError as error:
-                self._commit(
-                    job,
-                    DownloadChanged(DownloadState.DONE, self.clock(), job.files, error.message),
-                    "export_failed",
-                    note=str(dest),
-                )
-                return
-        self.journal.save(job, "exported", note=str(target))
+                return f"could not save to {dest}: {error.message}"
+        return None
 
     def _progress_for(self, local_id: str) -> Callable[[int, int | None], None]:
         def report(done: int, total: int | None) -> None:
@@ -622,7 +648,6 @@ class Engine:
         for job in self.claim_downloads():
             changed.append(self.download(job, cancel))
         return changed
-
 
 
 __all__ = ["Engine", "RemoteJob", "failure_from_error"]

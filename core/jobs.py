@@ -113,6 +113,8 @@ class Cause(StrEnum):
     EXPIRED = "expired"
     CANCELLED = "cancelled"
     NETWORK = "network"
+    NOT_SENT = "not_sent"
+    RATE_LIMITED = "rate_limited"
     GONE = "gone"
     UNKNOWN = "unknown"
 
@@ -131,6 +133,10 @@ _CAUSE_TEXT = {
     Cause.EXPIRED: "The job expired before a video was delivered.",
     Cause.CANCELLED: "The job was cancelled.",
     Cause.NETWORK: "The gateway could not be reached; the job may still be running.",
+    Cause.NOT_SENT: "The gateway could not be reached, so nothing was sent or charged. "
+    "Resubmit when the connection is back.",
+    Cause.RATE_LIMITED: "The gateway asked to slow down before creating the job; nothing was "
+    "created. Resubmit in a moment.",
     Cause.GONE: "The gateway no longer knows this job (deleted or purged).",
     Cause.UNKNOWN: "The submission's outcome is unknown: it may or may not have been created.",
 }
@@ -276,6 +282,14 @@ class Job:
             return self.remote_status
         if self.unreachable:
             return f"{self.state.label} (cannot reach gateway)"
+        if self.auth_blocked:
+            return f"{self.state.label} (API key refused)"
+        if (
+            self.state is JobState.REJECTED
+            and self.failure is not None
+            and self.failure.cause in (Cause.NOT_SENT, Cause.RATE_LIMITED)
+        ):
+            return "Not sent"
         return self.state.label
 
     @property

@@ -1,0 +1,251 @@
+"""The full job loop over real loopback HTTP: create -> poll -> download, and every outcome."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+
+import pytest
+
+from core.demo_gateway import DemoGateway
+from core.engine import Engine
+from core.jobs import Cause, DownloadState, Job, JobParams, JobState
+
+from .conftest import build_engine
+
+pytestmark = pytest.mark.e2e
+
+DEMO_MODEL = "demo/test-pattern"
+
+
+def params(prompt: str, duration: int = 2, aspect: str = "16:9") -> JobParams:
+    return JobParams(model=DEMO_MODEL, prompt=prompt, duration=duration, aspect_ratio=aspect)
+
+
+def settle(engine: Engine, job: Job, timeout: float = 30.0) -> Job:
+    """Drive the engine until the job is terminal and (if completed) downloaded."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        engine.run_due()
+        current = engine.job(job.local_id)
+        assert current is not None
+        if (
+            current.terminal
+            and current.download is not DownloadState.ACTIVE
+            and not (current.wants_download)
+        ):
+            return current
+        if current.state is JobState.COMPLETED and current.download is DownloadState.FAILED:
+            return current
+        wake = engine.next_wake()
+        time.sleep(min(max((wake or time.time() + 0.1) - time.time(), 0.02), 0.3))
+    raise AssertionError(f"job did not settle: {engine.job(job.local_id)}")
+
+
+def test_full_loop_saves_bytes_identical_to_the_server(
+    engine: Engine, gateway: DemoGateway
+) -> None:
+    job = engine.submit(params("A cinematic sunrise over a mountain lake"))
+    assert job.remote_id is not None and job.state is JobState.QUEUED
+    # The id was committed the moment the create answered.
+    assert engine.journal.get(job.local_id).remote_id == job.remote_id  # type: ignore[union-attr]
+    done = settle(engine, job)
+    assert done.state is JobState.COMPLETED and done.download is DownloadState.DONE
+    data = Path(done.files[0]).read_bytes()
+    assert data == gateway.job_bytes(done.remote_id)  # type: ignore[arg-type]
+    assert data[4:8] == b"ftyp"
+    kinds = [event.kind for event in engine.journal.events(job.local_id)]
+    assert kinds[0] == "created" and "status" in kinds and kinds[-1] == "download"
+    statuses = [e.state for e in engine.journal.events(job.local_id) if e.kind == "status"]
+    assert statuses[-1] == "completed"
+    assert gateway.stats["create"] == 1
+    assert not list(Path(done.files[0]).parent.glob("*.part"))
+
+
+def test_every_status_event_keeps_raw_json_http_status_and_request_id(engine: Engine) -> None:
+    done = settle(engine, engine.submit(params("timeline")))
+    events = [e for e in engine.journal.events(done.local_id) if e.kind == "status"]
+    assert events, "status responses were journaled"
+    for event in events:
+        assert event.http_status == 200
+        assert event.request_id == done.remote_id
+        assert isinstance(event.raw, dict) and event.raw.get("id") == done.remote_id
+
+
+@pytest.mark.parametrize(
+    ("keyword", "state", "cause"),
+    [
+        ("[fail]", JobState.FAILED, Cause.PROVIDER),
+        ("[fail-string]", JobState.FAILED, Cause.PROVIDER),
+        ("[expire]", JobState.EXPIRED, Cause.EXPIRED),
+        ("[cancelled]", JobState.CANCELLED, Cause.CANCELLED),
+    ],
+)
+def test_terminal_failures_keep_provider_detail_and_request_id(
+    engine: Engine, keyword: str, state: JobState, cause: Cause
+) -> None:
+    done = settle(engine, engine.submit(params(f"{keyword} a lake")))
+    assert done.state is state
+    assert done.failure is not None and done.failure.cause is cause
+    assert done.request_id == done.remote_id
+    if keyword.startswith("[fail"):
+        assert done.failure.message
+    assert done.download is DownloadState.NONE and not done.files
+
+
+@pytest.mark.parametrize(
+    ("keyword", "cause", "status"),
+    [
+        ("[policy]", Cause.POLICY, 403),
+        ("[funds]", Cause.CREDIT, 402),
+        ("[disabled]", Cause.INVALID, 501),
+    ],
+)
+def test_rejected_creates_are_terminal_with_the_gateway_detail(
+    engine: Engine, gateway: DemoGateway, keyword: str, cause: Cause, status: int
+) -> None:
+    job = engine.submit(params(f"{keyword} please"))
+    assert job.state is JobState.REJECTED and job.terminal
+    assert job.failure is not None and job.failure.cause is cause
+    assert job.failure.http_status == status and job.failure.message
+    assert engine.next_wake() is None  # nothing left to poll
+
+
+def test_invalid_parameters_are_rejected_with_details(engine: Engine) -> None:
+    job = engine.submit(JobParams(model=DEMO_MODEL, prompt="x", duration=999, aspect_ratio="16:9"))
+    assert job.state is JobState.REJECTED
+    assert job.failure is not None and job.failure.cause is Cause.INVALID
+    assert "duration" in (job.failure.message or "")
+
+
+@pytest.mark.parametrize(
+    "keyword",
+    [
+        "[429]",
+        "[429-noretry]",
+        "[500]",
+        "[503]",
+        "[upstream]",
+        "[malformed]",
+        "[html]",
+        "[unknown-status]",
+    ],
+)
+def test_transient_faults_never_fail_the_job(
+    engine: Engine, gateway: DemoGateway, keyword: str
+) -> None:
+    done = settle(engine, engine.submit(params(f"{keyword} sunrise")))
+    assert done.state is JobState.COMPLETED and done.download is DownloadState.DONE
+    assert Path(done.files[0]).read_bytes() == gateway.job_bytes(done.remote_id)  # type: ignore[arg-type]
+    kinds = [event.kind for event in engine.journal.events(done.local_id)]
+    if keyword != "[unknown-status]":
+        assert "poll_failed" in kinds
+    assert gateway.stats["create"] == 1
+
+
+def test_unknown_status_is_shown_verbatim_while_polling(engine: Engine) -> None:
+    job = engine.submit(params("[unknown-status] frames"))
+    seen: list[str] = []
+    engine.add_listener(lambda j: seen.append(j.status_text))
+    settle(engine, job)
+    assert "rendering_frames" in seen
+
+
+def test_dropped_content_is_retried_from_zero(engine: Engine, gateway: DemoGateway) -> None:
+    done = settle(engine, engine.submit(params("[drop-content] lake")))
+    assert done.download is DownloadState.DONE
+    assert Path(done.files[0]).read_bytes() == gateway.job_bytes(done.remote_id)  # type: ignore[arg-type]
+
+
+def test_ambiguous_create_is_reconciled_not_resent(engine: Engine, gateway: DemoGateway) -> None:
+    job = engine.submit(params("[drop-create] a lighthouse"))
+    assert job.state is JobState.SUBMIT_UNKNOWN and job.remote_id is None
+    done = settle(engine, job, timeout=40)
+    assert gateway.stats["create"] == 1, "the create was never resent"
+    assert done.state is JobState.COMPLETED and done.remote_id is not None
+    kinds = [event.kind for event in engine.journal.events(job.local_id)]
+    assert "create_ambiguous" in kinds and "reconciled" in kinds
+
+
+def test_404_marks_gone_and_revoked_key_stops_polling(engine: Engine) -> None:
+    job = engine.submit(params("[revoked] a key that dies"))
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and engine.key_rejected is None:
+        engine.run_due()
+        time.sleep(0.05)
+    current = engine.job(job.local_id)
+    assert engine.key_rejected is not None and current is not None and current.auth_blocked
+    assert current.state in (JobState.QUEUED, JobState.PROCESSING)
+    assert engine.claim_due(now=time.time() + 3600) == []  # polling paused with this key
+
+
+def test_delete_then_not_found_does_not_lose_the_video(
+    engine: Engine, gateway: DemoGateway
+) -> None:
+    done = settle(engine, engine.submit(params("delete me")))
+    deleted = engine.delete_on_server(done.local_id)
+    assert deleted.deleted_on_server and deleted.state is JobState.COMPLETED
+    assert Path(deleted.files[0]).exists()
+
+
+def test_signed_link_and_cancel(engine: Engine, gateway: DemoGateway) -> None:
+    from core.errors import ErrorKind, GatewayError
+
+    done = settle(engine, engine.submit(params("link")))
+    link = engine.mint_link(done.local_id, ttl_seconds=120)
+    assert link.url.startswith("http://127.0.0.1") and link.expires_at is not None
+    assert "demo" not in link.url.split("?")[0].split("/")[-1]
+    with pytest.raises(GatewayError) as caught:
+        engine.cancel(done.local_id)
+    assert caught.value.kind is ErrorKind.FEATURE_DISABLED
+    assert "not available" in caught.value.message
+
+
+def test_restart_resumes_unfinished_jobs(tmp_path: Path, gateway: DemoGateway) -> None:
+    first = build_engine(tmp_path, gateway.base_url)
+    job = first.submit(params("resume me"))
+    first.client.close()
+    first.journal.close()
+    second = build_engine(tmp_path, gateway.base_url)
+    try:
+        assert [j.local_id for j in second.active_jobs()] == [job.local_id]
+        done = settle(second, job)
+        assert done.state is JobState.COMPLETED and done.download is DownloadState.DONE
+        assert gateway.stats["create"] == 1
+    finally:
+        second.client.close()
+        second.journal.close()
+
+
+def test_several_outputs_are_all_kept(engine: Engine, gateway: DemoGateway) -> None:
+    from dataclasses import replace
+
+    job = engine.submit(replace(params("two takes"), sample_count=2))
+    if job.state is JobState.REJECTED:
+        pytest.fail(f"demo model must accept sample_count: {job.failure}")
+    done = settle(engine, job)
+    assert len(done.files) == 2
+    digests = {hashlib.sha256(Path(f).read_bytes()).hexdigest() for f in done.files}
+    assert len(digests) == 2
+    for index, path in enumerate(done.files):
+        assert Path(path).read_bytes() == gateway.job_bytes(done.remote_id, index)  # type: ignore[arg-type]
+
+
+def test_the_key_never_reaches_the_disk(tmp_path: Path) -> None:
+    key = "phaseo_v1_sk_E2ESECRETVALUE77"
+    with DemoGateway(
+        queued_seconds=0.1,
+        processing_seconds=0.3,
+        poll_after_seconds=1,
+        video_scale=0.25,
+        api_key=key,
+    ) as gw:
+        engine = build_engine(tmp_path, gw.base_url, key=key)
+        settle(engine, engine.submit(params("secret check")))
+        settle(engine, engine.submit(params("[fail] secret check")))
+        engine.client.close()
+        engine.journal.close()
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert key.encode() not in path.read_bytes(), path
