@@ -116,6 +116,23 @@ class GatewayError(Exception):
         }
 
 
+_frozen_setattr = GatewayError.__setattr__
+
+
+def _exception_setattr(self: GatewayError, name: str, value: object) -> None:
+    """Keep the fields frozen but let Python set ``__traceback__``, ``__notes__`` and the like.
+
+    A plain frozen dataclass refuses every attribute, so ``contextlib`` (which assigns
+    ``__traceback__``) and ``add_note`` would raise FrozenInstanceError instead of the error.
+    """
+    if name.startswith("__") and name.endswith("__"):
+        Exception.__setattr__(self, name, value)
+    else:
+        _frozen_setattr(self, name, value)
+
+
+GatewayError.__setattr__ = _exception_setattr  # type: ignore[method-assign,assignment]
+
 _CODE_KINDS: dict[str, ErrorKind] = {
     "unauthorised": ErrorKind.AUTH,
     "unauthorized": ErrorKind.AUTH,

@@ -62,5 +62,5 @@ def find_match(job: Job, remotes: Iterable[RemoteJob], known_ids: set[str]) -> R
 
 def next_reconcile_at(now: float, attempts: int, rng: random.Random) -> float:
     """When to search the list again: soon at first (the job may not be listed yet), then less."""
-    base = min(5.0 * (2**attempts), 300.0)
-    return now + base * (1.0 + 0.1 * float(rng.random()))
+    base = min(5.0 * (2.0**attempts), 300.0)
+    return now + base * (1.0 + 0.1 * rng.random())

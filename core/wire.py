@@ -88,7 +88,10 @@ def as_float(value: object) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an int beyond float range (JSON allows any length)
+            return None
     elif isinstance(value, str):
         try:
             number = float(value.strip())
@@ -319,5 +322,7 @@ def decode_json(body: bytes) -> tuple[object | None, str | None]:
         return None, "body is not UTF-8 text"
     except json.JSONDecodeError as exc:
         return None, f"body is not valid JSON ({exc.msg} at position {exc.pos})"
+    except ValueError as exc:  # e.g. an integer longer than Python's 4300-digit limit
+        return None, f"body is not usable JSON ({exc})"
     except RecursionError:
         return None, "body nests too deeply"
