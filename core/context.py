@@ -19,6 +19,7 @@ from core.gateway_http import is_loopback_host
 from core.journal import Journal
 from core.logsetup import REDACTION
 from core.paths import AppPaths, resolve_paths
+from core.scheduler import PollPolicy
 from core.secrets import SecretStore, open_secret_store, resolve_api_key
 from core.settings import Settings, load_settings, save_settings
 
@@ -124,7 +125,16 @@ def open_context(
             gateway.stop()
         raise
     videos = Path(settings.download_dir) if settings.download_dir else paths.videos
-    engine = Engine(journal, client, videos, gateway_label="demo" if use_demo else "default")
+    local = use_demo or is_loopback_host(urlsplit(client.base_url).hostname)
+    # A gateway on this machine answers at once and costs nothing to ask: check back soon.
+    policy = PollPolicy(first_poll_after=1.0) if local else PollPolicy()
+    engine = Engine(
+        journal,
+        client,
+        videos,
+        policy=policy,
+        gateway_label="demo" if use_demo else "default",
+    )
     return AppContext(
         paths=paths,
         settings=settings,
