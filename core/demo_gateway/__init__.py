@@ -1,0 +1,10 @@
+"""Demo gateway: a local HTTP server speaking the Phaseo video API and rendering real MP4s.
+
+It is Reelgate's default backend when no API key is configured, and drives the integration
+tests and benchmarks. Fault keywords for prompts are documented in `core.demo_gateway.faults`.
+"""
+
+from core.demo_gateway.faults import FaultProfile
+from core.demo_gateway.gateway import DEMO_API_KEY, DemoGateway, serve_forever
+
+__all__ = ["DEMO_API_KEY", "DemoGateway", "FaultProfile", "serve_forever"]
