@@ -83,8 +83,12 @@ class Printer:
             bits.append(f"{job.progress}%")
         if job.problem and not job.terminal:
             bits.append(f"- {job.problem}")
-        if job.download in (DownloadState.ACTIVE, DownloadState.FAILED):
-            bits.append(f"(download {job.download.value})")
+        if job.download is DownloadState.ACTIVE:
+            bits.append("- downloading")
+        elif job.download is DownloadState.FAILED:
+            bits.append(f"- download failed: {job.download_problem}")
+        elif job.download is DownloadState.DONE:
+            bits.append("- downloaded")
         line = " ".join(bits)
         if self._last.get(job.local_id) != line:
             self._last[job.local_id] = line
@@ -185,10 +189,13 @@ def _report_end(job: Job, code: int, out: TextIO) -> None:
         print("  The job is kept in the journal; `reelgate resume` continues it.", file=out)
 
 
-def drive(ctx: AppContext, local_ids: Sequence[str], out: TextIO) -> int:
+def drive(
+    ctx: AppContext, local_ids: Sequence[str], out: TextIO, printer: Printer | None = None
+) -> int:
     """Poll and download until every listed job settles; return the worst exit code."""
-    printer = Printer(out)
-    ctx.engine.add_listener(printer.job)
+    if printer is None:
+        printer = Printer(out)
+        ctx.engine.add_listener(printer.job)
     cancel = threading.Event()
     results: dict[str, int] = {}
     try:
@@ -247,13 +254,18 @@ def cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if params is None:
             return EXIT_BAD_INPUT
         output = str(Path(args.output).expanduser().resolve()) if args.output else None
+        print(
+            f"[{_stamp()}] submitting {params.model}, {params.duration}s, {params.aspect_ratio}",
+            file=out,
+        )
+        printer = Printer(out)
+        ctx.engine.add_listener(printer.job)
         job = ctx.engine.submit(params, output_path=output)
-        print(f"[{_stamp()}] submitted {params.model}, {params.duration}s, {params.aspect_ratio}")
         if job.terminal:
             code = _outcome(job) or EXIT_JOB_FAILED
             _report_end(job, code, err)
             return code
-        return drive(ctx, [job.local_id], out)
+        return drive(ctx, [job.local_id], out, printer)
     finally:
         ctx.close()
 

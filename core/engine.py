@@ -121,7 +121,7 @@ class Engine:
         # Jobs made on another gateway (the demo one, say) are left alone: that server would
         # not know them, and a 404 from the wrong server must not mark them gone.
         self._jobs: dict[str, Job] = {
-            job.local_id: job for job in journal.unfinished() if self.owns(job)
+            job.local_id: self._interrupted(job) for job in journal.unfinished() if self.owns(job)
         }
         self._busy: set[str] = set()
         self._listeners: list[Listener] = []
@@ -129,6 +129,13 @@ class Engine:
         self.key_rejected: GatewayError | None = None
 
     # -- observation -------------------------------------------------------------------------
+
+    @staticmethod
+    def _interrupted(job: Job) -> Job:
+        """A download that was running when the app last stopped starts again from zero."""
+        if job.download is DownloadState.ACTIVE:
+            return replace(job, download=DownloadState.PENDING)
+        return job
 
     def owns(self, job: Job) -> bool:
         """Whether ``job`` was made on the gateway this engine talks to."""

@@ -301,12 +301,8 @@ class Job:
 
     @property
     def wants_download(self) -> bool:
-        """A completed job whose bytes are not yet on disk."""
-        return self.state is JobState.COMPLETED and self.download in (
-            DownloadState.NONE,
-            DownloadState.PENDING,
-            DownloadState.FAILED,
-        )
+        """A completed job whose bytes are not yet on disk (an interrupted download included)."""
+        return self.state is JobState.COMPLETED and self.download is not DownloadState.DONE
 
 
 # ---------------------------------------------------------------------------------------------

@@ -139,7 +139,7 @@ def open_secret_store() -> tuple[SecretStore, str | None]:
 
         backend = keyring.get_keyring()
     except Exception as exc:  # keyring can fail in many platform-specific ways
-        logger.warning("No keychain available: %s", type(exc).__name__)
+        logger.info("No keychain available: %s", type(exc).__name__)
         backend = None
     if backend is not None and _backend_is_safe(backend):
         name = type(backend).__name__
@@ -148,7 +148,7 @@ def open_secret_store() -> tuple[SecretStore, str | None]:
         "No OS keychain is available on this system, so the API key is kept for this session "
         "only and must be entered again after a restart. Reelgate never stores it in a file."
     )
-    logger.warning("No usable keychain backend; the API key is kept in memory only")
+    logger.info("No usable keychain backend; the API key is kept in memory only")
     return MemorySecretStore(), warning
 
 

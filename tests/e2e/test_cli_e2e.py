@@ -164,9 +164,10 @@ def test_unreachable_gateway_sends_nothing_and_says_so(tmp_path: Path) -> None:
         "--prompt",
         "x",
         "--duration",
-        "2",
+        "4",
     )
     assert result.returncode == 5, result.stdout + result.stderr
+    assert "nothing was sent" in result.stdout + result.stderr
 
 
 def test_plain_http_to_a_remote_host_is_refused(tmp_path: Path) -> None:
