@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from core.journal import Journal
 
 from core.demo_gateway import DEMO_API_KEY, DemoGateway
 from core.engine import Engine
 from core.gateway import GatewayClient
+from core.journal import Journal
 from core.scheduler import PollPolicy, RequestBudget
 
 #: Fast but realistic: the engine honours the server's poll_after_seconds (1 s here).
