@@ -319,8 +319,12 @@ class Engine:
                     times.append(due_at)
         return max(now, min(times)) if times else None
 
-    def poll(self, job: Job) -> Job:
-        """Read one claimed job's status (or reconcile a lost create) and record the answer."""
+    def poll(self, job: Job, *, budgeted: bool = True) -> Job:
+        """Read one claimed job's status (or reconcile a lost create) and record the answer.
+
+        ``budgeted`` says the caller holds a request-budget slot (from :meth:`claim_due`),
+        which is released here.
+        """
         try:
             current = self.job(job.local_id) or job
             if current.state is JobState.SUBMIT_UNKNOWN:
@@ -331,7 +335,8 @@ class Engine:
         finally:
             with self._lock:
                 self._busy.discard(job.local_id)
-            self.budget.release()
+            if budgeted:
+                self.budget.release()
 
     def _poll_status(self, job: Job) -> Job:
         assert job.remote_id is not None
@@ -435,8 +440,8 @@ class Engine:
             if job.local_id in self._busy:
                 return job
             self._busy.add(job.local_id)
-        self.budget.try_acquire()
-        return self.poll(job)
+        # A person asked: go now even when the budget is spent, but hold a slot if one is free.
+        return self.poll(job, budgeted=self.budget.try_acquire())
 
     # -- downloads ----------------------------------------------------------------------------
 
