@@ -254,18 +254,24 @@ class Engine:
                 request_id=error.request_id,
                 raw=error.to_dict(),
             )
+        return self._record_answer(job, remote, "created", created=True)
+
+    def _record_answer(
+        self, job: Job, remote: RemoteJob, kind: str, *, created: bool, note: str | None = None
+    ) -> Job:
+        """Journal a job document from the gateway, then schedule the next look at it."""
         at = self.clock()
+        event: Event = Created(remote, at) if created else StatusSeen(remote, at)
         job = self._commit(
-            job,
-            Created(remote, at),
-            "created",
-            http_status=200,
-            request_id=remote.id,
-            raw=remote.raw,
+            job, event, kind, http_status=200, request_id=remote.id, raw=remote.raw, note=note
         )
         if job.terminal:
-            return job
-        return self._schedule(job, next_after_create(at, self.policy, self.rng))
+            return self._schedule(job, None)
+        if created:
+            return self._schedule(job, next_after_create(at, self.policy, self.rng))
+        return self._schedule(
+            job, next_after_status(at, remote.poll_after_seconds, self.policy, self.rng)
+        )
 
     # -- polling ------------------------------------------------------------------------------
 
@@ -344,20 +350,7 @@ class Engine:
             remote = self.client.get(job.remote_id)
         except GatewayError as error:
             return self._poll_error(job, error)
-        at = self.clock()
-        job = self._commit(
-            job,
-            StatusSeen(remote, at),
-            "status",
-            http_status=200,
-            request_id=remote.id,
-            raw=remote.raw,
-        )
-        if job.terminal:
-            return self._schedule(job, None)
-        return self._schedule(
-            job, next_after_status(at, remote.poll_after_seconds, self.policy, self.rng)
-        )
+        return self._record_answer(job, remote, "status", created=False)
 
     def _poll_error(self, job: Job, error: GatewayError) -> Job:
         at = self.clock()
@@ -413,18 +406,8 @@ class Engine:
             return self._schedule(job, next_reconcile_at(self.clock(), attempts, self.rng))
         at = self.clock()
         if match is not None:
-            job = self._commit(
-                job,
-                Created(match, at),
-                "reconciled",
-                http_status=200,
-                request_id=match.id,
-                raw=match.raw,
-                note="Found the job the lost create made; nothing was resent.",
-            )
-            if job.terminal:
-                return self._schedule(job, None)
-            return self._schedule(job, next_after_create(at, self.policy, self.rng))
+            note = "Found the job the lost create made; nothing was resent."
+            return self._record_answer(job, match, "reconciled", created=True, note=note)
         note = f"No matching job on the gateway yet (check {attempts} of {RECONCILE_ATTEMPTS})."
         job = self._commit(job, Scheduled(None, at), "reconcile_none", note=note)
         if attempts >= RECONCILE_ATTEMPTS:
