@@ -65,13 +65,17 @@ class AppContext:
             self.demo.stop()
 
 
-def start_demo_gateway(**overrides: float) -> DemoGateway:
-    """Start the in-process demo gateway on a free loopback port."""
+def start_demo_gateway(state_path: Path | None = None, **overrides: float) -> DemoGateway:
+    """Start the in-process demo gateway on a free loopback port.
+
+    With `state_path`, its jobs are kept in that file, so a restart picks them up again.
+    """
     timing: dict[str, float] = {**DEMO_TIMING, **overrides}
     return DemoGateway(
         queued_seconds=timing["queued_seconds"],
         processing_seconds=timing["processing_seconds"],
         poll_after_seconds=int(timing["poll_after_seconds"]),
+        state_path=state_path,
     ).start()
 
 
@@ -110,7 +114,9 @@ def open_context(
     gateway: DemoGateway | None = None
     try:
         if use_demo:
-            gateway = start_demo_gateway(**(demo_overrides or {}))
+            gateway = start_demo_gateway(
+                paths.data_dir / "demo-gateway.json", **(demo_overrides or {})
+            )
             client = GatewayClient(gateway.base_url, DEMO_API_KEY)
             key_source = "demo mode"
         else:

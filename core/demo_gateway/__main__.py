@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from core.demo_gateway.gateway import serve_forever
 
@@ -17,6 +18,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--poll-after-seconds", type=int, default=2)
     parser.add_argument("--api-key", default=None, help="require exactly this Bearer key")
     parser.add_argument("--video-scale", type=float, default=1.0)
+    parser.add_argument(
+        "--state-path", type=Path, default=None, help="keep jobs in this JSON file across restarts"
+    )
     args = parser.parse_args(argv)
     serve_forever(
         args.host,
@@ -26,6 +30,7 @@ def main(argv: list[str] | None = None) -> None:
         poll_after_seconds=args.poll_after_seconds,
         api_key=args.api_key,
         video_scale=args.video_scale,
+        state_path=args.state_path,
     )
 
 

@@ -15,9 +15,9 @@ from core.demo_gateway.fault_errors import HTML_502_PAGE, create_fault_error, st
 from core.demo_gateway.faults import FaultDice, FaultProfile
 from core.demo_gateway.jobview import ViewContext, create_json, job_json, signed_link
 from core.demo_gateway.signing import DISPOSITIONS, LinkSigner
-from core.demo_gateway.store import Job, JobStore, Stats
+from core.demo_gateway.store import Job, JobStore, Stats, build_payloads
 from core.demo_gateway.validation import CreateParams, validate_create
-from core.demo_gateway.video import CLIPS, ClipKey, Payload
+from core.demo_gateway.video import Payload
 
 MIB = 1024 * 1024
 
@@ -163,12 +163,7 @@ class VideoApi:
         now = config.clock()
         job_id = new_job_id()
         width, height = scaled_dimensions(params.width, params.height, config.video_scale)
-        payloads = []
-        for index in range(params.sample_count):
-            variant = (index + (params.seed or 0)) % 4
-            clip = CLIPS.get(ClipKey(width, height, params.duration, config.fps, variant))
-            tag = f"reelgate demo gateway: job={job_id} output={index}\n".encode()
-            payloads.append(Payload(clip, tag, params.faults.size_bytes))
+        payloads = build_payloads(job_id, params, width, height, config.fps)
         terminal = params.faults.terminal
         if terminal == "completed" and self.dice.chance(self.profile.fail_rate):
             self.fault("fail")
@@ -191,6 +186,7 @@ class VideoApi:
             asset_id="asset_" + job_id[2:].lower(),
             width=width,
             height=height,
+            fps=config.fps,
         )
 
     def get(self, request: Request, job_id: str) -> Reply:

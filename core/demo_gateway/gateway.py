@@ -6,12 +6,15 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
 from core.demo_gateway.api import MIB, GatewayConfig, VideoApi
 from core.demo_gateway.faults import FaultProfile
+from core.demo_gateway.persistence import StateFile
 from core.demo_gateway.server import GatewayServer
+from core.demo_gateway.signing import LinkSigner
 from core.demo_gateway.store import Job, RequestLog, Stats
 
 DEMO_API_KEY = "demo"
@@ -38,8 +41,14 @@ class DemoGateway:
         output_ttl_seconds: float | None = None,
         max_content_bytes: int = 512 * MIB,
         chunk_size: int = MIB,
+        state_path: Path | None = None,
     ) -> None:
-        """Configure the gateway; nothing listens until start()."""
+        """Configure the gateway; nothing listens until start().
+
+        With `state_path`, jobs are saved to that JSON file on every create, delete and forced
+        state, and the first start() takes back the jobs saved there by an earlier gateway
+        (see `core.demo_gateway.persistence`).
+        """
         if not 0.0 < video_scale <= 1.0:
             raise ValueError("video_scale must be within (0, 1]")
         if fps < 1:
@@ -66,6 +75,8 @@ class DemoGateway:
         self._api = VideoApi(self.config, self.fault_profile, self._stats)
         self._server: GatewayServer | None = None
         self._thread: threading.Thread | None = None
+        self.state_path = None if state_path is None else Path(state_path)
+        self._restored = False
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -73,6 +84,7 @@ class DemoGateway:
         """Bind and serve on a background daemon thread; returns self."""
         if self._server is not None:
             return self
+        self._restore()
         server = GatewayServer(
             (self._host, self._requested_port), self._api, self._stats, self._log
         )
@@ -85,6 +97,19 @@ class DemoGateway:
         )
         self._thread.start()
         return self
+
+    def _restore(self) -> None:
+        """Once per gateway: take back saved jobs and save every later change."""
+        if self.state_path is None or self._restored:
+            return
+        self._restored = True
+        state = StateFile(self.state_path, self._api.signer.secret)
+        saved = state.load()
+        if saved.secret:
+            self._api.signer = LinkSigner(saved.secret)
+            state.secret = saved.secret
+        self._api.store.restore(saved.jobs, saved.last_seq)
+        self._api.store.observe(state)
 
     def stop(self) -> None:
         """Stop serving, cut open connections and join the server thread."""
@@ -207,6 +232,7 @@ def serve_forever(host: str = "127.0.0.1", port: int = 0, **kwargs: Any) -> None
     """Run a DemoGateway in the foreground until interrupted; prints the base URL once listening.
 
     The base URL is printed alone on stdout's first line; a human note goes to stderr.
+    Keyword arguments go to DemoGateway (``state_path=`` keeps jobs across restarts).
     """
     gateway = DemoGateway(host, port, **kwargs).start()
     print(gateway.base_url, flush=True)

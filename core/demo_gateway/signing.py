@@ -19,6 +19,11 @@ class LinkSigner:
         """Use `secret`, or a fresh random one (links die with the server)."""
         self._secret = secret or secrets.token_bytes(32)
 
+    @property
+    def secret(self) -> bytes:
+        """The signing secret (kept with saved gateway state so links outlive a restart)."""
+        return self._secret
+
     def _signature(
         self, job_id: str, index: int, expires: int, nonce: str, disposition: str
     ) -> str:

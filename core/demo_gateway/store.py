@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from core.demo_gateway.validation import CreateParams
-from core.demo_gateway.video import Payload
+from core.demo_gateway.video import CLIPS, ClipKey, Payload
 
 NON_TERMINAL = ("queued", "processing")
 STANDARD_COUNTERS = (
@@ -61,6 +62,7 @@ class Job:
     asset_id: str
     width: int
     height: int
+    fps: int
     error: Any = None
     forced_kind: str | None = None
     forced_at: float | None = None
@@ -100,6 +102,33 @@ class Job:
         return Phase(kind, kind, progress, started, finished)
 
 
+def build_payloads(
+    job_id: str, params: CreateParams, width: int, height: int, fps: int, *, defer: bool = False
+) -> list[Payload]:
+    """The job's outputs; the same arguments always give the same bytes.
+
+    With `defer`, nothing is encoded until an output's bytes are first needed.
+    """
+    payloads = []
+    for index in range(params.sample_count):
+        variant = (index + (params.seed or 0)) % 4
+        key = ClipKey(width, height, params.duration, fps, variant)
+        tag = f"reelgate demo gateway: job={job_id} output={index}\n".encode()
+        clip = key if defer else CLIPS.get(key)
+        payloads.append(Payload(clip, tag, params.faults.size_bytes))
+    return payloads
+
+
+class StoreObserver(Protocol):
+    """Told about every job change worth keeping (see `core.demo_gateway.persistence`)."""
+
+    def job_changed(self, job: Job, seq: int) -> None:
+        """Note `job`'s new state; called with the store lock held, so it must be quick."""
+
+    def flush(self) -> None:
+        """Write out what job_changed noted; called after the store lock is released."""
+
+
 class Stats:
     """Thread-safe request and fault counters."""
 
@@ -127,6 +156,28 @@ class JobStore:
         self._lock = threading.RLock()
         self._jobs: dict[str, Job] = {}
         self._seq = 0
+        self._observer: StoreObserver | None = None
+
+    def observe(self, observer: StoreObserver | None) -> None:
+        """Report every create, delete and forced state to `observer` (None stops it)."""
+        with self._lock:
+            self._observer = observer
+
+    def restore(self, jobs: Iterable[Job], seq: int) -> None:
+        """Take back jobs saved by an earlier run; the sequence never goes backwards."""
+        with self._lock:
+            for job in jobs:
+                if not job.deleted:
+                    self._jobs[job.id] = job
+                self._seq = max(self._seq, job.seq)
+            self._seq = max(self._seq, seq)
+
+    def _changed(self, job: Job) -> StoreObserver | None:
+        """Tell the observer under the lock; the caller flushes it after unlocking."""
+        observer = self._observer
+        if observer is not None:
+            observer.job_changed(job, self._seq)
+        return observer
 
     def next_seq(self) -> int:
         """A strictly increasing sequence number for ordering listings."""
@@ -138,6 +189,9 @@ class JobStore:
         """Remember a new job."""
         with self._lock:
             self._jobs[job.id] = job
+            observer = self._changed(job)
+        if observer is not None:
+            observer.flush()
 
     def get(self, job_id: str) -> Job | None:
         """The live (not deleted) job with `job_id`, else None."""
@@ -147,10 +201,14 @@ class JobStore:
 
     def delete(self, job_id: str) -> None:
         """Forget the job (later lookups answer 404)."""
+        observer = None
         with self._lock:
             job = self._jobs.pop(job_id, None)
             if job is not None:
                 job.deleted = True
+                observer = self._changed(job)
+        if observer is not None:
+            observer.flush()
 
     def count_status_call(self, job: Job) -> int:
         """Count one status GET for `job`; returns its 0-based index."""
@@ -174,7 +232,10 @@ class JobStore:
             job.forced_at = at
             if error is not None:
                 job.error = error
-            return job
+            observer = self._changed(job)
+        if observer is not None:
+            observer.flush()
+        return job
 
     def ordered(self, descending: bool) -> list[Job]:
         """Live jobs by creation order."""

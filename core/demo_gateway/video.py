@@ -178,17 +178,33 @@ def _box_header(size: int) -> bytes:
 class Payload:
     """The exact bytes served for one job output: the clip, then a tagged, zero-padded free box."""
 
-    def __init__(self, clip: Future[bytes], tag: bytes, target_size: int | None) -> None:
-        """`target_size`, when given, pads the file to exactly that many bytes if it can."""
-        self._clip = clip
+    def __init__(self, clip: Future[bytes] | ClipKey, tag: bytes, target_size: int | None) -> None:
+        """`clip` is an encode under way, or a ClipKey to encode on first use (see CLIPS).
+
+        `target_size`, when given, pads the file to exactly that many bytes if it can.
+        """
+        self._clip: Future[bytes] | None = None
+        self._key: ClipKey | None = None
+        if isinstance(clip, ClipKey):
+            self._key = clip
+        else:
+            self._clip = clip
         self._tag = tag
         self._target = target_size
         self._sha256: str | None = None
         self._lock = threading.Lock()
+        self._clip_lock = threading.Lock()
+
+    def _future(self) -> Future[bytes]:
+        with self._clip_lock:
+            if self._clip is None:
+                assert self._key is not None
+                self._clip = CLIPS.get(self._key)
+            return self._clip
 
     def clip(self, timeout: float = 120.0) -> bytes:
-        """The encoded MP4 (waits for the encode to finish)."""
-        return self._clip.result(timeout=timeout)
+        """The encoded MP4 (starts a deferred encode, then waits for it to finish)."""
+        return self._future().result(timeout=timeout)
 
     def _layout(self) -> tuple[bytes, bytes, int]:
         clip = self.clip()
