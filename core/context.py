@@ -106,11 +106,8 @@ def open_context(
     if keyring_warning and not use_demo:
         messages.append(keyring_warning)
     journal = Journal.open(paths.journal)
-    if journal.recovered_from is not None:
-        messages.append(
-            "The job journal was damaged. It was kept as "
-            f"{journal.recovered_from} and a new journal was started."
-        )
+    if journal.recovery_message:
+        messages.append(journal.recovery_message)
     gateway: DemoGateway | None = None
     try:
         if use_demo:

@@ -393,7 +393,7 @@ class Engine:
         attempts = int(job.extra.get("reconcile_attempts", 0)) + 1
         job = replace(job, extra={**job.extra, "reconcile_attempts": attempts})
         try:
-            known = {j.remote_id for j in self.journal.jobs(include_hidden=True) if j.remote_id}
+            known = self.journal.remote_ids()
             match = find_match(job, self.client.iter_jobs(max_pages=5), known)
         except GatewayError as error:
             job = self._commit(
