@@ -1,0 +1,167 @@
+"""Fixtures for widget tests: a fresh qasync loop per test, a fast demo gateway, real windows.
+
+Async flows are driven with ``run(coro)`` (``loop.run_until_complete`` with a timeout); the
+loop is never stopped by a test, and it is closed and garbage-collected at teardown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import qasync
+from PySide6.QtWidgets import QApplication
+
+from core.context import AppContext, open_context
+from core.demo_gateway import DemoGateway
+from core.scheduler import PollPolicy, RequestBudget
+from core.secrets import MemorySecretStore
+from ui.controller import Controller
+from ui.main_window import CloseNotice, MainWindow
+
+T = TypeVar("T")
+TEST_KEY = "phaseo_v1_sk_TESTSECRET123"
+#: Poll soon after a create, then as the (fast) server asks.
+FAST_POLICY = PollPolicy(
+    first_poll_after=0.2,
+    default_poll_after=1.0,
+    min_poll_after=0.2,
+    jitter=0.05,
+    backoff_base=0.2,
+    backoff_cap=1.0,
+)
+#: Benign messages of the offscreen platform and a machine without a sound server.
+QT_NOISE = (
+    "does not support propagateSizeHints",
+    "does not support raise",
+    "PulseAudioService",
+    "No RHI backend",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Widget tests ignore the offscreen platform's benign warnings."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.qt_log_ignore(*QT_NOISE))
+
+
+@pytest.fixture
+def qloop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
+    """A fresh qasync loop for this test, closed (with its leftovers) afterwards."""
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    yield loop
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.close()
+    asyncio.set_event_loop(None)
+    gc.collect()
+
+
+Runner = Callable[..., Any]
+
+
+@pytest.fixture
+def run(qloop: qasync.QEventLoop) -> Runner:
+    """``run(awaitable, timeout=15)``: drive the loop until it is done."""
+
+    def runner(awaitable: Awaitable[T], timeout: float = 15.0) -> T:
+        return qloop.run_until_complete(asyncio.wait_for(awaitable, timeout))
+
+    return runner
+
+
+async def _until(predicate: Callable[[], object], interval: float = 0.02) -> None:
+    while not predicate():
+        await asyncio.sleep(interval)
+
+
+@pytest.fixture
+def wait_for(run: Runner) -> Callable[..., None]:
+    """``wait_for(predicate, timeout=15)``: run the loop until ``predicate()`` is true."""
+
+    def waiter(predicate: Callable[[], object], timeout: float = 15.0) -> None:
+        run(_until(predicate), timeout)
+
+    return waiter
+
+
+@pytest.fixture
+def gateway() -> Iterator[DemoGateway]:
+    """A fast demo gateway that only accepts :data:`TEST_KEY`."""
+    with DemoGateway(
+        queued_seconds=0.3,
+        processing_seconds=0.8,
+        poll_after_seconds=1,
+        video_scale=0.25,
+        api_key=TEST_KEY,
+    ) as gw:
+        yield gw
+
+
+def open_test_context(data_dir: Path, gw: DemoGateway, key: str = TEST_KEY) -> AppContext:
+    """A real context (journal, HTTP client, engine) against ``gw`` with fast polling."""
+    context = open_context(
+        data_dir=data_dir, base_url=gw.base_url, demo=False, secrets=MemorySecretStore(key)
+    )
+    context.engine.policy = FAST_POLICY
+    context.engine.budget = RequestBudget(max_in_flight=8, per_second=50.0, burst=50)
+    return context
+
+
+ContextFactory = Callable[..., AppContext]
+
+
+@pytest.fixture
+def make_context(gateway: DemoGateway) -> ContextFactory:
+    """``make_context(data_dir, key=TEST_KEY)``: a context against the test gateway."""
+
+    def factory(data_dir: Path, key: str = TEST_KEY) -> AppContext:
+        return open_test_context(data_dir, gateway, key)
+
+    return factory
+
+
+WindowFactory = Callable[[AppContext], MainWindow]
+
+
+@pytest.fixture
+def make_window(
+    qtbot: Any, qloop: qasync.QEventLoop, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[WindowFactory]:
+    """Build shown main windows; they are closed (and their contexts with them) afterwards."""
+    monkeypatch.setattr(CloseNotice, "ask", classmethod(lambda cls, parent, count: True))
+    windows: list[MainWindow] = []
+
+    def factory(context: AppContext) -> MainWindow:
+        window = MainWindow(Controller(context, loop=qloop))
+        windows.append(window)
+        window.show()
+        qtbot.waitExposed(window)
+        window.start()
+        return window
+
+    yield factory
+    for window in windows:
+        window.close()
+        window.controller.close()
+        window.deleteLater()
+
+
+@pytest.fixture
+def window(
+    tmp_path: Path, gateway: DemoGateway, make_window: WindowFactory, qtbot: Any
+) -> MainWindow:
+    """A window over a fresh data folder, with the live catalogue loaded."""
+    shown = make_window(open_test_context(tmp_path / "data", gateway))
+    qtbot.waitUntil(lambda: shown.composer.model_combo.count() > 0, timeout=5_000)
+    return shown

@@ -1,0 +1,232 @@
+"""JobsModel: a well-behaved Qt model that updates one row per job change; filters and search."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QPixmap
+
+from core.demo_gateway.video import ClipKey, encode_clip
+from core.jobs import Cause, DownloadState, Job, JobFailure, JobParams, JobState
+from core.thumbnails import first_frame
+from ui.jobs_model import Column, JobRole, JobsModel, ProgressRole, SortRole
+from ui.jobs_view import JobFilter, JobsFilterProxy
+from ui.thumbnails import ThumbnailCache
+
+NOW = 1_800_000_000.0
+
+
+def make_job(
+    local_id: str,
+    state: JobState,
+    prompt: str,
+    *,
+    age: float = 60.0,
+    **changes: Any,
+) -> Job:
+    params = JobParams(model="demo/test-pattern", prompt=prompt, duration=4, aspect_ratio="16:9")
+    job = Job(
+        local_id=local_id,
+        params=params,
+        state=state,
+        created_at=NOW - age,
+        updated_at=NOW - age,
+        remote_id=f"G-{local_id.upper()}",
+    )
+    return replace(job, **changes)
+
+
+@pytest.fixture
+def jobs() -> list[Job]:
+    failure = JobFailure(Cause.PROVIDER, code="provider_error", message="Render failed")
+    return [
+        make_job("a", JobState.QUEUED, "A red kite over hills", age=10, next_poll_at=NOW + 12),
+        make_job("b", JobState.PROCESSING, "Neon city at night", age=20, progress=40),
+        make_job(
+            "c",
+            JobState.COMPLETED,
+            "Calm sea at dawn",
+            age=300,
+            download=DownloadState.DONE,
+            finished_at=NOW - 200,
+            cost="0.20",
+        ),
+        make_job("d", JobState.FAILED, "A kite in a storm", age=400, failure=failure),
+        make_job(
+            "e",
+            JobState.FAILED,
+            "Old reviewed failure",
+            age=500,
+            failure=failure,
+            reviewed=True,
+            review_note="provider outage",
+        ),
+    ]
+
+
+@pytest.fixture
+def model(jobs: list[Job]) -> JobsModel:
+    return JobsModel(jobs, clock=lambda: NOW)
+
+
+def test_model_passes_the_qt_model_tester(model: JobsModel, qtmodeltester: Any) -> None:
+    qtmodeltester.check(model)
+
+
+def test_roles_give_display_sort_job_progress_and_colour(model: JobsModel) -> None:
+    queued = model.index(model.row_of("a") or 0, Column.STATUS)
+    assert queued.data() == "Queued · next check in 12 s"
+    assert queued.data(ProgressRole) == 0
+    assert queued.data(JobRole).local_id == "a"
+    assert queued.data(Qt.ItemDataRole.ForegroundRole).color().name() == "#1d5fbf"
+    processing = model.index(model.row_of("b") or 0, Column.STATUS)
+    assert processing.data(ProgressRole) == 40
+    completed_row = model.row_of("c")
+    assert completed_row is not None
+    assert model.index(completed_row, Column.STATUS).data(ProgressRole) is None
+    assert model.index(completed_row, Column.COST).data() == "$0.20"
+    assert model.index(completed_row, Column.ELAPSED).data() == "1 m 40 s"
+    assert model.index(completed_row, Column.ELAPSED).data(SortRole) == 100.0
+    assert model.index(completed_row, Column.DURATION).data(SortRole) == 4
+    failed = model.index(model.row_of("d") or 0, Column.STATUS)
+    assert failed.data(Qt.ItemDataRole.ForegroundRole).color().name() == "#b3261e"
+    assert "Render failed" in failed.data(Qt.ItemDataRole.ToolTipRole)
+
+
+def test_a_status_change_touches_exactly_one_row(model: JobsModel, jobs: list[Job]) -> None:
+    changed: list[tuple[int, int]] = []
+    resets: list[bool] = []
+    model.dataChanged.connect(
+        lambda top, bottom, _roles=(): changed.append((top.row(), bottom.row()))
+    )
+    model.modelReset.connect(lambda: resets.append(True))
+    rows_before = model.rowCount()
+
+    model.upsert(replace(jobs[0], state=JobState.PROCESSING, progress=55, updated_at=NOW))
+
+    row = model.row_of("a")
+    assert changed == [(row, row)]
+    assert resets == []
+    assert model.rowCount() == rows_before
+    assert model.index(row or 0, Column.STATUS).data().startswith("Processing · 55%")
+
+
+def test_a_new_job_inserts_one_row_without_a_reset(model: JobsModel, qtmodeltester: Any) -> None:
+    inserted: list[tuple[int, int]] = []
+    resets: list[bool] = []
+    model.rowsInserted.connect(lambda _parent, first, last: inserted.append((first, last)))
+    model.modelReset.connect(lambda: resets.append(True))
+    model.upsert(make_job("f", JobState.SUBMITTING, "Fresh idea", age=0))
+    assert inserted == [(5, 5)]
+    assert resets == []
+    assert model.row_of("f") == 5
+    qtmodeltester.check(model)
+
+
+def test_removed_jobs_stay_out_until_restored(model: JobsModel, jobs: list[Job]) -> None:
+    removed = model.remove("b")
+    assert removed is not None and model.row_of("b") is None
+    assert [model.row_of(local_id) for local_id in "acde"] == [0, 1, 2, 3]
+    model.upsert(replace(jobs[1], progress=70))  # a late change must not bring it back
+    assert model.row_of("b") is None
+    model.restore(removed)
+    assert model.row_of("b") == 4
+
+
+def test_tick_refreshes_only_status_and_elapsed_of_active_rows(model: JobsModel) -> None:
+    cells: list[tuple[int, int]] = []
+    model.dataChanged.connect(
+        lambda top, bottom, _roles=(): cells.append((top.row(), top.column()))
+    )
+    model.tick()
+    active = {model.row_of("a"), model.row_of("b")}
+    assert {row for row, _column in cells} == active
+    assert {column for _row, column in cells} == {Column.STATUS, Column.ELAPSED}
+
+
+def _visible(proxy: JobsFilterProxy) -> set[str]:
+    return {
+        proxy.index(row, 0, QModelIndex()).data(JobRole).local_id for row in range(proxy.rowCount())
+    }
+
+
+def test_filters_and_search_select_the_right_rows(model: JobsModel) -> None:
+    proxy = JobsFilterProxy()
+    proxy.setSourceModel(model)
+    assert _visible(proxy) == set("abcde")
+    expected = {
+        JobFilter.ACTIVE: {"a", "b"},
+        JobFilter.COMPLETED: {"c"},
+        JobFilter.NEEDS_REVIEW: {"d"},
+        JobFilter.REVIEWED: {"e"},
+        JobFilter.ALL: set("abcde"),
+    }
+    for choice, ids in expected.items():
+        proxy.set_filter(choice)
+        assert _visible(proxy) == ids, choice
+    proxy.set_search("KITE")
+    assert _visible(proxy) == {"a", "d"}
+    proxy.set_search("kite storm")
+    assert _visible(proxy) == {"d"}
+    proxy.set_filter(JobFilter.ACTIVE)
+    assert _visible(proxy) == set()
+    proxy.set_search("")
+    proxy.set_filter(JobFilter.ACTIVE)
+    model.upsert(replace(model.job("a") or model.job_at(0), state=JobState.FAILED))
+    assert _visible(proxy) == {"b"}  # the filter follows live changes
+
+
+def test_proxy_sorts_by_creation_time(model: JobsModel) -> None:
+    proxy = JobsFilterProxy()
+    proxy.setSourceModel(model)
+    proxy.sort(Column.CREATED, Qt.SortOrder.DescendingOrder)
+    order = [proxy.index(row, 0).data(JobRole).local_id for row in range(proxy.rowCount())]
+    assert order == list("abcde")
+    proxy.sort(Column.ELAPSED, Qt.SortOrder.AscendingOrder)
+    first = proxy.index(0, 0).data(JobRole).local_id
+    assert first == "a"
+
+
+@pytest.fixture
+def clip(tmp_path: Path) -> Path:
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(encode_clip(ClipKey(320, 180, 1, 12, 0)))
+    return path
+
+
+@pytest.fixture
+def executor() -> Iterator[ThreadPoolExecutor]:
+    pool = ThreadPoolExecutor(max_workers=2)
+    yield pool
+    pool.shutdown(wait=True)
+
+
+def test_completed_rows_show_the_first_frame_as_a_thumbnail(
+    clip: Path, executor: ThreadPoolExecutor, qtbot: Any
+) -> None:
+    thumb = first_frame(clip)
+    assert (thumb.width, thumb.height) == (128, 72)
+    assert len(thumb.rgb) == 128 * 72 * 3 and thumb.as_array().any()
+
+    cache = ThumbnailCache(executor.submit)
+    job = make_job("t", JobState.COMPLETED, "Clip", download=DownloadState.DONE, files=(str(clip),))
+    model = JobsModel([job], thumbnails=cache, clock=lambda: NOW)
+    cell = model.index(0, Column.THUMBNAIL)
+    with qtbot.waitSignal(model.dataChanged, timeout=5_000):
+        assert cell.data(Qt.ItemDataRole.DecorationRole) is None  # decoding started
+    pixmap = cell.data(Qt.ItemDataRole.DecorationRole)
+    assert isinstance(pixmap, QPixmap) and not pixmap.isNull()
+    assert (pixmap.width(), pixmap.height()) == (128, 72)
+
+
+def test_jobs_made_on_another_gateway_say_they_are_not_checked(jobs: list[Job]) -> None:
+    model = JobsModel(jobs, owns=lambda job: job.local_id != "a", clock=lambda: NOW)
+    queued = model.index(model.row_of("a") or 0, Column.STATUS).data()
+    assert queued == "Queued · made on another gateway, not checked now"
+    assert model.index(model.row_of("b") or 0, Column.STATUS).data() == "Processing · 40%"

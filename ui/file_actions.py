@@ -1,0 +1,119 @@
+"""Job actions that touch files: Save as, export diagnostics, open the video or its folder.
+
+The file chooser is asked from the plain slot; the copy then runs as a coroutine on a worker
+thread with a progress bar in the status bar. Copies are atomic (``core.download``), so a
+failed save never leaves a half-written file; the reason is shown in plain words.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+
+from core.download import DownloadError
+from core.filenames import suggest_filename
+from core.jobs import Job
+from ui.dialogs.save_dialog import ExportDialog, SaveDialog
+
+if TYPE_CHECKING:
+    from ui.main_window import MainWindow
+
+
+def output_paths(dest: Path, count: int) -> list[Path]:
+    """``name.mp4``, ``name-2.mp4``... for a job with several outputs."""
+    return [dest] + [dest.with_name(f"{dest.stem}-{i + 1}{dest.suffix}") for i in range(1, count)]
+
+
+class FileActions(QObject):
+    """Saving and exporting for one main window."""
+
+    #: Internal: copy progress from a worker thread ``(bytes done, total or None)``.
+    _save_progressed = Signal(int, object)
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.controller = window.controller
+        self._save_progressed.connect(self._on_save_progress, Qt.ConnectionType.QueuedConnection)
+
+    def _folder(self) -> Path:
+        """The last folder saved to, else the home folder."""
+        last = self.window.context.settings.last_save_dir
+        folder = Path(last) if last else Path.home()
+        return folder if folder.is_dir() else Path.home()
+
+    # -- opening ------------------------------------------------------------------------------
+
+    def open_external(self, job: Job | None) -> None:
+        """Open the video in the system's player."""
+        if job is not None and job.files:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(job.files[0]))
+
+    def open_folder(self, job: Job | None) -> None:
+        """Open the folder holding the video."""
+        if job is not None and job.files:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(job.files[0]).parent)))
+
+    # -- Save as ------------------------------------------------------------------------------
+
+    def save(self, job: Job | None) -> None:
+        """Ask where to save the video (suggesting a safe name), then copy it there."""
+        if job is None or not job.files:
+            return
+        name = suggest_filename(
+            job.params.prompt, job.created_at, job.remote_id, outputs=len(job.files)
+        )
+        dest = SaveDialog.ask(self.window, self._folder() / name)
+        if dest is None:
+            return
+        self.window.context.settings.last_save_dir = str(dest.parent)
+        self.controller.spawn(self.save_job(job, dest))
+
+    async def save_job(self, job: Job, dest: Path) -> list[Path]:
+        """Copy every output of ``job`` next to ``dest``; problems shown in plain words."""
+        bar = self.window.progress_bar
+        bar.setRange(0, 0)
+        bar.setVisible(True)
+        saved: list[Path] = []
+        try:
+            for index, path in enumerate(output_paths(dest, len(job.files))):
+                await self.controller.save_as(job.local_id, path, self._save_progressed.emit, index)
+                saved.append(path)
+        except DownloadError as error:
+            self.window.show_error("Could not save the video", error.message)
+            return saved
+        finally:
+            bar.setVisible(False)
+        self.window.show_status(f"Saved to {dest}")
+        return saved
+
+    def _on_save_progress(self, done: int, total: int | None) -> None:
+        bar = self.window.progress_bar
+        if total:
+            bar.setRange(0, 1000)
+            bar.setValue(int(done * 1000 / total))
+
+    # -- diagnostics --------------------------------------------------------------------------
+
+    def export_diagnostics(self, local_id: str) -> None:
+        """Ask for a file, then write the job's redacted diagnostics there."""
+        text = self.controller.diagnostics(local_id)
+        if text is None:
+            return
+        suggested = self._folder() / f"reelgate-diagnostics-{local_id[:8]}.json"
+        dest = ExportDialog.ask(self.window, suggested)
+        if dest is not None:
+            self.controller.spawn(self.write_export(dest, text))
+
+    async def write_export(self, dest: Path, text: str) -> None:
+        """Write exported diagnostics atomically."""
+        try:
+            await self.controller.write_json(dest, json.loads(text))
+        except DownloadError as error:
+            self.window.show_error("Could not export the diagnostics", error.message)
+            return
+        self.window.show_status(f"Diagnostics exported to {dest}")

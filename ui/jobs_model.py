@@ -1,0 +1,402 @@
+"""The job table's model: one row per journaled job, updated one row at a time.
+
+Rows are appended in the order jobs become known and never reordered (the view sorts
+through a proxy), so ``local_id -> row`` stays valid and a job change touches exactly one
+row with ``dataChanged``. Only the first load fills the model at once.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QBrush, QColor, QPixmap
+
+from core.jobs import DownloadState, Job, JobState
+from ui.thumbnails import ThumbnailCache
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class Column(IntEnum):
+    """The table's columns, left to right."""
+
+    THUMBNAIL = 0
+    PROMPT = 1
+    MODEL = 2
+    DURATION = 3
+    ASPECT = 4
+    STATUS = 5
+    CREATED = 6
+    ELAPSED = 7
+    COST = 8
+
+
+HEADERS: dict[Column, str] = {
+    Column.THUMBNAIL: "",
+    Column.PROMPT: "Prompt",
+    Column.MODEL: "Model",
+    Column.DURATION: "Duration",
+    Column.ASPECT: "Aspect",
+    Column.STATUS: "Status",
+    Column.CREATED: "Created",
+    Column.ELAPSED: "Elapsed",
+    Column.COST: "Cost",
+}
+#: The job itself, for any column.
+JobRole = Qt.ItemDataRole.UserRole + 1
+#: A value that sorts right (numbers for times, durations and costs).
+SortRole = Qt.ItemDataRole.UserRole + 2
+#: 0-100 for the Status column of a job with work under way (the delegate draws a bar).
+ProgressRole = Qt.ItemDataRole.UserRole + 3
+
+ACTIVE_COLOUR = QColor("#1d5fbf")
+_COLOURS: dict[JobState, QColor] = {
+    JobState.SUBMITTING: ACTIVE_COLOUR,
+    JobState.QUEUED: ACTIVE_COLOUR,
+    JobState.PROCESSING: ACTIVE_COLOUR,
+    JobState.WAITING: ACTIVE_COLOUR,
+    JobState.COMPLETED: QColor("#1e7d3a"),
+    JobState.FAILED: QColor("#b3261e"),
+    JobState.REJECTED: QColor("#b3261e"),
+    JobState.EXPIRED: QColor("#b3261e"),
+    JobState.SUBMIT_UNKNOWN: QColor("#8a5a00"),
+    JobState.CANCELLED: QColor("#6b6f76"),
+    JobState.GONE: QColor("#6b6f76"),
+}
+_NUMERIC = frozenset({Column.DURATION, Column.ELAPSED, Column.COST})
+_PROMPT_CHARS = 90
+_TOOLTIP_CHARS = 1_000
+
+
+def is_active(job: Job) -> bool:
+    """Whether the job still has work under way (on the server or a download)."""
+    return not job.terminal or job.download in (DownloadState.PENDING, DownloadState.ACTIVE)
+
+
+def format_elapsed(seconds: float) -> str:
+    """``"45 s"``, ``"3 m 05 s"``, ``"2 h 04 m"``."""
+    total = max(0, int(seconds))
+    if total < 60:
+        return f"{total} s"
+    minutes, secs = divmod(total, 60)
+    if minutes < 60:
+        return f"{minutes} m {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} m"
+
+
+def _cost_value(cost: str | None) -> float:
+    try:
+        return float(cost) if cost else -1.0
+    except ValueError:
+        return -1.0
+
+
+class JobsModel(QAbstractTableModel):
+    """All listed jobs as a table; :meth:`upsert` applies one job change to one row."""
+
+    #: The one-second refresh ran (countdowns elsewhere may follow it).
+    ticked = Signal()
+
+    def __init__(
+        self,
+        jobs: list[Job] | None = None,
+        *,
+        hidden: set[str] | None = None,
+        thumbnails: ThumbnailCache | None = None,
+        owns: Callable[[Job], bool] | None = None,
+        clock: Callable[[], float] = time.time,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._clock = clock
+        self._owns = owns
+        self._jobs: list[Job] = list(jobs or [])
+        self._rows: dict[str, int] = {job.local_id: row for row, job in enumerate(self._jobs)}
+        self._hidden: set[str] = set(hidden or ())
+        self._download: dict[str, tuple[int, int | None]] = {}
+        self._thumbnails = thumbnails
+        if thumbnails is not None:
+            thumbnails.thumbnail_ready.connect(self._on_thumbnail)
+        self._ticker = QTimer(self)
+        self._ticker.setObjectName("jobsTicker")
+        self._ticker.setInterval(1000)
+        self._ticker.timeout.connect(self.tick)
+
+    # -- lookups ------------------------------------------------------------------------------
+
+    def job_at(self, row: int) -> Job:
+        """The job shown in ``row``."""
+        return self._jobs[row]
+
+    def row_of(self, local_id: str) -> int | None:
+        """The row of a job, or ``None`` when it is not listed."""
+        return self._rows.get(local_id)
+
+    def job(self, local_id: str) -> Job | None:
+        """The listed version of a job."""
+        row = self._rows.get(local_id)
+        return None if row is None else self._jobs[row]
+
+    def jobs(self) -> list[Job]:
+        """Every listed job, in row order."""
+        return list(self._jobs)
+
+    # -- changes ------------------------------------------------------------------------------
+
+    def upsert(self, job: Job) -> None:
+        """Show a job's new state: ``dataChanged`` for its row, or one inserted row if new."""
+        row = self._rows.get(job.local_id)
+        if row is None:
+            if job.local_id in self._hidden:
+                return
+            row = len(self._jobs)
+            self.beginInsertRows(QModelIndex(), row, row)
+            self._jobs.append(job)
+            self._rows[job.local_id] = row
+            self.endInsertRows()
+            return
+        if job.download is not DownloadState.ACTIVE:
+            self._download.pop(job.local_id, None)
+        self._jobs[row] = job
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1))
+
+    def remove(self, local_id: str) -> Job | None:
+        """Take a job off the list (it stays hidden from later updates until :meth:`restore`)."""
+        self._hidden.add(local_id)
+        row = self._rows.get(local_id)
+        if row is None:
+            return None
+        self.beginRemoveRows(QModelIndex(), row, row)
+        job = self._jobs.pop(row)
+        del self._rows[local_id]
+        for later in self._jobs[row:]:
+            self._rows[later.local_id] -= 1
+        self.endRemoveRows()
+        return job
+
+    def restore(self, job: Job) -> None:
+        """Bring a removed job back (Undo)."""
+        self._hidden.discard(job.local_id)
+        self.upsert(job)
+
+    def set_download_progress(self, local_id: str, done: int, total: int | None) -> None:
+        """Show download progress in the job's Status cell (only when the percentage moves)."""
+        row = self._rows.get(local_id)
+        if row is None:
+            return
+        before = self._download.get(local_id)
+        self._download[local_id] = (done, total)
+        if before is not None and _percent(*before) == _percent(done, total) and total:
+            return
+        cell = self.index(row, Column.STATUS)
+        self.dataChanged.emit(cell, cell)
+
+    def start_ticking(self) -> None:
+        """Refresh countdowns and elapsed times of active rows every second."""
+        self._ticker.start()
+
+    def stop_ticking(self) -> None:
+        """Stop the one-second refresh."""
+        self._ticker.stop()
+
+    def tick(self) -> None:
+        """Emit ``dataChanged`` for the Status and Elapsed cells of rows with work under way."""
+        for row, job in enumerate(self._jobs):
+            if is_active(job):
+                for column in (Column.STATUS, Column.ELAPSED):
+                    cell = self.index(row, column)
+                    self.dataChanged.emit(cell, cell, [Qt.ItemDataRole.DisplayRole, ProgressRole])
+        self.ticked.emit()
+
+    def _on_thumbnail(self, local_id: str) -> None:
+        row = self._rows.get(local_id)
+        if row is not None:
+            cell = self.index(row, Column.THUMBNAIL)
+            self.dataChanged.emit(cell, cell, [Qt.ItemDataRole.DecorationRole])
+
+    # -- Qt model API -------------------------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        """Number of listed jobs (a flat table: no children)."""
+        return 0 if parent.isValid() else len(self._jobs)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        """Number of columns."""
+        return 0 if parent.isValid() else len(Column)
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        """Rows are selectable, never editable."""
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemNeverHasChildren
+        )
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        """Column titles."""
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(Column):
+            return None
+        column = Column(section)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[column]
+        if role == Qt.ItemDataRole.ToolTipRole and column is Column.THUMBNAIL:
+            return "Thumbnail"
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """Cell values for every role the views use."""
+        if not index.isValid() or not 0 <= index.row() < len(self._jobs):
+            return None
+        job = self._jobs[index.row()]
+        column = Column(index.column())
+        if role == JobRole:
+            return job
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(job, column)
+        if role == SortRole:
+            return self._sort_value(job, column)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(job, column)
+        if role == Qt.ItemDataRole.DecorationRole and column is Column.THUMBNAIL:
+            return self._thumbnail(job)
+        if role == ProgressRole and column is Column.STATUS:
+            return self._progress(job)
+        if role == Qt.ItemDataRole.ForegroundRole and column is Column.STATUS:
+            return QBrush(_COLOURS.get(job.state, ACTIVE_COLOUR))
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in _NUMERIC:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return self._display(job, column) or HEADERS[column]
+        return None
+
+    # -- cell contents ------------------------------------------------------------------------
+
+    def _display(self, job: Job, column: Column) -> str:
+        params = job.params
+        match column:
+            case Column.THUMBNAIL:
+                return ""
+            case Column.PROMPT:
+                line = " ".join(params.prompt.split())
+                return line if len(line) <= _PROMPT_CHARS else line[: _PROMPT_CHARS - 1] + "…"
+            case Column.MODEL:
+                return params.model
+            case Column.DURATION:
+                return f"{params.duration} s"
+            case Column.ASPECT:
+                if params.resolution:
+                    return f"{params.aspect_ratio} · {params.resolution}"
+                return params.aspect_ratio
+            case Column.STATUS:
+                return self.status_line(job)
+            case Column.CREATED:
+                return time.strftime("%Y-%m-%d %H:%M", time.localtime(job.created_at))
+            case Column.ELAPSED:
+                return format_elapsed(self._elapsed(job))
+            case Column.COST:
+                return f"${job.cost}" if job.cost else "—"
+        return ""  # pragma: no cover - every column is matched
+
+    def status_line(self, job: Job) -> str:
+        """The Status cell's words: state, progress and when the next check is due."""
+        text = job.status_text
+        if job.state is JobState.COMPLETED:
+            return text + self._download_words(job)
+        if job.terminal:
+            return f"{text} · reviewed" if job.reviewed else text
+        if job.auth_blocked:
+            return f"{text} · paused (API key refused)"
+        if self._owns is not None and not self._owns(job):
+            return f"{text} · made on another gateway, not checked now"
+        parts = [text]
+        if job.progress:
+            parts.append(f"{job.progress}%")
+        if job.next_poll_at is not None and job.state is not JobState.SUBMITTING:
+            seconds = math.ceil(job.next_poll_at - self._clock())
+            parts.append(f"next check in {seconds} s" if seconds > 0 else "checking…")
+        return " · ".join(parts)
+
+    def _download_words(self, job: Job) -> str:
+        if job.download is DownloadState.ACTIVE:
+            done, total = self._download.get(job.local_id, (0, None))
+            percent = _percent(done, total)
+            return f" · downloading {percent}%" if percent is not None else " · downloading…"
+        if job.download is DownloadState.PENDING:
+            return " · download waiting"
+        if job.download is DownloadState.FAILED:
+            return " · download failed"
+        if job.deleted_on_server:
+            return " · deleted on server"
+        return ""
+
+    def _progress(self, job: Job) -> int | None:
+        if job.download is DownloadState.ACTIVE:
+            percent = _percent(*self._download.get(job.local_id, (0, None)))
+            return percent if percent is not None else 0
+        if job.terminal or job.auth_blocked:
+            return None
+        return max(0, min(100, job.progress or 0))
+
+    def _elapsed(self, job: Job) -> float:
+        end = job.finished_at if job.terminal and job.finished_at else self._clock()
+        return max(0.0, end - job.created_at)
+
+    def _sort_value(self, job: Job, column: Column) -> Any:
+        match column:
+            case Column.DURATION:
+                return job.params.duration
+            case Column.CREATED | Column.THUMBNAIL:
+                return job.created_at
+            case Column.ELAPSED:
+                return self._elapsed(job)
+            case Column.COST:
+                return _cost_value(job.cost)
+            case Column.STATUS:
+                return job.state.label
+        return self._display(job, column).casefold()
+
+    def _tooltip(self, job: Job, column: Column) -> str:
+        if column is Column.PROMPT:
+            prompt = job.params.prompt
+            if len(prompt) > _TOOLTIP_CHARS:
+                prompt = prompt[:_TOOLTIP_CHARS] + "…"
+            return prompt
+        if column is Column.STATUS:
+            detail = job.problem or job.download_problem
+            if job.failure is not None:
+                detail = job.failure.cause.explanation
+                if job.failure.message:
+                    detail += f"\n{job.failure.message}"
+            return f"{self.status_line(job)}\n{detail}" if detail else self.status_line(job)
+        if column is Column.COST:
+            return f"Billing: {job.billing_state}" if job.billing_state else "No cost reported yet"
+        return self._display(job, column)
+
+    def _thumbnail(self, job: Job) -> QPixmap | None:
+        if self._thumbnails is None:
+            return None
+        return self._thumbnails.pixmap(job)
+
+
+def _percent(done: int, total: int | None) -> int | None:
+    if not total or total <= 0:
+        return None
+    return max(0, min(100, done * 100 // total))

@@ -1,0 +1,305 @@
+"""The job list: a filterable, searchable, sortable table with progress bars for running jobs."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from PySide6.QtCore import (
+    QByteArray,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPoint,
+    QSize,
+    QSortFilterProxyModel,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionProgressBar,
+    QStyleOptionViewItem,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.jobs import Job, JobState
+from ui.jobs_model import Column, JobRole, JobsModel, ProgressRole, SortRole, is_active
+
+Index = QModelIndex | QPersistentModelIndex
+SEARCH_DEBOUNCE_MS = 150
+
+
+class JobFilter(StrEnum):
+    """The choices of the filter box."""
+
+    ALL = "All"
+    ACTIVE = "Active"
+    COMPLETED = "Completed"
+    NEEDS_REVIEW = "Needs review"
+    REVIEWED = "Reviewed"
+
+    def accepts(self, job: Job) -> bool:
+        """Whether a job belongs under this filter."""
+        match self:
+            case JobFilter.ACTIVE:
+                return is_active(job)
+            case JobFilter.COMPLETED:
+                return job.state is JobState.COMPLETED
+            case JobFilter.NEEDS_REVIEW:
+                return job.needs_review
+            case JobFilter.REVIEWED:
+                return job.reviewed
+        return True
+
+
+class JobsFilterProxy(QSortFilterProxyModel):
+    """Filters jobs by the chosen filter and the search words, and sorts by :data:`SortRole`."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._filter = JobFilter.ALL
+        self._words: tuple[str, ...] = ()
+        self.setSortRole(SortRole)
+        self.setDynamicSortFilter(True)
+
+    @property
+    def job_filter(self) -> JobFilter:
+        """The current filter."""
+        return self._filter
+
+    def set_filter(self, job_filter: JobFilter) -> None:
+        """Show only the jobs ``job_filter`` accepts."""
+        if job_filter is self._filter:
+            return
+        self.beginFilterChange()
+        self._filter = job_filter
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def set_search(self, text: str) -> None:
+        """Show only jobs whose prompt contains every word of ``text`` (any case)."""
+        words = tuple(text.casefold().split())
+        if words == self._words:
+            return
+        self.beginFilterChange()
+        self._words = words
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
+        """Apply the filter and the search words."""
+        model = self.sourceModel()
+        if not isinstance(model, JobsModel) or source_row >= model.rowCount():
+            return False
+        job = model.job_at(source_row)
+        if not self._filter.accepts(job):
+            return False
+        if not self._words:
+            return True
+        prompt = job.params.prompt.casefold()
+        return all(word in prompt for word in self._words)
+
+
+class StatusDelegate(QStyledItemDelegate):
+    """Draws the Status cell of a running job as a progress bar with the status words on it."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        """A progress bar when the model gives a :data:`ProgressRole`, else the plain cell."""
+        progress = index.data(ProgressRole)
+        if progress is None:
+            super().paint(painter, option, index)
+            return
+        widget = option.widget  # type: ignore[attr-defined]
+        style = widget.style() if widget is not None else QApplication.style()
+        style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, widget)
+        bar = QStyleOptionProgressBar()
+        bar.rect = option.rect.adjusted(3, 5, -3, -5)  # type: ignore[attr-defined]
+        bar.palette = option.palette  # type: ignore[attr-defined]
+        bar.fontMetrics = option.fontMetrics  # type: ignore[attr-defined]
+        bar.direction = option.direction  # type: ignore[attr-defined]
+        bar.state = option.state | QStyle.StateFlag.State_Horizontal  # type: ignore[attr-defined]
+        bar.minimum = 0
+        bar.maximum = 100
+        bar.progress = int(progress)
+        bar.text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
+        bar.textVisible = True
+        bar.textAlignment = Qt.AlignmentFlag.AlignCenter
+        style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, widget)
+
+
+class JobsView(QWidget):
+    """The filter box, the search box and the table, over a :class:`JobsModel`."""
+
+    #: The selected job changed (a Job, or None when nothing is selected).
+    selection_changed = Signal(object)
+    #: A row was double-clicked or Enter was pressed on it.
+    job_activated = Signal(object)
+    #: The context menu was asked for at this global position.
+    context_menu_requested = Signal(QPoint)
+
+    def __init__(self, model: JobsModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.proxy = JobsFilterProxy(self)
+        self.proxy.setSourceModel(model)
+
+        self.filter_combo = QComboBox(self)
+        self.filter_combo.setObjectName("jobFilter")
+        self.filter_combo.setAccessibleName("Job filter")
+        self.filter_combo.setToolTip("Which jobs to list")
+        for choice in JobFilter:
+            self.filter_combo.addItem(choice.value, choice)
+        self.filter_combo.currentIndexChanged.connect(self._on_filter_changed)
+        filter_label = QLabel("&Show:", self)
+        filter_label.setBuddy(self.filter_combo)
+
+        self.search_edit = QLineEdit(self)
+        self.search_edit.setObjectName("searchEdit")
+        self.search_edit.setAccessibleName("Search prompts")
+        self.search_edit.setPlaceholderText("Search prompts (Ctrl+F)")
+        self.search_edit.setClearButtonEnabled(True)
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DEBOUNCE_MS)
+        self._search_timer.timeout.connect(self._apply_search)
+        self.search_edit.textChanged.connect(self._search_timer.start)
+
+        self.table = QTableView(self)
+        self.table.setObjectName("jobsTable")
+        self.table.setAccessibleName("Jobs")
+        self.table.setModel(self.proxy)
+        self.table.setItemDelegateForColumn(Column.STATUS, StatusDelegate(self.table))
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(Column.CREATED, Qt.SortOrder.DescendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._on_context_menu)
+        self.table.doubleClicked.connect(self._on_double_clicked)
+        self.table.activated.connect(self._on_double_clicked)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(46)
+        self.table.setIconSize(QSize(72, 40))
+        header = self.table.horizontalHeader()
+        header.setSectionsMovable(True)
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for column, width in (
+            (Column.THUMBNAIL, 80),
+            (Column.PROMPT, 200),
+            (Column.MODEL, 150),
+            (Column.DURATION, 66),
+            (Column.ASPECT, 80),
+            (Column.STATUS, 230),
+            (Column.CREATED, 116),
+            (Column.ELAPSED, 76),
+            (Column.COST, 60),
+        ):
+            header.resizeSection(column, width)
+        # The status matters most: by default it follows the prompt (columns can be moved).
+        header.moveSection(header.visualIndex(Column.STATUS), Column.PROMPT + 1)
+        self.table.selectionModel().selectionChanged.connect(self._on_selection)
+        self.proxy.modelReset.connect(self._on_selection)
+
+        top = QHBoxLayout()
+        top.addWidget(filter_label)
+        top.addWidget(self.filter_combo)
+        top.addWidget(self.search_edit, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 1)
+        self.setTabOrder(self.filter_combo, self.search_edit)
+        self.setTabOrder(self.search_edit, self.table)
+
+    # -- selection ----------------------------------------------------------------------------
+
+    def selected_job(self) -> Job | None:
+        """The selected job (its newest listed version), if any."""
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        job = rows[0].data(JobRole)
+        return job if isinstance(job, Job) else None
+
+    def select_job(self, local_id: str) -> bool:
+        """Select a job's row (clearing the filter if it hides the job); False if not listed."""
+        source_row = self.model.row_of(local_id)
+        if source_row is None:
+            return False
+        index = self.proxy.mapFromSource(self.model.index(source_row, Column.PROMPT))
+        if not index.isValid():
+            self.filter_combo.setCurrentIndex(0)
+            self.search_edit.clear()
+            self._apply_search()
+            index = self.proxy.mapFromSource(self.model.index(source_row, Column.PROMPT))
+        if not index.isValid():
+            return False
+        self.table.selectionModel().setCurrentIndex(
+            index,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        self.table.scrollTo(index)
+        return True
+
+    def _on_selection(self, *_args: Any) -> None:
+        self.selection_changed.emit(self.selected_job())
+
+    def _on_double_clicked(self, index: QModelIndex) -> None:
+        job = index.data(JobRole)
+        if isinstance(job, Job):
+            self.job_activated.emit(job)
+
+    def _on_context_menu(self, position: QPoint) -> None:
+        self.context_menu_requested.emit(self.table.viewport().mapToGlobal(position))
+
+    # -- filters ------------------------------------------------------------------------------
+
+    def _on_filter_changed(self, _index: int) -> None:
+        choice = self.filter_combo.currentData()
+        self.proxy.set_filter(JobFilter(choice) if choice else JobFilter.ALL)
+
+    def _apply_search(self) -> None:
+        self._search_timer.stop()
+        self.proxy.set_search(self.search_edit.text())
+
+    def focus_search(self) -> None:
+        """Put the cursor in the search box (Ctrl+F)."""
+        self.search_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search_edit.selectAll()
+
+    # -- remembered layout --------------------------------------------------------------------
+
+    def save_state(self) -> dict[str, Any]:
+        """Column widths/order/sort and the filter choice, JSON-safe."""
+        header_state = self.table.horizontalHeader().saveState()
+        return {
+            "header": bytes(header_state.toBase64().data()).decode("ascii"),
+            "filter": self.proxy.job_filter.value,
+        }
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Undo :meth:`save_state` (bad or missing values are ignored)."""
+        header = state.get("header")
+        if isinstance(header, str) and header:
+            self.table.horizontalHeader().restoreState(QByteArray.fromBase64(header.encode()))
+        choice = state.get("filter")
+        if isinstance(choice, str):
+            position = self.filter_combo.findText(choice)
+            if position >= 0:
+                self.filter_combo.setCurrentIndex(position)

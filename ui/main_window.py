@@ -1,0 +1,411 @@
+"""Reelgate's main window: composer, job table, preview or review, toolbar and status bar.
+
+The window wires the pieces together and decides where things are shown; the work itself
+happens in the controller (worker threads) and the per-job actions live in
+:mod:`ui.job_actions`.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QIcon
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.errors import GatewayError
+from core.jobs import REVIEW_STATES, Job, JobState
+from resources.paths import icon_path
+from ui.composer import Composer
+from ui.controller import Controller
+from ui.dialogs.settings_dialog import SettingsDialog
+from ui.job_actions import JobActions
+from ui.jobs_model import JobsModel, is_active
+from ui.jobs_view import JobsView
+from ui.notifier import Notifier
+from ui.poller import Poller
+from ui.preview import PreviewPanel
+from ui.review_panel import ReviewPanel
+from ui.thumbnails import ThumbnailCache
+
+logger = logging.getLogger(__name__)
+
+APP_TITLE = "Reelgate"
+DEMO_TEXT = (
+    "<b>Demo mode.</b> The built-in demo gateway makes short test-pattern videos on this "
+    "computer: nothing is sent to Phaseo and nothing is billed. To generate real videos, "
+    "open <b>Settings</b> (Ctrl+,), enter your Phaseo API key and restart Reelgate."
+)
+STATUS_MESSAGE_MS = 8_000
+
+
+def _b64(data: QByteArray) -> str:
+    return bytes(data.toBase64().data()).decode("ascii")
+
+
+def _unb64(text: object) -> QByteArray | None:
+    if not isinstance(text, str) or not text:
+        return None
+    return QByteArray.fromBase64(text.encode("ascii"))
+
+
+class CloseNotice:
+    """Tells the user that running jobs carry on next time (``ask`` is faked in tests)."""
+
+    @classmethod
+    def ask(cls, parent: QWidget, count: int) -> bool:
+        """True to close (the default), False to keep the window open."""
+        plural = "job is" if count == 1 else "jobs are"
+        box = QMessageBox(parent)
+        box.setObjectName("closeNotice")
+        box.setIcon(QMessageBox.Icon.Information)
+        box.setWindowTitle("Jobs still running")
+        box.setText(f"{count} {plural} still running on the gateway.")
+        box.setInformativeText(
+            "They keep going there. Reelgate picks them up again and downloads the videos "
+            "the next time it starts."
+        )
+        close = box.addButton("Close Reelgate", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Keep open", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(close)
+        box.exec()
+        return box.clickedButton() is close
+
+
+class MainWindow(QMainWindow):
+    """The one window: compose on the left, jobs in the middle, the selected job on the right."""
+
+    #: The window closed (after saving its state); the app may quit.
+    closed = Signal()
+
+    def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.controller = controller
+        self.context = controller.context
+        self._closing = False
+        self._quiet_close = False
+        demo = self.context.demo_mode
+        self.setWindowTitle(f"{APP_TITLE} — Demo mode" if demo else APP_TITLE)
+        self.setWindowIcon(QIcon(str(icon_path())))
+
+        journal = self.context.journal
+        self.thumbnails = ThumbnailCache(controller.run_background, self)
+        self.model = JobsModel(
+            journal.jobs(),
+            hidden=journal.hidden_ids(),
+            thumbnails=self.thumbnails,
+            owns=controller.engine.owns,
+            parent=self,
+        )
+        self.jobs_view = JobsView(self.model, self)
+        self.composer = Composer(self)
+        self.preview = PreviewPanel(self)
+        self.review = ReviewPanel(self)
+        self.placeholder = QLabel("Select a job to see it here.", self)
+        self.placeholder.setObjectName("detailPlaceholder")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.detail_stack = QStackedWidget(self)
+        self.detail_stack.setObjectName("detailStack")
+        for page in (self.placeholder, self.preview, self.review):
+            self.detail_stack.addWidget(page)
+
+        self.jobs_splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.jobs_splitter.setObjectName("jobsSplitter")
+        self.jobs_splitter.addWidget(self.jobs_view)
+        self.jobs_splitter.addWidget(self.detail_stack)
+        self.jobs_splitter.setStretchFactor(0, 3)
+        self.jobs_splitter.setStretchFactor(1, 2)
+        self.jobs_splitter.setSizes([640, 380])
+        self.main_splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.main_splitter.setObjectName("mainSplitter")
+        self.main_splitter.addWidget(self.composer)
+        self.main_splitter.addWidget(self.jobs_splitter)
+        self.main_splitter.setStretchFactor(1, 1)
+        self.main_splitter.setSizes([340, 1000])
+
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.demo_banner: QLabel | None = None
+        if demo:
+            self.demo_banner = QLabel(DEMO_TEXT, central)
+            self.demo_banner.setObjectName("demoBanner")
+            self.demo_banner.setAccessibleName("Demo mode notice")
+            self.demo_banner.setWordWrap(True)
+            self.demo_banner.setTextFormat(Qt.TextFormat.RichText)
+            layout.addWidget(self.demo_banner)
+        layout.addWidget(self.main_splitter, 1)
+        self.setCentralWidget(central)
+
+        self._build_status_bar()
+        self.poller = Poller(
+            controller, auto_download=lambda: self.context.settings.auto_download, parent=self
+        )
+        self.notifier = Notifier(self, self.windowIcon())
+        self.notifier.set_enabled(self.context.settings.notifications)
+        self.notifier.remember(self.model.jobs())
+        self.job_actions = JobActions(self)
+        self._connect()
+        self.setTabOrder(self.composer.submit_button, self.jobs_view.filter_combo)
+        self.restore_state()
+        self.composer.restore(self.context.settings.last_params)
+        self.show_detail(None)
+        self.resize(self.size().expandedTo(self.minimumSizeHint()))
+
+    # -- construction -------------------------------------------------------------------------
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        bar.setObjectName("statusBar")
+        self.undo_button = QPushButton("Undo", self)
+        self.undo_button.setObjectName("undoButton")
+        self.undo_button.setAccessibleName("Undo remove from list")
+        self.undo_button.setVisible(False)
+        self.progress_bar = QProgressBar(self)
+        self.progress_bar.setObjectName("saveProgress")
+        self.progress_bar.setAccessibleName("Save progress")
+        self.progress_bar.setMaximumWidth(200)
+        self.progress_bar.setVisible(False)
+        holder = QWidget(self)
+        row = QHBoxLayout(holder)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.progress_bar)
+        row.addWidget(self.undo_button)
+        bar.addPermanentWidget(holder)
+        self._undo_timer = QTimer(self)
+        self._undo_timer.setSingleShot(True)
+        self._undo_timer.timeout.connect(lambda: self.undo_button.setVisible(False))
+
+    def _connect(self) -> None:
+        queued = Qt.ConnectionType.QueuedConnection
+        self.controller.job_changed.connect(self.on_job_changed, queued)
+        self.controller.download_progressed.connect(self.model.set_download_progress, queued)
+        self.controller.error_raised.connect(self.show_status, queued)
+        self.controller.catalogue_loaded.connect(self.composer.set_models, queued)
+        self.poller.key_rejected.connect(self.on_key_rejected)
+        self.jobs_view.selection_changed.connect(self.show_detail)
+        self.model.ticked.connect(self._refresh_placeholder)
+        self.jobs_view.job_activated.connect(self.job_actions.activate)
+        self.notifier.job_activated.connect(self._reveal_job)
+
+    def start(self) -> None:
+        """Begin work: poll unfinished jobs, load the catalogue, show start-up messages."""
+        self.poller.start()
+        self.model.start_ticking()
+        self.controller.load_catalogue()
+        if self.context.messages:
+            self.show_startup_notes(self.context.messages)
+
+    def show_startup_notes(self, messages: list[str]) -> QMessageBox:
+        """Things to know from start-up (a damaged journal kept aside, no keychain...)."""
+        self.show_status(messages[-1], 0)
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            APP_TITLE,
+            "\n\n".join(messages),
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
+        box.setObjectName("startupNotes")
+        box.setWindowModality(Qt.WindowModality.NonModal)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.show()
+        return box
+
+    # -- showing things -----------------------------------------------------------------------
+
+    def show_status(self, message: str, timeout_ms: int = STATUS_MESSAGE_MS) -> None:
+        """A transient message in the status bar (also announced to screen readers)."""
+        self.statusBar().showMessage(message, timeout_ms)
+        self.statusBar().setAccessibleDescription(message)
+
+    def show_error(self, title: str, text: str) -> QMessageBox:
+        """A window-modal message that needs the user's attention (does not block the loop)."""
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self
+        )
+        box.setObjectName("errorBox")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        return box
+
+    def offer_undo(self, text: str) -> None:
+        """Show the Undo button next to ``text`` for about ten seconds."""
+        self.show_status(text, 10_000)
+        self.undo_button.setVisible(True)
+        self._undo_timer.start(10_000)
+
+    def show_detail(self, job: Job | None) -> None:
+        """Show the selected job on the right: preview, review, or its status."""
+        self.job_actions.update_enabled(job)
+        if job is None:
+            self.placeholder.setText("Select a job to see it here.")
+            self.detail_stack.setCurrentWidget(self.placeholder)
+            return
+        if job.state is JobState.COMPLETED:
+            self._show_completed(job)
+        elif job.state in REVIEW_STATES or job.unreachable or job.auth_blocked:
+            self.review.show_job(job, self.context.journal.events(job.local_id))
+            self.detail_stack.setCurrentWidget(self.review)
+        else:
+            self.placeholder.setText(f"{self.model.status_line(job)}\n\n{job.params.prompt[:400]}")
+            self.detail_stack.setCurrentWidget(self.placeholder)
+
+    def _show_completed(self, job: Job) -> None:
+        path = Path(job.files[0]) if job.files else None
+        if path is not None and job.download.value == "done":
+            if self.preview.current_path != path:
+                self.preview.show_file(path, job.params.prompt.splitlines()[0][:120])
+        else:
+            reason = {
+                "active": "The video is downloading…",
+                "failed": f"The download failed: {job.download_problem or 'unknown problem'}. "
+                "Use Retry download.",
+            }.get(job.download.value, "The video has not been downloaded yet.")
+            self.preview.clear(reason)
+        self.detail_stack.setCurrentWidget(self.preview)
+
+    def _refresh_placeholder(self) -> None:
+        """Keep the countdown of the selected running job current."""
+        if self.detail_stack.currentWidget() is not self.placeholder:
+            return
+        job = self.jobs_view.selected_job()
+        if job is not None and not job.terminal:
+            self.show_detail(job)
+
+    def _reveal_job(self, local_id: str) -> None:
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+        self.jobs_view.select_job(local_id)
+
+    # -- events -------------------------------------------------------------------------------
+
+    def on_job_changed(self, job: Job) -> None:
+        """A job changed in the engine: update its row, the detail pane and notifications."""
+        old = self.model.job(job.local_id)
+        if old is not None and job.updated_at < old.updated_at:
+            return  # a late report of an older state
+        self.model.upsert(job)
+        self.notifier.notify(job)
+        selected = self.jobs_view.selected_job()
+        if selected is not None and selected.local_id == job.local_id:
+            self.show_detail(job)
+
+    def on_key_rejected(self, error: GatewayError) -> None:
+        """The key was refused: polling is paused until a new key is entered."""
+        reason = error.reason or error.message or "no reason given"
+        box = QMessageBox(self)
+        box.setObjectName("keyRejectedBox")
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("API key refused")
+        box.setText(f"The gateway refused the API key ({reason}). Polling is paused.")
+        box.setInformativeText("Enter a valid key in Settings; polling resumes right away.")
+        settings = box.addButton("Open Settings…", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        settings.clicked.connect(self.open_settings, Qt.ConnectionType.QueuedConnection)
+        self.key_rejected_box = box
+        box.open()
+        self.show_status(f"The gateway refused the API key ({reason}). Polling is paused.", 0)
+
+    # -- settings -----------------------------------------------------------------------------
+
+    def open_settings(self) -> None:
+        """Show Settings and apply what changed."""
+        context = self.context
+        old_base_url = context.settings.base_url
+        result = SettingsDialog.ask(self, context)
+        if result is None:
+            return
+        context.engine.videos_dir = (
+            Path(result.download_dir) if result.download_dir else context.paths.videos
+        )
+        self.notifier.set_enabled(result.notifications)
+        if result.api_key_changed and context.demo_mode:
+            if result.api_key:
+                context.settings.demo_mode = False
+                self.controller.spawn(self.controller.save_settings())
+            self.show_status("The key is saved. Restart Reelgate to leave demo mode.", 0)
+        elif result.api_key_changed:
+            self.controller.spawn(self._use_key(result.api_key))
+        elif result.base_url != old_base_url:
+            self.show_status("Restart Reelgate to use the new gateway address.", 0)
+        self.poller.rearm()
+
+    async def _use_key(self, key: str | None) -> None:
+        await self.controller.set_api_key(key)
+        self.poller.wake_now()
+        self.show_status("The new API key is in use; polling resumed.")
+
+    # -- remembered layout --------------------------------------------------------------------
+
+    def restore_state(self) -> None:
+        """Geometry, splitters, columns and filter from ``settings.window``."""
+        state: dict[str, Any] = self.context.settings.window or {}
+        geometry = _unb64(state.get("geometry"))
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1360, 820)
+        for splitter, key in (
+            (self.main_splitter, "main_splitter"),
+            (self.jobs_splitter, "jobs_splitter"),
+        ):
+            data = _unb64(state.get(key))
+            if data is not None:
+                splitter.restoreState(data)
+        jobs_state = state.get("jobs")
+        if isinstance(jobs_state, dict):
+            self.jobs_view.restore_state(jobs_state)
+
+    def save_state(self) -> None:
+        """Put the window layout into ``settings.window`` (saved with the settings)."""
+        self.context.settings.window = {
+            "geometry": _b64(self.saveGeometry()),
+            "main_splitter": _b64(self.main_splitter.saveState()),
+            "jobs_splitter": _b64(self.jobs_splitter.saveState()),
+            "jobs": self.jobs_view.save_state(),
+        }
+
+    def close_without_asking(self) -> None:
+        """Close at once (Ctrl+C or a stop request from the system): jobs resume next time."""
+        self._quiet_close = True
+        self.close()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Say that running jobs continue next time, remember the layout, and shut down."""
+        if self._closing:
+            event.accept()
+            return
+        running = sum(1 for job in self.controller.engine.active_jobs() if is_active(job))
+        if running and not self._quiet_close and not CloseNotice.ask(self, running):
+            event.ignore()
+            return
+        self._closing = True
+        self.save_state()
+        try:
+            self.context.save_settings()
+        except OSError as exc:
+            logger.warning("Could not save the settings: %s", exc)
+        self.poller.stop()
+        self.model.stop_ticking()
+        self.preview.clear()
+        self.hide()
+        self.controller.close()
+        event.accept()
+        self.closed.emit()
