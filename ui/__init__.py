@@ -1,0 +1,6 @@
+"""Reelgate's Qt side: widgets, the table model, dialogs, the media preview and the poller."""
+
+from ui.pyside_fixes import install as _install_pyside_fixes
+
+# Before any widget exists: every signal emitted from Python needs the fix (see the module).
+_install_pyside_fixes()
