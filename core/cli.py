@@ -134,7 +134,7 @@ def _params_from_args(
         aspect = args.aspect_ratio.strip()
     else:
         ratios = model.aspect_ratios.options() if model and model.aspect_ratios else []
-        aspect = str(ratios[0]) if ratios else "16:9"
+        aspect = str(ratios[0]) if ratios else None
     params = JobParams(model=model_id, prompt=args.prompt, duration=duration, aspect_ratio=aspect)
     problems = validate(params, model)
     if problems:
@@ -184,9 +184,20 @@ def _report_end(job: Job, code: int, out: TextIO) -> None:
         print(f"  last problem: {job.problem}", file=out)
     if job.download_problem:
         print(f"  download: {job.download_problem}", file=out)
+    export_error = job.extra.get("export_error")
+    if export_error:
+        print(f"  save: {export_error}", file=out)
+        for path in job.files:
+            print(f"  The video is kept at {path}", file=out)
     print(f"  request id: {job.request_id or 'none'}", file=out)
     if code == EXIT_NETWORK:
         print("  The job is kept in the journal; `reelgate resume` continues it.", file=out)
+    if code == EXIT_AUTH:
+        print(
+            "  The API key was refused. The job is kept in the journal: set a valid key, "
+            "then `reelgate resume` continues it.",
+            file=out,
+        )
 
 
 def drive(
@@ -211,6 +222,14 @@ def drive(
                 if code is not None:
                     results[local_id] = code
                     _report_end(job, code, out)
+            if ctx.engine.key_rejected is not None:
+                # A refused key stops all polling and downloads: nothing can change in this
+                # run, so report every job still open instead of waiting forever.
+                for local_id in local_ids:
+                    job = ctx.engine.job(local_id)
+                    if local_id not in results and job is not None:
+                        results[local_id] = EXIT_AUTH
+                        _report_end(job, EXIT_AUTH, out)
             if len(results) == len(local_ids):
                 return max(results.values(), default=EXIT_OK)
             wake = ctx.engine.next_wake()
@@ -255,7 +274,8 @@ def cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             return EXIT_BAD_INPUT
         output = str(Path(args.output).expanduser().resolve()) if args.output else None
         print(
-            f"[{_stamp()}] submitting {params.model}, {params.duration}s, {params.aspect_ratio}",
+            f"[{_stamp()}] submitting {params.model}, {params.duration}s, "
+            f"{params.aspect_ratio or 'model default aspect'}",
             file=out,
         )
         printer = Printer(out)

@@ -149,7 +149,8 @@ class JobParams:
     model: str
     prompt: str
     duration: int
-    aspect_ratio: str
+    #: ``None`` for models that do not let you choose (the field is then not sent).
+    aspect_ratio: str | None = None
     resolution: str | None = None
     negative_prompt: str | None = None
     seed: int | None = None

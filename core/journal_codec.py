@@ -24,7 +24,7 @@ from core.wire import JsonObject, as_float, as_int, as_str
 #: Keys a job record must have; everything else is optional.
 REQUIRED_KEYS = ("local_id", "params", "created_at")
 #: Keys ``params`` must have (the create request's required fields).
-REQUIRED_PARAMS = ("model", "prompt", "duration", "aspect_ratio")
+REQUIRED_PARAMS = ("model", "prompt", "duration")
 
 E = TypeVar("E", bound=Enum)
 
@@ -234,6 +234,7 @@ _HANDLED = {*_OPTIONAL, "local_id", "params", "state", "created_at", "updated_at
 _PASS_THROUGH = tuple(name for name in _JOB_FIELDS if name not in _HANDLED)
 
 _OPTIONAL_PARAMS: dict[str, Callable[[object], object]] = {
+    "aspect_ratio": _text,
     "resolution": _str,
     "negative_prompt": _text,
     "seed": as_int,
@@ -253,7 +254,6 @@ def params_from_dict(value: object) -> JobParams:
         "model": _text(value.get("model")),
         "prompt": _text(value.get("prompt")),
         "duration": as_int(value.get("duration")),
-        "aspect_ratio": _text(value.get("aspect_ratio")),
     }
     bad = [name for name, item in required.items() if item is None]
     if bad:
@@ -270,7 +270,7 @@ def job_from_dict(data: Mapping[str, Any]) -> Job:
     """Rebuild a :class:`Job` from :func:`job_to_dict` output or any older/newer variant.
 
     Raises ``ValueError`` (with a message naming the problem) only when ``local_id``,
-    ``params`` (model, prompt, duration, aspect_ratio) or ``created_at`` is missing or unusable.
+    ``params`` (model, prompt, duration) or ``created_at`` is missing or unusable.
     """
     if not isinstance(data, Mapping):
         raise ValueError(f"a job record must be a JSON object, not {type(data).__name__}")
@@ -419,7 +419,7 @@ def stand_in(row: Row, reason: str) -> Job:
     created = float(created_at) if isinstance(created_at, int | float) else 0.0
     return Job(
         local_id=str(local_id),
-        params=JobParams(model=str(model), prompt=str(prompt), duration=0, aspect_ratio=""),
+        params=JobParams(model=str(model), prompt=str(prompt), duration=0, aspect_ratio=None),
         state=_enum(JobState, state, JobState.WAITING),
         created_at=created,
         updated_at=float(updated_at) if isinstance(updated_at, int | float) else created,

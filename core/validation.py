@@ -119,14 +119,18 @@ def _check_duration(params: JobParams, model: ModelInfo | None) -> Problem | Non
 
 def _check_aspect_ratio(params: JobParams, model: ModelInfo | None) -> Problem | None:
     aspect: object = params.aspect_ratio
+    rule = model.aspect_ratios if model is not None else None
+    if aspect is None:
+        # Not sent: fine for a model that has no choice; otherwise the user must pick one.
+        if rule is not None and rule.kind == "enum" and rule.choices:
+            return Problem("aspect_ratio", "Choose an aspect ratio.")
+        return None
     if not isinstance(aspect, str) or not aspect.strip():
         return Problem("aspect_ratio", "Choose an aspect ratio.")
-    if model is not None:
-        rule = model.aspect_ratios
-        if rule is not None and rule.kind == "enum" and not rule.allows(aspect):
-            return Problem(
-                "aspect_ratio", f"Choose an aspect ratio of {rule.describe()} for {model.id}."
-            )
+    if model is not None and rule is not None and rule.kind == "enum" and not rule.allows(aspect):
+        return Problem(
+            "aspect_ratio", f"Choose an aspect ratio of {rule.describe()} for {model.id}."
+        )
     return None
 
 

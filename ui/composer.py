@@ -38,8 +38,6 @@ from ui.composer_fields import (
     with_problem,
 )
 
-#: Used when a model lists no aspect ratios (the request still needs one).
-DEFAULT_ASPECT = "16:9"
 _SUBMIT_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 _OVER_LIMIT_STYLE = "color: #b3261e; font-weight: 600;"
 
@@ -245,7 +243,7 @@ class Composer(QWidget):
     def _on_model_changed(self, _index: int = -1) -> None:
         model = self.current_model()
         self.duration.configure(model.durations if model is not None else None)
-        configure_aspects(self.aspect_combo, model, DEFAULT_ASPECT)
+        configure_aspects(self.aspect_combo, model)
         self.advanced.configure(model)
         self.advanced_toggle.setEnabled(bool(self.advanced.supported))
         self.advanced_toggle.setToolTip(
@@ -263,7 +261,7 @@ class Composer(QWidget):
             "model": self.model_combo.currentData() or "",
             "prompt": self.prompt_edit.toPlainText(),
             "duration": self.duration.value(),
-            "aspect_ratio": self.aspect_combo.currentData() or DEFAULT_ASPECT,
+            "aspect_ratio": self.aspect_combo.currentData(),
         }
         values.update(self.advanced.values())
         return values

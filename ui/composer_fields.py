@@ -262,10 +262,11 @@ class AdvancedSection(QWidget):
             set_problem(label, problems.get(name))
 
 
-def configure_aspects(combo: QComboBox, model: ModelInfo | None, fallback: str) -> None:
+def configure_aspects(combo: QComboBox, model: ModelInfo | None) -> None:
     """Offer exactly the model's aspect ratios, keeping the current one when still allowed.
 
-    A model that lists none gets one disabled entry, ``fallback`` (the request needs a value).
+    A model that lists none gets one disabled "model default" entry whose value is ``None``:
+    the request then carries no aspect ratio (such models refuse one).
     """
     previous = combo.currentData()
     rule = model.aspect_ratios if model is not None else None
@@ -277,7 +278,7 @@ def configure_aspects(combo: QComboBox, model: ModelInfo | None, fallback: str) 
         combo.setEnabled(True)
         combo.setToolTip("")
     else:
-        combo.addItem(f"{fallback} (model default)", fallback)
+        combo.addItem("Model default", None)
         combo.setEnabled(False)
         combo.setToolTip("This model does not let you choose the aspect ratio")
     position = combo.findData(previous) if previous is not None else -1

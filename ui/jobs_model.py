@@ -303,8 +303,8 @@ class JobsModel(QAbstractTableModel):
                 return f"{params.duration} s"
             case Column.ASPECT:
                 if params.resolution:
-                    return f"{params.aspect_ratio} · {params.resolution}"
-                return params.aspect_ratio
+                    return f"{params.aspect_ratio or 'default'} · {params.resolution}"
+                return params.aspect_ratio or "default"
             case Column.STATUS:
                 return self.status_line(job)
             case Column.CREATED:

@@ -350,7 +350,7 @@ class ReviewPanel(QWidget):
     def _show_params(self, job: Job) -> None:
         params = job.params
         self.model_label.setText(params.model)
-        shape = f"{params.duration} s, {params.aspect_ratio}"
+        shape = f"{params.duration} s, {params.aspect_ratio or 'model default aspect ratio'}"
         if params.resolution:
             shape += f", {params.resolution}"
         self.shape_label.setText(shape)

@@ -180,7 +180,7 @@ def test_wrong_types_fall_back_to_defaults() -> None:
         ({**MINIMAL, "created_at": None}, "created_at"),
         ({**MINIMAL, "created_at": "soon"}, "created_at"),
         ({**MINIMAL, "params": "veo-3"}, "params"),
-        ({**MINIMAL, "params": {"model": "veo-3", "prompt": "x"}}, "duration, aspect_ratio"),
+        ({**MINIMAL, "params": {"model": "veo-3", "prompt": "x"}}, "lack a usable duration"),
         ({**MINIMAL, "params": {**MINIMAL["params"], "duration": "long"}}, "duration"),
     ],
 )

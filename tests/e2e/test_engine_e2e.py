@@ -249,3 +249,13 @@ def test_the_key_never_reaches_the_disk(tmp_path: Path) -> None:
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert key.encode() not in path.read_bytes(), path
+
+
+def test_model_without_aspect_choice_is_sent_without_one(
+    engine: Engine, gateway: DemoGateway
+) -> None:
+    job = engine.submit(JobParams(model="minimax/hailuo-02", prompt="a kite", duration=6))
+    assert job.state is JobState.QUEUED, job.failure
+    creates = [entry for entry in gateway.requests_log if entry[0] == "POST"]
+    assert creates, "the create reached the gateway"
+    assert "aspect_ratio" not in JobParams(model="m", prompt="p", duration=6).to_request()

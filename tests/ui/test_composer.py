@@ -55,6 +55,15 @@ CATALOGUE = {
                 "generate_audio": {"type": "boolean", "default": False},
             },
         },
+        {
+            "model": "acme/fixed",
+            "name": "No aspect choice",
+            "supported_params": ["prompt", "duration", "resolution"],
+            "supported_params_detail": {
+                "duration": {"type": "enum", "values": [6, 10]},
+                "resolution": {"type": "string", "enum": ["768P", "1080P"]},
+            },
+        },
     ],
 }
 MODELS = parse_catalogue(CATALOGUE)
@@ -226,3 +235,13 @@ def test_a_refused_submission_is_explained_and_the_prompt_kept(
     assert composer.submit_button.isEnabled()
     rejected = window.jobs_view.selected_job()
     assert rejected is not None and rejected.state is JobState.REJECTED
+
+
+def test_a_model_without_aspect_choice_sends_none(composer: Composer) -> None:
+    composer.prompt_edit.setPlainText("A kite over the dunes")
+    choose(composer, "acme/fixed")
+    assert not composer.aspect_combo.isEnabled()
+    assert composer.aspect_combo.currentText() == "Model default"
+    params = composer.params()
+    assert params.aspect_ratio is None and "aspect_ratio" not in params.to_request()
+    assert composer.submit_button.isEnabled()
