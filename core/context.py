@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from core.demo_gateway import DEMO_API_KEY, DemoGateway
@@ -65,18 +66,15 @@ class AppContext:
             self.demo.stop()
 
 
-def start_demo_gateway(state_path: Path | None = None, **overrides: float) -> DemoGateway:
+def start_demo_gateway(state_path: Path | None = None, **overrides: Any) -> DemoGateway:
     """Start the in-process demo gateway on a free loopback port.
 
-    With `state_path`, its jobs are kept in that file, so a restart picks them up again.
+    With ``state_path``, its jobs are kept in that file, so a restart picks them up again.
+    ``overrides`` are any :class:`DemoGateway` options (timings, ``video_scale``, ...).
     """
-    timing: dict[str, float] = {**DEMO_TIMING, **overrides}
-    return DemoGateway(
-        queued_seconds=timing["queued_seconds"],
-        processing_seconds=timing["processing_seconds"],
-        poll_after_seconds=int(timing["poll_after_seconds"]),
-        state_path=state_path,
-    ).start()
+    options: dict[str, Any] = {**DEMO_TIMING, **overrides}
+    options["poll_after_seconds"] = int(options["poll_after_seconds"])
+    return DemoGateway(state_path=state_path, **options).start()
 
 
 def open_context(
@@ -85,7 +83,7 @@ def open_context(
     base_url: str | None = None,
     demo: bool | None = None,
     secrets: SecretStore | None = None,
-    demo_overrides: dict[str, float] | None = None,
+    demo_overrides: dict[str, Any] | None = None,
 ) -> AppContext:
     """Open everything. ``demo=None`` means: demo when no key and no base URL are configured.
 
