@@ -81,6 +81,19 @@ def build_diagnostics(
     return scrubbed
 
 
+def sidecar_document(job: Job, saved: list[str]) -> dict[str, Any]:
+    """What "Save as" writes beside a video: the request and the ids needed to trace it."""
+    return {
+        "generator": f"{APP_NAME} {__version__}",
+        "gateway_id": job.remote_id,
+        "created_at": _iso(job.created_at),
+        "completed_at": _iso(job.finished_at),
+        "parameters": job.params.to_dict(),
+        "cost": job.cost,
+        "files": saved,
+    }
+
+
 def diagnostics_text(job: Job, events: list[JournalEvent], *, secrets: tuple[str, ...] = ()) -> str:
     """The diagnostics document as pretty JSON text."""
     return json.dumps(

@@ -21,6 +21,7 @@ class Settings:
     default_model: str = ""
     download_dir: str = ""  # empty: the app's own videos folder
     auto_download: bool = True
+    save_sidecar: bool = False  # write name.json with the job's parameters beside saved videos
     notifications: bool = True
     demo_mode: bool | None = None  # None: not chosen yet (first run asks)
     last_save_dir: str = ""

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 
+from core.diagnostics import sidecar_document
 from core.download import DownloadError
 from core.filenames import suggest_filename
 from core.jobs import Job
@@ -88,6 +89,14 @@ class FileActions(QObject):
             return saved
         finally:
             bar.setVisible(False)
+        if self.window.context.settings.save_sidecar:
+            sidecar = dest.with_suffix(".json")
+            document = sidecar_document(job, [path.name for path in saved])
+            try:
+                await self.controller.write_json(sidecar, document)
+            except DownloadError as error:
+                self.window.show_error("Saved the video, but not its parameters", error.message)
+                return saved
         self.window.show_status(f"Saved to {dest}")
         return saved
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -185,10 +186,14 @@ def test_submit_watch_preview_and_save(
         return target
 
     monkeypatch.setattr(SaveDialog, "ask", classmethod(ask))
+    window.context.settings.save_sidecar = True
     assert window.job_actions.save_as.isEnabled()
     window.job_actions.save_as.trigger()
     wait_for(lambda: window.statusBar().currentMessage().startswith("Saved to"))
     assert target.read_bytes() == gateway.job_bytes(job.remote_id)
+    sidecar = json.loads(target.with_suffix(".json").read_text())
+    assert sidecar["parameters"] == job.params.to_dict()
+    assert sidecar["gateway_id"] == job.remote_id and sidecar["files"] == ["lighthouse.mp4"]
     assert suggested[0].name.startswith("a-lighthouse-at-dusk")
     assert suggested[0].name.endswith(".mp4")
     assert window.context.settings.last_save_dir == str(target.parent)

@@ -153,6 +153,11 @@ class SettingsDialog(QDialog):
         self.auto_download_check = QCheckBox("Download videos as soon as they are ready", self)
         self.auto_download_check.setObjectName("autoDownloadCheck")
         self.auto_download_check.setAccessibleName("Download automatically on completion")
+        self.sidecar_check = QCheckBox(
+            "When saving a video, also save its parameters as a .json file beside it", self
+        )
+        self.sidecar_check.setObjectName("sidecarCheck")
+        self.sidecar_check.setAccessibleName("Save a parameters file beside saved videos")
         self.notifications_check = QCheckBox("Notify me when a job finishes", self)
         self.notifications_check.setObjectName("notificationsCheck")
         self.notifications_check.setAccessibleName("Desktop notifications")
@@ -188,6 +193,7 @@ class SettingsDialog(QDialog):
         form.addRow("", self.base_url_error)
         form.addRow("Download folder:", dir_row)
         form.addRow("", self.auto_download_check)
+        form.addRow("", self.sidecar_check)
         form.addRow("", self.notifications_check)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -211,6 +217,7 @@ class SettingsDialog(QDialog):
         self.download_dir_edit.setPlaceholderText(str(context.paths.videos))
         self.auto_download_check.setChecked(settings.auto_download)
         self.notifications_check.setChecked(settings.notifications)
+        self.sidecar_check.setChecked(settings.save_sidecar)
         self._refresh_key_labels()
 
     def _stored_key(self) -> str | None:
@@ -349,6 +356,7 @@ class SettingsDialog(QDialog):
         settings.download_dir = self.download_dir_edit.text().strip()
         settings.auto_download = self.auto_download_check.isChecked()
         settings.notifications = self.notifications_check.isChecked()
+        settings.save_sidecar = self.sidecar_check.isChecked()
         try:
             self._context.save_settings()
         except OSError as exc:
