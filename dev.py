@@ -44,6 +44,9 @@ SYSTEM_PACKAGES = {
     "libxcb-randr0": "/usr/lib/*/libxcb-randr.so.0",
     "libxcb-xkb1": "/usr/lib/*/libxcb-xkb.so.1",
     "libxkbcommon-x11-0": "/usr/lib/*/libxkbcommon-x11.so.0",
+    # Validators for the .desktop and AppStream files (tests/test_packaging.py, packaging/).
+    "desktop-file-utils": "/usr/bin/desktop-file-validate",
+    "appstream": "/usr/bin/appstreamcli",
 }
 
 
@@ -104,7 +107,7 @@ def deps_fingerprint() -> str:
 
 def ensure_venv() -> Path:
     """Create `.venv` and install the project into it when missing or out of date."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py must explain this on old Pythons
         sys.exit("Reelgate needs Python 3.11 or newer.")
     python = venv_python()
     if not python.exists():
