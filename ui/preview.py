@@ -99,6 +99,8 @@ class PreviewPanel(QWidget):
         self.title_label = QLabel(self)
         self.title_label.setObjectName("previewTitle")
         self.title_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # Wrapped, so a long prompt does not widen the pane and squeeze the job table.
+        self.title_label.setWordWrap(True)
         self.message_label = QLabel(self)
         self.message_label.setObjectName("previewMessage")
         self.message_label.setWordWrap(True)

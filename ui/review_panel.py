@@ -225,6 +225,8 @@ class ReviewPanel(QWidget):
 
     def _layout(self) -> None:
         ids = QFormLayout()
+        # A long request id goes under its label in a narrow pane instead of widening it.
+        ids.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         ids.addRow("Request id:", self._row(self.request_id_label, self.copy_request_id_button))
         ids.addRow("Job id:", self._row(self.job_id_label, self.copy_job_id_button))
         ids.addRow("Charge:", self.charge_label)
@@ -234,8 +236,14 @@ class ReviewPanel(QWidget):
         form.addRow("Length and shape:", self.shape_label)
         form.addRow("Prompt:", self.prompt_view)
         form.addRow("Advanced:", self.advanced_label)
-        timeline = QGroupBox("Status timeline (expand a row for the gateway's answer)", self)
-        QVBoxLayout(timeline).addWidget(self.timeline)
+        # A short title and a wrapping hint, and the buttons on two rows: the panel fits the
+        # detail pane of a default-sized window without a horizontal scroll bar.
+        timeline = QGroupBox("Status timeline", self)
+        timeline_layout = QVBoxLayout(timeline)
+        hint = QLabel("Expand a row for the gateway's answer.", timeline)
+        hint.setWordWrap(True)
+        timeline_layout.addWidget(hint)
+        timeline_layout.addWidget(self.timeline)
         review = QHBoxLayout()
         review.addWidget(self.review_state_label)
         review.addWidget(self.review_note_edit, 1)
@@ -243,8 +251,10 @@ class ReviewPanel(QWidget):
         actions = QHBoxLayout()
         actions.addWidget(self.resubmit_button)
         actions.addStretch(1)
-        actions.addWidget(self.copy_diagnostics_button)
-        actions.addWidget(self.export_diagnostics_button)
+        diagnostics = QHBoxLayout()
+        diagnostics.addWidget(self.copy_diagnostics_button)
+        diagnostics.addWidget(self.export_diagnostics_button)
+        diagnostics.addStretch(1)
 
         body = QWidget(self)
         column = QVBoxLayout(body)
@@ -258,6 +268,7 @@ class ReviewPanel(QWidget):
         column.addWidget(params)
         column.addLayout(review)
         column.addLayout(actions)
+        column.addLayout(diagnostics)
         self.body = body
         scroll = QScrollArea(self)
         scroll.setObjectName("reviewScroll")
