@@ -86,11 +86,12 @@ class DownloadError(Exception):
 
 @dataclass(frozen=True)
 class DownloadResult:
-    """A file safely in place: where, how big, and its SHA-256 (hex)."""
+    """A file safely in place: where, how big, and its SHA-256 (hex) when one was asked for."""
 
     path: Path
     size: int
-    sha256: str
+    #: Only with ``digest=True``: hashing costs about as much CPU as the transfer itself.
+    sha256: str | None = None
 
 
 class ContentStreamLike(Protocol):
@@ -177,13 +178,30 @@ def _os_error(exc: OSError, folder: Path, doing: str) -> DownloadError:
     return DownloadError(DownloadErrorKind.OTHER, f"Could not {doing} in {folder}: {reason}.")
 
 
+def _read_only(folder: Path) -> bool:
+    """Whether ``folder`` is on a file system mounted read-only (POSIX; else False)."""
+    statvfs = getattr(os, "statvfs", None)
+    if statvfs is None:
+        return False
+    try:
+        return bool(statvfs(folder).f_flag & getattr(os, "ST_RDONLY", 1))
+    except OSError:
+        return False
+
+
 def _check_space(folder: Path, needed: int) -> None:
-    """Raise ``NO_SPACE`` unless ``folder``'s disk has ``needed`` bytes free."""
+    """Raise ``NO_SPACE`` unless ``folder``'s disk has ``needed`` bytes free.
+
+    A read-only disk is reported as such (``PERMISSION``) first: such disks often show
+    little or no free space, and "free some space" would send the person the wrong way.
+    """
     try:
         free = shutil.disk_usage(folder).free
     except OSError as exc:  # cannot tell: let the write itself find out
         logger.debug("disk_usage(%s) failed: %s", folder, exc)
         return
+    if free < needed and _read_only(folder):
+        raise _os_error(OSError(errno.EROFS, os.strerror(errno.EROFS)), folder, "write")
     if free < needed:
         raise DownloadError(
             DownloadErrorKind.NO_SPACE,
@@ -307,6 +325,8 @@ class _Sink:
     #: ``(size, first 16 bytes)`` -> raise if the result is not acceptable.
     verify: Callable[[int, bytes], None]
     max_bytes: int | None = None
+    #: Whether to compute the SHA-256 of what was written.
+    digest: bool = False
 
 
 def _write_atomically(
@@ -320,7 +340,7 @@ def _write_atomically(
     """
     folder = dest.parent
     part = _part_path(dest)
-    digest = hashlib.sha256()
+    digest = hashlib.sha256() if sink.digest else None
     head = b""
     size = 0
     try:
@@ -346,7 +366,8 @@ def _write_atomically(
                     raise _too_large(sink.max_bytes)
                 if len(head) < 16:
                     head = (head + chunk[:16])[:16]
-                digest.update(chunk)
+                if digest is not None:
+                    digest.update(chunk)
                 try:
                     handle.write(chunk)
                 except OSError as exc:
@@ -360,7 +381,9 @@ def _write_atomically(
         _remove_quietly(part)
         raise
     meter.finish(size)
-    return DownloadResult(path=dest, size=size, sha256=digest.hexdigest())
+    return DownloadResult(
+        path=dest, size=size, sha256=None if digest is None else digest.hexdigest()
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -503,6 +526,7 @@ def download(
     max_bytes: int = MAX_CONTENT_BYTES,
     clock: Callable[[], float] = time.monotonic,
     progress_interval: float = 0.05,
+    digest: bool = False,
 ) -> DownloadResult:
     """Stream a video to ``dest`` via ``dest.part``, verify it, and move it into place.
 
@@ -514,6 +538,11 @@ def download(
     Progress is reported as ``(0, total)`` when an attempt starts, then at most once per
     ``progress_interval`` seconds, and once more with the final size. ``total`` is the
     ``Content-Length`` or ``None``.
+
+    ``digest=True`` also computes the file's SHA-256 (``DownloadResult.sha256``). It is off by
+    default: nothing checks it (the gateway publishes no checksum), and on a 2-core machine
+    hashing 512 MiB took as long as receiving and writing it, halving download speed
+    (``tests/bench/bench_download_speed.py``).
 
     Raises :class:`DownloadError` (``NO_SPACE``, ``PERMISSION``, ``CANCELLED``, ``VERIFY``,
     ``NETWORK``, ``TOO_LARGE``, ``NOT_READY``, ``OTHER``). Dropped transfers, gateway
@@ -535,6 +564,7 @@ def download(
         progress_interval=progress_interval,
         read_error=_broken_connection,
         verify=_verify_video(None),
+        digest=digest,
     )
     last: DownloadError | None = None
     for attempt in range(1, attempts + 1):
@@ -576,8 +606,11 @@ def copy_file(
     chunk_size: int = 1 << 20,
     clock: Callable[[], float] = time.monotonic,
     progress_interval: float = 0.05,
+    digest: bool = False,
 ) -> DownloadResult:
     """Copy ``src`` to ``dest`` ("Save as") with the same ``.part``, fsync and atomic move.
+
+    ``digest=True`` also computes the copy's SHA-256 (see :func:`download`).
 
     Raises :class:`DownloadError`: ``OTHER`` when ``src`` is missing, ``NO_SPACE``,
     ``PERMISSION``, ``CANCELLED``, or ``VERIFY`` when the source changed size mid-copy.
@@ -614,7 +647,9 @@ def copy_file(
     except OSError as exc:
         raise read_error(exc) from exc
     with source:
-        sink = _Sink(progress, cancel, clock, progress_interval, read_error, same_size)
+        sink = _Sink(
+            progress, cancel, clock, progress_interval, read_error, same_size, digest=digest
+        )
         return _write_atomically(iter(lambda: source.read(chunk_size), b""), dest, size, sink)
 
 

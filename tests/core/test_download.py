@@ -130,7 +130,7 @@ def leftovers(folder: Path) -> list[str]:
 def test_download_success(tmp_path: Path, content_length: int | None) -> None:
     dest = tmp_path / "videos" / "cat.mp4"  # the folder is created on demand
     factory = Factory(FakeStream(BODY, content_length=content_length))
-    result = download(factory, dest, chunk_size=4096, min_free_bytes=0)
+    result = download(factory, dest, chunk_size=4096, min_free_bytes=0, digest=True)
     assert dest.read_bytes() == BODY
     assert result.path == dest
     assert result.size == len(BODY)
@@ -138,6 +138,12 @@ def test_download_success(tmp_path: Path, content_length: int | None) -> None:
     assert leftovers(dest.parent) == ["cat.mp4"]
     assert factory.calls == 1
     assert factory.opened[0].closed
+
+
+def test_download_hashes_only_when_asked(tmp_path: Path) -> None:
+    result = download(Factory(FakeStream(BODY)), tmp_path / "v.mp4", min_free_bytes=0)
+    assert result.sha256 is None
+    assert (tmp_path / "v.mp4").read_bytes() == BODY
 
 
 def test_download_replaces_an_existing_file_only_when_complete(tmp_path: Path) -> None:
@@ -314,7 +320,7 @@ def test_a_transfer_that_always_breaks_midway_gives_up_cleanly(
 def test_a_transfer_that_breaks_once_succeeds_on_the_next_attempt(tmp_path: Path) -> None:
     broken = FakeStream(BODY, fail_after=8192, error=gateway_error(ErrorKind.NETWORK, 0))
     factory = Factory(broken, FakeStream(BODY))
-    result = download(factory, tmp_path / "v.mp4", chunk_size=4096, min_free_bytes=0)
+    result = download(factory, tmp_path / "v.mp4", chunk_size=4096, min_free_bytes=0, digest=True)
     assert result.sha256 == hashlib.sha256(BODY).hexdigest()
     assert factory.calls == 2
 
@@ -674,7 +680,7 @@ def test_copy_file_success(tmp_path: Path) -> None:
     src.write_bytes(BODY)
     dest = tmp_path / "elsewhere" / "saved.mp4"
     calls: list[tuple[int, int | None]] = []
-    result = copy_file(src, dest, progress=lambda d, t: calls.append((d, t)))
+    result = copy_file(src, dest, progress=lambda d, t: calls.append((d, t)), digest=True)
     assert dest.read_bytes() == BODY
     assert result.size == len(BODY)
     assert result.sha256 == hashlib.sha256(BODY).hexdigest()
