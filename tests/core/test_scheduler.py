@@ -75,7 +75,8 @@ class FakeClock:
 def test_first_poll_after_create_is_first_poll_after_plus_upward_jitter(seed: int) -> None:
     rng = random.Random(seed)
     when = next_after_create(100.0, POLICY, rng)
-    assert 105.0 <= when <= 105.0 + 5.0 * POLICY.jitter
+    first = POLICY.first_poll_after
+    assert 100.0 + first <= when <= 100.0 + first * (1 + POLICY.jitter)
 
 
 @pytest.mark.parametrize(
@@ -109,7 +110,7 @@ def test_jitter_actually_spreads_jobs() -> None:
 
 
 def test_zero_jitter_is_exact() -> None:
-    policy = PollPolicy(jitter=0.0)
+    policy = PollPolicy(jitter=0.0, first_poll_after=5.0)
     assert next_after_status(10.0, 20.0, policy, random.Random(3)) == 30.0
     assert next_after_create(10.0, policy, random.Random(3)) == 15.0
 
