@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from core.cli import add_common_options, build_parser, run_command
+from core.cli_args import add_common_options, build_parser
 from core.version import APP_NAME, __version__
 
 
@@ -36,14 +36,16 @@ def make_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: returns the process exit code."""
     args = make_parser().parse_args(argv)
-    from core.logsetup import setup_logging
-    from core.paths import resolve_paths
-
     if args.self_test:
         from ui.selftest import run_self_test
 
         return run_self_test(args)
     if args.command:
+        # Imported here, not above: the window's start-up needs none of this before it shows.
+        from core.cli import run_command
+        from core.logsetup import setup_logging
+        from core.paths import resolve_paths
+
         setup_logging(resolve_paths(args.data_dir).logs, verbose=args.verbose)
         return run_command(args)
     from ui.app import run_app

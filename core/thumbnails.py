@@ -3,6 +3,9 @@
 The job table shows a small picture of every completed video. Decoding happens on a worker
 thread; this module only turns a file into RGB pixels, and the Qt side wraps them in a
 ``QImage``. A file that cannot be decoded gives a :class:`ThumbnailError` in plain words.
+
+PyAV and numpy are imported on the first decode, not with the module: together they cost
+about 0.1 s, and the window imports this module while it starts (bench_startup.py).
 """
 
 from __future__ import annotations
@@ -10,9 +13,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import av
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +46,8 @@ class Thumbnail:
 
     def as_array(self) -> np.ndarray:
         """The pixels as a ``(height, width, 3)`` uint8 array (a copy-free view)."""
+        import numpy as np
+
         return np.frombuffer(self.rgb, dtype=np.uint8).reshape(self.height, self.width, 3)
 
 
@@ -60,6 +66,9 @@ def first_frame(
     max_height: int = DEFAULT_MAX_HEIGHT,
 ) -> Thumbnail:
     """The first video frame of ``path``, scaled to fit ``max_width`` x ``max_height``."""
+    import av
+    import numpy as np
+
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:

@@ -1,4 +1,9 @@
-"""Real H.264 MP4 test-pattern clips (PyAV + numpy), cached, and the padded bytes served per job."""
+"""Real H.264 MP4 test-pattern clips (PyAV + numpy), cached, and the padded bytes served per job.
+
+PyAV and numpy are imported when the first clip is rendered, not with this module: together
+they cost about 0.1 s, and the app imports the demo gateway on every start (see
+``tests/bench/bench_startup.py``).
+"""
 
 from __future__ import annotations
 
@@ -11,32 +16,28 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import av
-import numpy as np
-from numpy.typing import NDArray
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
-Frame = NDArray[np.uint8]
+    Frame = NDArray[np.uint8]
 
 CHUNK_SIZE = 1024 * 1024
 _ZEROS = bytes(CHUNK_SIZE)
 _MAX_BOX_32 = 0xFFFFFFFF
 
-_BARS = np.array(
-    [
-        [192, 192, 192],
-        [192, 192, 0],
-        [0, 192, 192],
-        [0, 192, 0],
-        [192, 0, 192],
-        [192, 0, 0],
-        [0, 0, 192],
-    ],
-    dtype=np.uint8,
+_BARS = (
+    (192, 192, 192),
+    (192, 192, 0),
+    (0, 192, 192),
+    (0, 192, 0),
+    (192, 0, 192),
+    (192, 0, 0),
+    (0, 0, 192),
 )
-_BOX_COLOURS = np.array(
-    [[255, 255, 255], [255, 64, 64], [64, 255, 64], [64, 128, 255]], dtype=np.uint8
-)
+_BOX_COLOURS = ((255, 255, 255), (255, 64, 64), (64, 255, 64), (64, 128, 255))
 _GLYPHS = {
     "0": ("111", "101", "101", "101", "111"),
     "1": ("010", "110", "010", "010", "111"),
@@ -66,6 +67,8 @@ class ClipKey:
 
 
 def _text_mask(text: str, scale: int) -> NDArray[np.bool_]:
+    import numpy as np
+
     rows = []
     for y in range(5):
         row: list[bool] = []
@@ -80,14 +83,16 @@ def _text_mask(text: str, scale: int) -> NDArray[np.bool_]:
 
 def _frames(key: ClipKey) -> Iterator[Frame]:
     """Yield the clip's RGB frames: scrolling bars, a bouncing box, a counter and a time bar."""
+    import numpy as np
+
     width, height, count = key.width, key.height, key.duration * key.fps
-    palette = np.roll(_BARS, key.variant * 2, axis=0)
+    palette = np.roll(np.array(_BARS, dtype=np.uint8), key.variant * 2, axis=0)
     bar_index = (np.arange(2 * width) * len(palette) // width) % len(palette)
     bar_row = palette[bar_index]
     band = max(2, height // 6)
     box = max(2, min(width, height) // 5)
     scale = max(1, height // 72)
-    box_colour = _BOX_COLOURS[key.variant % len(_BOX_COLOURS)]
+    box_colour = np.array(_BOX_COLOURS[key.variant % len(_BOX_COLOURS)], dtype=np.uint8)
     frame = np.empty((height, width, 3), dtype=np.uint8)
     for index in range(count):
         offset = (index * max(1, width // (2 * key.fps))) % width
@@ -116,6 +121,8 @@ def _bounce(position: int, span: int) -> int:
 
 def encode_clip(key: ClipKey) -> bytes:
     """Encode the test pattern for `key` as a faststart H.264/yuv420p MP4 and return its bytes."""
+    import av
+
     handle, path = tempfile.mkstemp(prefix="reelgate-demo-", suffix=".mp4")
     os.close(handle)
     try:

@@ -1,0 +1,43 @@
+"""The command line's arguments: the window's options and the subcommands (argparse only).
+
+Kept apart from :mod:`core.cli` so that parsing a start's arguments imports nothing else:
+``main.py`` parses them before the window shows (``tests/bench/bench_startup.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = ["add_common_options", "build_parser"]
+
+
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    """Options every subcommand (and the window) accepts."""
+    parser.add_argument("--base-url", help="gateway base URL (default: the Phaseo gateway)")
+    parser.add_argument("--data-dir", help="keep all Reelgate state in this folder")
+    parser.add_argument(
+        "--demo", action="store_true", help="use the built-in demo gateway (no key needed)"
+    )
+
+
+def build_parser(parser: argparse.ArgumentParser) -> None:
+    """Add the subcommands to the top-level parser."""
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    generate = sub.add_parser("generate", help="create one video and wait for it")
+    generate.add_argument("--prompt", required=True, help="what the video should show")
+    generate.add_argument("--model", help="model id (default: the first in the catalogue)")
+    generate.add_argument("--duration", help="seconds (must be one the model accepts)")
+    generate.add_argument("--aspect-ratio", help="for example 16:9, 9:16 or 1:1")
+    generate.add_argument("--output", help="save the video to this file")
+    add_common_options(generate)
+    jobs = sub.add_parser("jobs", help="list the jobs in the journal")
+    jobs.add_argument("--limit", type=int, default=50, help="how many (newest first)")
+    add_common_options(jobs)
+    resume = sub.add_parser("resume", help="finish every unfinished job")
+    add_common_options(resume)
+    demo = sub.add_parser("demo-gateway", help="run the demo gateway as a server")
+    demo.add_argument("--port", type=int, default=8765)
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--queued-seconds", type=float, default=2.0)
+    demo.add_argument("--processing-seconds", type=float, default=6.0)
+    demo.add_argument("--poll-after-seconds", type=int, default=2)
