@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any
 
 from PySide6.QtCore import (
     QByteArray,
     QItemSelectionModel,
     QModelIndex,
-    QObject,
     QPersistentModelIndex,
     QPoint,
     QSize,
-    QSortFilterProxyModel,
     Qt,
     QTimer,
     Signal,
@@ -36,80 +33,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.jobs import Job, JobState
-from ui.jobs_model import Column, JobRole, JobsModel, ProgressRole, SortRole, is_active
+from core.jobs import Job
+from ui.jobs_model import Column, JobRole, JobsModel, ProgressRole
+
+# The filter and the proxy live in ui.jobs_proxy (bulk filtering for long histories);
+# imported here under their old home too.
+from ui.jobs_proxy import JobFilter, JobsFilterProxy
 
 Index = QModelIndex | QPersistentModelIndex
 SEARCH_DEBOUNCE_MS = 150
-
-
-class JobFilter(StrEnum):
-    """The choices of the filter box."""
-
-    ALL = "All"
-    ACTIVE = "Active"
-    COMPLETED = "Completed"
-    NEEDS_REVIEW = "Needs review"
-    REVIEWED = "Reviewed"
-
-    def accepts(self, job: Job) -> bool:
-        """Whether a job belongs under this filter."""
-        match self:
-            case JobFilter.ACTIVE:
-                return is_active(job)
-            case JobFilter.COMPLETED:
-                return job.state is JobState.COMPLETED
-            case JobFilter.NEEDS_REVIEW:
-                return job.needs_review
-            case JobFilter.REVIEWED:
-                return job.reviewed
-        return True
-
-
-class JobsFilterProxy(QSortFilterProxyModel):
-    """Filters jobs by the chosen filter and the search words, and sorts by :data:`SortRole`."""
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._filter = JobFilter.ALL
-        self._words: tuple[str, ...] = ()
-        self.setSortRole(SortRole)
-        self.setDynamicSortFilter(True)
-
-    @property
-    def job_filter(self) -> JobFilter:
-        """The current filter."""
-        return self._filter
-
-    def set_filter(self, job_filter: JobFilter) -> None:
-        """Show only the jobs ``job_filter`` accepts."""
-        if job_filter is self._filter:
-            return
-        self.beginFilterChange()
-        self._filter = job_filter
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-
-    def set_search(self, text: str) -> None:
-        """Show only jobs whose prompt contains every word of ``text`` (any case)."""
-        words = tuple(text.casefold().split())
-        if words == self._words:
-            return
-        self.beginFilterChange()
-        self._words = words
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-
-    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
-        """Apply the filter and the search words."""
-        model = self.sourceModel()
-        if not isinstance(model, JobsModel) or source_row >= model.rowCount():
-            return False
-        job = model.job_at(source_row)
-        if not self._filter.accepts(job):
-            return False
-        if not self._words:
-            return True
-        prompt = job.params.prompt.casefold()
-        return all(word in prompt for word in self._words)
 
 
 class StatusDelegate(QStyledItemDelegate):
@@ -213,7 +145,10 @@ class JobsView(QWidget):
         # The status matters most: by default it follows the prompt (columns can be moved).
         header.moveSection(header.visualIndex(Column.STATUS), Column.PROMPT + 1)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
-        self.proxy.modelReset.connect(self._on_selection)
+        # A filter or search change resets the proxy: keep the selected job selected.
+        self._kept_selection: str | None = None
+        self.proxy.modelAboutToBeReset.connect(self._remember_selection)
+        self.proxy.modelReset.connect(self._restore_selection)
 
         top = QHBoxLayout()
         top.addWidget(filter_label)
@@ -259,6 +194,26 @@ class JobsView(QWidget):
 
     def _on_selection(self, *_args: Any) -> None:
         self.selection_changed.emit(self.selected_job())
+
+    def _remember_selection(self) -> None:
+        job = self.selected_job()
+        self._kept_selection = job.local_id if job is not None else None
+
+    def _restore_selection(self) -> None:
+        local_id, self._kept_selection = self._kept_selection, None
+        source_row = self.model.row_of(local_id) if local_id is not None else None
+        index = (
+            self.proxy.mapFromSource(self.model.index(source_row, Column.PROMPT))
+            if source_row is not None
+            else None
+        )
+        if index is not None and index.isValid():
+            self.table.selectionModel().setCurrentIndex(
+                index,
+                QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows,
+            )
+        self._on_selection()
 
     def _on_double_clicked(self, index: QModelIndex) -> None:
         job = index.data(JobRole)

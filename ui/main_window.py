@@ -7,7 +7,9 @@ happens in the controller (worker threads) and the per-job actions live in
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,8 @@ DEMO_TEXT = (
     "open <b>Settings</b> (Ctrl+,), enter your Phaseo API key and restart Reelgate."
 )
 STATUS_MESSAGE_MS = 8_000
+#: Jobs listed before the window shows; older ones follow (see MainWindow._load_history).
+FIRST_PAGE = 500
 
 
 def _b64(data: QByteArray) -> str:
@@ -90,6 +94,8 @@ class MainWindow(QMainWindow):
 
     #: The window closed (after saving its state); the app may quit.
     closed = Signal()
+    #: Internal: the older history was read (a Future, emitted from a worker thread).
+    _history_loaded = Signal(object)
 
     def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -104,8 +110,14 @@ class MainWindow(QMainWindow):
 
         journal = self.context.journal
         self.thumbnails = ThumbnailCache(controller.run_background, self)
+        # The newest jobs (and every running one) now, the rest of a long history from a
+        # worker thread once the window shows: decoding 100,000 jobs takes about 1.5 s.
+        first_page = journal.jobs(limit=FIRST_PAGE)
+        self._history_pending = len(first_page) >= FIRST_PAGE
+        listed = {job.local_id for job in first_page}
+        first_page += [j for j in controller.engine.active_jobs() if j.local_id not in listed]
         self.model = JobsModel(
-            journal.jobs(),
+            first_page,
             hidden=journal.hidden_ids(),
             thumbnails=self.thumbnails,
             owns=controller.engine.owns,
@@ -126,11 +138,14 @@ class MainWindow(QMainWindow):
 
         self.jobs_splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.jobs_splitter.setObjectName("jobsSplitter")
+        # The same breathing room as the composer's layout (nothing touches the window edge).
+        self.jobs_splitter.setContentsMargins(0, 9, 9, 9)
         self.jobs_splitter.addWidget(self.jobs_view)
         self.jobs_splitter.addWidget(self.detail_stack)
         self.jobs_splitter.setStretchFactor(0, 3)
         self.jobs_splitter.setStretchFactor(1, 2)
-        self.jobs_splitter.setSizes([640, 380])
+        # Room for the table's prompt and status columns and for the preview's controls.
+        self.jobs_splitter.setSizes([520, 400])
         self.main_splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.main_splitter.setObjectName("mainSplitter")
         self.main_splitter.addWidget(self.composer)
@@ -194,6 +209,7 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         queued = Qt.ConnectionType.QueuedConnection
+        self._history_loaded.connect(self._on_history_loaded, queued)
         self.controller.job_changed.connect(self.on_job_changed, queued)
         self.controller.download_progressed.connect(self.model.set_download_progress, queued)
         self.controller.error_raised.connect(self.show_status, queued)
@@ -209,8 +225,36 @@ class MainWindow(QMainWindow):
         self.poller.start()
         self.model.start_ticking()
         self.controller.load_catalogue()
+        self._load_history()
         if self.context.messages:
             self.show_startup_notes(self.context.messages)
+
+    def _load_history(self) -> None:
+        """List the jobs older than the first page, read on a worker thread."""
+        if not self._history_pending:
+            return
+        self._history_pending = False
+
+        def done(future: Future[list[Job]]) -> None:  # on the worker thread
+            with contextlib.suppress(RuntimeError):  # the window closed meanwhile
+                self._history_loaded.emit(future)
+
+        try:
+            self.controller.run_background(self.context.journal.jobs).add_done_callback(done)
+        except RuntimeError:  # the controller closed
+            return
+
+    def _on_history_loaded(self, future: Future[list[Job]]) -> None:
+        if future.cancelled():
+            return
+        error = future.exception()
+        if error is not None:
+            logger.error("Could not list the job history", exc_info=error)
+            self.show_status(f"Could not list older jobs: {error}")
+            return
+        jobs = future.result()
+        self.notifier.remember(jobs)
+        self.model.add_jobs(jobs)
 
     def show_startup_notes(self, messages: list[str]) -> QMessageBox:
         """Things to know from start-up (a damaged journal kept aside, no keychain...)."""
