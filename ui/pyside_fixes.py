@@ -14,6 +14,7 @@ a missing one is fatal, so the check errs on the safe side.
 from __future__ import annotations
 
 import ctypes
+import functools
 import logging
 import sys
 from typing import Any
@@ -58,14 +59,32 @@ def install() -> bool:
     if not emit_drops_a_reference():
         return False
 
-    def emit(self: SignalInstance, *args: Any) -> Any:
-        result = original(self, *args)
+    def emit(signal: SignalInstance, *args: Any) -> Any:
+        result = original(signal, *args)
         if result is True or result is False:
             _incref(result)
         return result
 
-    setattr(emit, _MARK, True)
-    emit.__doc__ = original.__doc__
-    SignalInstance.emit = emit  # type: ignore[method-assign]
+    SignalInstance.emit = _EmitDescriptor(emit)  # type: ignore[assignment]
     logger.debug("PySide6 emit() reference fix installed")
     return True
+
+
+class _EmitDescriptor:
+    """Makes ``signal.emit`` a ``functools.partial``, not a bound method.
+
+    PySide6 keeps a weak reference to the object behind a bound-method slot, and a
+    ``SignalInstance`` cannot be weakly referenced: ``a.connect(b.emit)`` must keep working.
+    """
+
+    def __init__(self, emit: Any) -> None:
+        # Not ``original.__doc__``: reading a PySide docstring builds its signature text,
+        # 20 ms at start-up.
+        self._emit = emit
+        self.__doc__ = "Emit the signal (PySide6's emit, reference-count fixed)."
+        setattr(self, _MARK, True)
+
+    def __get__(self, signal: SignalInstance | None, owner: type | None = None) -> Any:
+        if signal is None:
+            return self
+        return functools.partial(self._emit, signal)
