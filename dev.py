@@ -47,6 +47,8 @@ SYSTEM_PACKAGES = {
     # Validators for the .desktop and AppStream files (tests/test_packaging.py, packaging/).
     "desktop-file-utils": "/usr/bin/desktop-file-validate",
     "appstream": "/usr/bin/appstreamcli",
+    # The download-speed benchmark's baseline (tests/bench/bench_download_speed.py).
+    "curl": "/usr/bin/curl",
 }
 
 
