@@ -518,32 +518,6 @@ def check_not_blank(image: QImage, name: str) -> None:
         raise ScreenshotError(f"{name}: the picture is nearly blank ({len(colours)} colours)")
 
 
-def keep_none_alive() -> bool:
-    """Stop PySide6 6.12.0 from aborting the driver by dropping references to ``None``.
-
-    On Python 3.11, PySide6 6.12.0 returns ``None`` from void methods (``setText``,
-    ``setEnabled``, ``drawPrimitive``...) without a reference for the caller, so every call
-    lowers ``None``'s reference count by one; typing a few prompts and painting progress bars
-    drains it, and the interpreter aborts with "none_dealloc: deallocating None". From 3.12
-    ``None`` is immortal. Only when a probe shows the loss, ``None``'s count is raised so far
-    that it cannot reach zero. True when the guard was needed.
-    """
-    if sys.version_info >= (3, 12):
-        return False
-    import ctypes
-
-    from PySide6.QtCore import QObject
-
-    probe = QObject()
-    before = sys.getrefcount(None)
-    for _ in range(64):
-        probe.setObjectName("probe")
-    if before - sys.getrefcount(None) < 32:
-        return False
-    ctypes.c_ssize_t.from_address(id(None)).value += 1 << 40
-    return True
-
-
 def run_driver(out: Path, quick: bool) -> int:
     """Inside Xvfb: open the real window in demo mode and take the pictures."""
     sys.path.insert(0, str(ROOT))
@@ -557,7 +531,6 @@ def run_driver(out: Path, quick: bool) -> int:
     from core.paths import resolve_paths
     from ui.app import install_qt_logging, make_application
 
-    keep_none_alive()
     timing = QUICK if quick else FULL
     paths = resolve_paths(None).ensure()
     setup_logging(paths.logs, verbose=False)

@@ -1,90 +1,76 @@
-"""Work around PySide6 6.12's signal ``emit()`` dropping a reference to ``True`` on every call.
+"""Work around PySide6 6.12.0 on Python 3.11 wearing down ``None``, ``True`` and ``False``.
 
-``SignalInstance.emit()`` in PySide6 6.12.0 returns ``True`` without taking a reference for the
-caller, so each emit from Python lowers ``True``'s reference count by one. A few thousand emits
-later (the job table's one-second refresh alone emits two per running job) the interpreter
-aborts with "Fatal Python error: bool_dealloc: deallocating True or False". Found by the GUI
-stall benchmark (``tests/bench/bench_gui_stall.py``), which crashed after a few seconds.
+On Python 3.11, PySide6 6.12.0 returns ``None`` from every void method (``setText``,
+``setEnabled``, painting calls...) and ``True`` from ``SignalInstance.emit()`` without taking
+a reference for the caller. Python 3.12 made these objects immortal, which hides the slip
+there; on 3.11 each call lowers the count by one and the interpreter aborts with
+"Fatal Python error: none_dealloc" (or ``bool_dealloc``) once it reaches zero: about eight
+minutes of an idle window with a few running jobs (the table repaints progress bars), or a
+few thousand signal emits. Found by the GUI stall benchmark and the screenshot script.
 
-:func:`install` checks whether the running PySide6 has the bug and, only then, wraps ``emit``
-so the missing reference is added back. An extra reference to ``True`` would be harmless,
-a missing one is fatal, so the check errs on the safe side.
+:func:`install` probes whether the running PySide6 loses references and, only then, does what
+Python 3.12 does: it raises the three singletons' reference counts so far (2**40) that no
+number of lost references can bring them to zero. No call is wrapped, so there is no
+per-call cost, and nothing changes on an interpreter or PySide6 without the bug.
 """
 
 from __future__ import annotations
 
 import ctypes
-import functools
 import logging
 import sys
-from typing import Any
 
-from PySide6.QtCore import QObject, Signal, SignalInstance
+from PySide6.QtCore import QObject, Signal
 
 logger = logging.getLogger(__name__)
 
-_incref = ctypes.pythonapi.Py_IncRef
-_incref.argtypes = [ctypes.py_object]
-_incref.restype = None
-_MARK = "_reelgate_keeps_bool_refs"
+#: Far beyond any number of calls a session makes, far below the counter's limit.
+_RESERVE = 1 << 40
+_SINGLETONS = (None, True, False)
 
 
 class _Probe(QObject):
-    """A throwaway object with one signal, to see how ``emit`` treats its return value."""
+    """A throwaway object with one signal, to see how PySide6 treats return values."""
 
     pinged = Signal()
 
 
-def emit_drops_a_reference(tries: int = 64) -> bool:
-    """Whether ``emit()`` returns a bool it holds no reference for (the 6.12.0 bug).
+def drops_references(tries: int = 64) -> bool:
+    """Whether void calls or ``emit()`` return ``None``/``True`` without a reference.
 
-    Other threads may touch ``True`` meanwhile, so losing at least half is proof enough.
+    Other threads may touch the singletons meanwhile, so losing at least half is proof enough.
+    What the probe itself took away is given back.
     """
     probe = _Probe()
-    before = sys.getrefcount(True)
+    none_before, true_before = sys.getrefcount(None), sys.getrefcount(True)
     for _ in range(tries):
+        probe.setObjectName("probe")
         probe.pinged.emit()
-    lost = before - sys.getrefcount(True)
-    if lost > 0:
-        for _ in range(lost):  # give back what the probe itself took away
-            _incref(True)
-    return lost >= tries // 2
+    lost_none = none_before - sys.getrefcount(None)
+    lost_true = true_before - sys.getrefcount(True)
+    _add_references(None, max(0, lost_none))
+    _add_references(True, max(0, lost_true))
+    return max(lost_none, lost_true) >= tries // 2
+
+
+def _add_references(singleton: object, count: int) -> None:
+    """Raise a singleton's reference count (``ob_refcnt`` is the first field of every object)."""
+    if count:
+        ctypes.c_ssize_t.from_address(id(singleton)).value += count
+
+
+def protected() -> bool:
+    """Whether the singletons already carry the reserve."""
+    return all(sys.getrefcount(item) > _RESERVE // 2 for item in _SINGLETONS)
 
 
 def install() -> bool:
-    """Wrap ``SignalInstance.emit`` if this PySide6 needs it; True when the fix is active."""
-    original: Any = SignalInstance.emit
-    if getattr(original, _MARK, False):
+    """Protect ``None``/``True``/``False`` if this PySide6 needs it; True when protection is on."""
+    if protected():
         return True
-    if not emit_drops_a_reference():
+    if sys.version_info >= (3, 12) or not drops_references():
         return False
-
-    def emit(signal: SignalInstance, *args: Any) -> Any:
-        result = original(signal, *args)
-        if result is True or result is False:
-            _incref(result)
-        return result
-
-    SignalInstance.emit = _EmitDescriptor(emit)  # type: ignore[assignment]
-    logger.debug("PySide6 emit() reference fix installed")
+    for singleton in _SINGLETONS:
+        _add_references(singleton, _RESERVE)
+    logger.debug("PySide6 reference-count protection installed")
     return True
-
-
-class _EmitDescriptor:
-    """Makes ``signal.emit`` a ``functools.partial``, not a bound method.
-
-    PySide6 keeps a weak reference to the object behind a bound-method slot, and a
-    ``SignalInstance`` cannot be weakly referenced: ``a.connect(b.emit)`` must keep working.
-    """
-
-    def __init__(self, emit: Any) -> None:
-        # Not ``original.__doc__``: reading a PySide docstring builds its signature text,
-        # 20 ms at start-up.
-        self._emit = emit
-        self.__doc__ = "Emit the signal (PySide6's emit, reference-count fixed)."
-        setattr(self, _MARK, True)
-
-    def __get__(self, signal: SignalInstance | None, owner: type | None = None) -> Any:
-        if signal is None:
-            return self
-        return functools.partial(self._emit, signal)
