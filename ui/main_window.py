@@ -105,7 +105,8 @@ class MainWindow(QMainWindow):
         self._closing = False
         self._quiet_close = False
         demo = self.context.demo_mode
-        self.setWindowTitle(f"{APP_TITLE} — Demo mode" if demo else APP_TITLE)
+        # Ending with the app name stops Qt from appending the display name a second time.
+        self.setWindowTitle(f"Demo mode — {APP_TITLE}" if demo else APP_TITLE)
         self.setWindowIcon(QIcon(str(icon_path())))
 
         journal = self.context.journal

@@ -69,7 +69,7 @@ def test_demo_mode_says_so_in_the_title_and_a_banner(tmp_path: Path, make_window
         demo_overrides={"queued_seconds": 0.3, "processing_seconds": 0.8},
     )
     window = make_window(context)
-    assert window.windowTitle() == "Reelgate — Demo mode"
+    assert window.windowTitle() == "Demo mode — Reelgate"
     banner = window.findChild(QWidget, "demoBanner")
     assert banner is not None and banner.isVisible()
     assert "test-pattern" in banner.text() and "API key" in banner.text()
