@@ -31,11 +31,14 @@ from core.download import DownloadResult, write_json_atomic
 from core.engine import DOWNLOAD_RETRY_SECONDS, Engine
 from core.errors import GatewayError
 from core.gateway import SignedLink
-from core.jobs import Job, JobParams
+from core.jobs import DownloadState, Job, JobParams
 from core.logsetup import REDACTION
 from core.secrets import resolve_api_key
 
 logger = logging.getLogger(__name__)
+
+#: How long "Download" waits for a job that is busy with its last status check.
+BUSY_WAIT_SECONDS = 5.0
 
 T = TypeVar("T")
 ProgressFn = Callable[[int, int | None], None]
@@ -184,11 +187,23 @@ class Controller(QObject):
         """Fetch every completed video not yet on disk now (retries included)."""
 
         def work() -> list[Job]:
+            done: list[Job] = []
+            # A person asked: downloads that wait for them (disk was full...) go too.
+            for job in self.engine.active_jobs():
+                if job.download is DownloadState.FAILED:
+                    done.append(self.engine.retry_download(job.local_id, self._cancel))
             later = time.time() + DOWNLOAD_RETRY_SECONDS + 1
-            return [
-                self.engine.download(job, self._cancel)
-                for job in self.engine.claim_downloads(later)
-            ]
+            deadline = time.monotonic() + BUSY_WAIT_SECONDS
+            claimed = self.engine.claim_downloads(later)
+            # A job whose last status answer is still being recorded is busy for a moment:
+            # wait for it (on this worker thread) instead of silently doing nothing.
+            while not claimed and not done and time.monotonic() < deadline:
+                if not any(job.wants_download for job in self.engine.active_jobs()):
+                    break
+                time.sleep(0.05)
+                claimed = self.engine.claim_downloads(later)
+            done.extend(self.engine.download(job, self._cancel) for job in claimed)
+            return done
 
         return await self._run(work)
 
