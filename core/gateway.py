@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import quote, urljoin
+from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -30,12 +30,14 @@ from core.gateway_http import (
     clean_key,
     decode_body,
     http_error,
+    is_loopback_host,
     is_secure_url,
     normalise_base_url,
     origin,
     read_limited,
     redact_url,
     require_secure_url,
+    scrub_secret,
     transport_error,
     unexpected,
     with_changes,
@@ -66,13 +68,19 @@ class GatewayClient:
         read_timeout: float = 30.0,
         session: requests.Session | None = None,
         max_content_bytes: int = 512 * 1024 * 1024 + 1024 * 1024,
+        max_answer_seconds: float = 120.0,
     ) -> None:
-        """Check the URL (https, or http to loopback) and prepare the connection pool."""
+        """Check the URL (https, or http to loopback) and prepare the connection pool.
+
+        ``max_answer_seconds`` bounds the time a JSON answer's body may take to arrive (the
+        read timeout only bounds each wait for the next bytes).
+        """
         self._base_url = normalise_base_url(base_url)
         self._origin = origin(self._base_url)
         self._auth = BearerAuth(clean_key(api_key))
         self._timeout = (connect_timeout, read_timeout)
         self.max_content_bytes = max_content_bytes
+        self.max_answer_seconds = max_answer_seconds
         self._owns_session = session is None
         if session is None:
             session = requests.Session()
@@ -180,7 +188,7 @@ class GatewayClient:
     def delete(self, job_id: str) -> bool:
         """``DELETE /videos/{id}``: True when the gateway confirms ``deleted: true``."""
         response = self._send("DELETE", self._url(f"/videos/{_segment(job_id)}"), accept=_JSON)
-        body = read_limited(response)
+        body = self._read(response)
         if not 200 <= response.status_code < 300:
             raise http_error(response, body)
         if not body.strip():
@@ -265,12 +273,17 @@ class GatewayClient:
         response = self._send(
             method, self._url(path), params=params, json_body=json_body, accept=_JSON
         )
-        body = read_limited(response)
+        body = self._read(response)
         if not 200 <= response.status_code < 300:
             raise http_error(response, body)
         if allow_empty and not body.strip():
             return response.status_code, None
         return response.status_code, decode_body(response.status_code, body)
+
+    def _read(self, response: requests.Response) -> bytes:
+        """A whole JSON (or error) answer: size- and time-limited, this client's key scrubbed."""
+        body = read_limited(response, deadline=time.monotonic() + self.max_answer_seconds)
+        return scrub_secret(body, self._auth.key)
 
     def _open_stream(
         self, url: str, *, params: dict[str, str] | None, authorized: bool
@@ -280,7 +293,7 @@ class GatewayClient:
             "GET", url, params=params, accept="*/*", authorized=authorized, identity=True
         )
         if not 200 <= response.status_code < 300:
-            error = http_error(response, read_limited(response))
+            error = http_error(response, self._read(response))
             if not authorized and error.status in (401, 403, 410):
                 # The link itself is the credential: a refusal means it expired, not the key.
                 error = with_changes(error, kind=ErrorKind.LINK_EXPIRED)
@@ -313,6 +326,9 @@ class GatewayClient:
         for _hop in range(MAX_REDIRECTS + 1):
             require_secure_url(current, "to connect to")
             send_key = authorized and origin(current) == self._origin
+            # Never through a proxy from the environment (HTTP_PROXY...) to this machine: the
+            # proxy cannot reach it, and over plain http it would read the key in transit.
+            local = is_loopback_host(urlsplit(current).hostname)
             started = time.monotonic()
             try:
                 response = self._session.request(
@@ -326,11 +342,20 @@ class GatewayClient:
                     verify=True,
                     stream=True,
                     allow_redirects=False,
+                    proxies=_no_env_proxies() if local else None,
                 )
             except TRANSPORT_ERRORS as exc:
                 error = transport_error(exc)
                 logger.info("%s %s failed: %s", method, redact_url(current), error.message)
                 raise error from exc
+            except UnicodeError as exc:
+                # requests decodes a redirect's Location as UTF-8 even when it does not follow
+                # it; a Latin-1 (or binary) Location raised straight through the job loop.
+                raise GatewayError(
+                    kind=ErrorKind.UNEXPECTED,
+                    message="The gateway answered with a redirect whose target is not text",
+                    code="unreadable_redirect",
+                ) from exc
             logger.debug(
                 "%s %s -> %s in %.2f s",
                 method,
@@ -367,6 +392,14 @@ class GatewayClient:
 
 
 # -- helpers ----------------------------------------------------------------------------------
+
+
+def _no_env_proxies() -> dict[str, Any]:
+    """Per-request proxies that switch off the environment's (``None`` removes a scheme).
+
+    A fresh dict each time: ``requests`` adds the environment's other entries to it.
+    """
+    return {"http": None, "https": None, "all": None}
 
 
 def _segment(job_id: str) -> str:

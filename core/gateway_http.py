@@ -14,6 +14,7 @@ import ipaddress
 import json
 import re
 import ssl
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -206,12 +207,43 @@ def transport_error(exc: BaseException, *, during_body: bool = False) -> Gateway
     )
 
 
-def read_limited(response: requests.Response, limit: int = MAX_JSON_BYTES) -> bytes:
-    """Read a whole (streamed) body, refusing more than ``limit`` bytes; always closes it."""
+def _body_chunks(response: requests.Response, deadline: float | None) -> Iterator[bytes]:
+    """The body's chunks; with a ``deadline`` (monotonic), a TIMEOUT error once it passes.
+
+    The read timeout bounds each wait for bytes, not the whole body: a server that trickles
+    a byte every second would hold the call forever. ``read1`` returns whatever has arrived,
+    so the deadline is checked at least once per network read.
+    """
+    read1 = getattr(response.raw, "read1", None)
+    if deadline is None or read1 is None:  # urllib3 < 2 has no read1: per-read timeouts only
+        yield from response.iter_content(64 * 1024)
+        return
+    while True:
+        if time.monotonic() > deadline:
+            raise GatewayError(
+                kind=ErrorKind.TIMEOUT,
+                message="The server sent its answer too slowly; the call was stopped",
+                status=response.status_code,
+                code="read_deadline",
+                ambiguous=True,
+            )
+        chunk = read1(64 * 1024, decode_content=True)
+        if not chunk:
+            return
+        yield chunk
+
+
+def read_limited(
+    response: requests.Response, limit: int = MAX_JSON_BYTES, *, deadline: float | None = None
+) -> bytes:
+    """Read a whole (streamed) body, refusing more than ``limit`` bytes; always closes it.
+
+    ``deadline`` (a ``time.monotonic()`` value) also bounds the time the whole body may take.
+    """
     parts: list[bytes] = []
     total = 0
     try:
-        for chunk in response.iter_content(64 * 1024):
+        for chunk in _body_chunks(response, deadline):
             total += len(chunk)
             if total > limit:
                 raise GatewayError(
@@ -230,6 +262,23 @@ def read_limited(response: requests.Response, limit: int = MAX_JSON_BYTES) -> by
 
 
 _KEY_CHARS = re.compile(r"^[\x21-\x7e]+$")
+REDACTED_BYTES = b"[redacted]"
+MIN_SCRUBBED_KEY = 12
+
+
+def scrub_secret(body: bytes, secret: str | None) -> bytes:
+    """``body`` with every copy of ``secret`` (as sent, or JSON-escaped) replaced.
+
+    A gateway or proxy that echoes the Authorization header in an answer must not get the
+    key written into the journal, the logs or a diagnostics export, which keep answers
+    verbatim. Keys shorter than ``MIN_SCRUBBED_KEY`` characters (the demo gateway's
+    ``demo``) are not secrets worth mangling ordinary text for.
+    """
+    if not secret or len(secret) < MIN_SCRUBBED_KEY:
+        return body
+    for form in {secret, json.dumps(secret)[1:-1]}:
+        body = body.replace(form.encode(), REDACTED_BYTES)
+    return body
 
 
 class BearerAuth(AuthBase):
