@@ -42,7 +42,7 @@ from core.jobs import (
     apply,
 )
 from core.journal import Journal
-from core.reconcile import RECONCILE_ATTEMPTS, find_match, next_reconcile_at
+from core.reconcile import RECONCILE_ATTEMPTS, contested, find_match, next_reconcile_at
 from core.scheduler import (
     PollPolicy,
     RequestBudget,
@@ -74,6 +74,12 @@ _CAUSE_BY_KIND = {
 _MAYBE_CREATED = frozenset({ErrorKind.TRANSIENT, ErrorKind.UNEXPECTED})
 #: How long a download failure waits before the loop tries again on its own.
 DOWNLOAD_RETRY_SECONDS = 30.0
+#: A job still ``submitting`` this long after its row was written has no create in flight
+#: anywhere (a create gives up after the client's connect + read timeouts, 35 s by default):
+#: the run that sent it stopped (was killed) before the answer was recorded. It is then
+#: reconciled like a create that timed out, never resent. Waiting first spares a create that
+#: another Reelgate process (the window while the command line runs) still has in flight.
+ORPHANED_CREATE_AFTER = 60.0
 
 
 def failure_from_error(error: GatewayError, cause: Cause | None = None) -> JobFailure:
@@ -124,17 +130,34 @@ class Engine:
             job.local_id: self._interrupted(job) for job in journal.unfinished() if self.owns(job)
         }
         self._busy: set[str] = set()
+        #: Jobs whose create this engine is sending right now (never treated as orphaned).
+        self._submitting: set[str] = set()
+        self._reconcile_lock = threading.Lock()
         self._listeners: list[Listener] = []
         self._progress_listeners: list[ProgressListener] = []
         self.key_rejected: GatewayError | None = None
+        #: Bumped by set_api_key: a 401 to a call sent with an older key is stale (the person
+        #: entered a new key while it was in flight) and must not stop the new key's work.
+        self._key_generation = 0
+        self._calls = threading.local()
+        #: Held while a refusal is recorded and while the key is replaced, so a refusal
+        #: cannot land between set_api_key's clearing and its resuming of blocked jobs.
+        self._key_lock = threading.RLock()
 
     # -- observation -------------------------------------------------------------------------
 
     @staticmethod
     def _interrupted(job: Job) -> Job:
-        """A download that was running when the app last stopped starts again from zero."""
+        """A download that was running when the app last stopped starts again from zero.
+
+        A job left ``submitting`` (the app stopped between journaling it and recording the
+        create's answer) is looked for on the gateway once ``ORPHANED_CREATE_AFTER`` has
+        passed since its row was written (see :meth:`poll`).
+        """
         if job.download is DownloadState.ACTIVE:
             return replace(job, download=DownloadState.PENDING)
+        if job.state is JobState.SUBMITTING:
+            return replace(job, next_poll_at=job.updated_at + ORPHANED_CREATE_AFTER)
         return job
 
     def owns(self, job: Job) -> bool:
@@ -214,6 +237,7 @@ class Engine:
         parent_id: str | None = None,
     ) -> Job:
         """Journal the job, then send the create exactly once; returns the job as it stands."""
+        self._begin_call()
         now = self.clock()
         job = Job(
             local_id=uuid.uuid4().hex,
@@ -225,6 +249,15 @@ class Engine:
             parent_id=parent_id,
             extra={"gateway": self.gateway_label},
         )
+        with self._lock:
+            self._submitting.add(job.local_id)
+        try:
+            return self._submit(job, params)
+        finally:
+            with self._lock:
+                self._submitting.discard(job.local_id)
+
+    def _submit(self, job: Job, params: JobParams) -> Job:
         self.journal.insert(job)
         with self._lock:
             self._jobs[job.local_id] = job
@@ -245,7 +278,9 @@ class Engine:
                 )
                 return self._schedule(job, next_reconcile_at(at, 0, self.rng))
             if error.kind is ErrorKind.AUTH:
-                self.key_rejected = error
+                with self._key_lock:
+                    if not self._stale_refusal():
+                        self.key_rejected = error
             return self._commit(
                 job,
                 CreateRejected(failure_from_error(error), at),
@@ -304,8 +339,9 @@ class Engine:
                 claimed.append(job)
             return claimed
 
-    @staticmethod
-    def _reconcilable(job: Job) -> bool:
+    def _reconcilable(self, job: Job) -> bool:
+        if job.state is JobState.SUBMITTING:  # orphaned by a stopped run (see _interrupted)
+            return job.local_id not in self._submitting and job.next_poll_at is not None
         attempts = int(job.extra.get("reconcile_attempts", 0))
         return job.state is JobState.SUBMIT_UNKNOWN and attempts < RECONCILE_ATTEMPTS
 
@@ -331,8 +367,18 @@ class Engine:
         ``budgeted`` says the caller holds a request-budget slot (from :meth:`claim_due`),
         which is released here.
         """
+        self._begin_call()
         try:
             current = self.job(job.local_id) or job
+            if current.state is JobState.SUBMITTING and self._reconcilable(current):
+                current = self._commit(
+                    current,
+                    CreateAmbiguous(
+                        "Reelgate stopped before the create's answer arrived", self.clock()
+                    ),
+                    "create_ambiguous",
+                    note="The create may have reached the gateway; it is reconciled, not resent.",
+                )
             if current.state is JobState.SUBMIT_UNKNOWN:
                 return self._reconcile(current)
             if not current.pollable:
@@ -365,16 +411,18 @@ class Engine:
                 raw=raw,
             )
         if error.kind is ErrorKind.AUTH:
-            self.key_rejected = error
-            return self._commit(
-                job,
-                AuthRejected(error.summary, at),
-                "auth_rejected",
-                http_status=error.status,
-                request_id=error.request_id,
-                raw=raw,
-                note="Polling stopped until a new API key is entered.",
-            )
+            with self._key_lock:
+                if not self._stale_refusal():
+                    self.key_rejected = error
+                    return self._commit(
+                        job,
+                        AuthRejected(error.summary, at),
+                        "auth_rejected",
+                        http_status=error.status,
+                        request_id=error.request_id,
+                        raw=raw,
+                        note="Polling stopped until a new API key is entered.",
+                    )
         job = self._commit(
             job,
             PollFailed(error.summary, at, error.request_id),
@@ -390,11 +438,26 @@ class Engine:
         return self._schedule(job, when)
 
     def _reconcile(self, job: Job) -> Job:
+        # One reconcile at a time: two lost creates searched in parallel would both see the
+        # same unadopted gateway job and both adopt it (one paid video, two local rows).
+        with self._reconcile_lock:
+            return self._reconcile_locked(job)
+
+    def _reconcile_locked(self, job: Job) -> Job:
         attempts = int(job.extra.get("reconcile_attempts", 0)) + 1
         job = replace(job, extra={**job.extra, "reconcile_attempts": attempts})
         try:
             known = self.journal.remote_ids()
-            match = find_match(job, self.client.iter_jobs(max_pages=5), known)
+            # Other creates whose outcome is unknown too: a listed job nearer in time to one
+            # of them is theirs, not this one's (see find_match).
+            rivals = [
+                j
+                for j in self.journal.unfinished()
+                if j.remote_id is None
+                and j.state in (JobState.SUBMITTING, JobState.SUBMIT_UNKNOWN)
+                and self.owns(j)
+            ]
+            match = find_match(job, self.client.iter_jobs(max_pages=5), known, rivals)
         except GatewayError as error:
             job = self._commit(
                 job,
@@ -407,6 +470,21 @@ class Engine:
         at = self.clock()
         if match is not None:
             note = "Found the job the lost create made; nothing was resent."
+            # Lost creates matched earlier are neighbours too: if one of them took this job's
+            # gateway job by mistake, this match is no surer than that one.
+            matched = [
+                j
+                for j in self.journal.jobs(include_hidden=True, limit=1000)
+                if j.extra.get("reconciled") and j.local_id != job.local_id
+            ]
+            job = replace(job, extra={**job.extra, "reconciled": True})
+            if contested(job, match, rivals + matched):
+                job = replace(job, extra={**job.extra, "uncertain_match": True})
+                note += (
+                    " Matched by creation time only: another submission whose outcome is "
+                    "unknown was sent around the same time, so this video may be that one's. "
+                    "Check it."
+                )
             return self._record_answer(job, match, "reconciled", created=True, note=note)
         note = f"No matching job on the gateway yet (check {attempts} of {RECONCILE_ATTEMPTS})."
         job = self._commit(job, Scheduled(None, at), "reconcile_none", note=note)
@@ -439,6 +517,8 @@ class Engine:
     def claim_downloads(self, now: float | None = None) -> list[Job]:
         """Completed jobs whose bytes should be fetched now, marked busy."""
         now = self.clock() if now is None else now
+        if self.key_rejected is not None:  # content needs the key too: wait for a new one
+            return []
         with self._lock:
             ready = [
                 job
@@ -479,6 +559,7 @@ class Engine:
                 self._busy.discard(job.local_id)
 
     def _download(self, job: Job, cancel: threading.Event | None) -> Job:
+        self._begin_call()
         current = self.job(job.local_id) or job
         if not current.wants_download or current.remote_id is None:
             return current
@@ -488,7 +569,9 @@ class Engine:
         )
         files: list[str] = []
         try:
-            self.videos_dir.mkdir(parents=True, exist_ok=True)
+            # No mkdir here: download() creates the folder itself and turns a folder that
+            # cannot be made (a file in its place, no permission) into a DownloadError; a
+            # bare OSError from here escaped the engine and stopped the whole job loop.
             for index in range(current.outputs):
                 dest = self.output_file(current, index)
                 result = download(
@@ -523,6 +606,12 @@ class Engine:
                     http_status=error.status,
                     raw=error.body,
                 )
+            if error.kind is ErrorKind.AUTH:
+                # A refused key stops every call with it, downloads included, until a new key
+                # is set; otherwise the loop would retry with it every 30 s, forever.
+                with self._key_lock:
+                    if not self._stale_refusal():
+                        self.key_rejected = error
             return self._commit(
                 current,
                 DownloadChanged(DownloadState.FAILED, self.clock(), tuple(files), error.summary),
@@ -618,11 +707,22 @@ class Engine:
 
     def set_api_key(self, key: str | None) -> None:
         """Use a new key; jobs stopped by a refused key resume polling."""
-        self.client.set_api_key(key)
-        self.key_rejected = None
-        for job in self.active_jobs():
-            if job.auth_blocked:
-                self._commit(job, KeyReplaced(self.clock()), "key_replaced")
+        with self._key_lock:
+            self.client.set_api_key(key)
+            self._key_generation += 1
+            self.key_rejected = None
+            for job in self.active_jobs():
+                if job.auth_blocked:
+                    self._commit(job, KeyReplaced(self.clock()), "key_replaced")
+
+    def _begin_call(self) -> None:
+        """Note which key this thread's gateway call is about to use (see _stale_refusal)."""
+        self._calls.key_generation = self._key_generation
+
+    def _stale_refusal(self) -> bool:
+        """Whether this thread's refused call was sent with a key replaced since."""
+        started: int = getattr(self._calls, "key_generation", self._key_generation)
+        return started != self._key_generation
 
     def _require_remote(self, local_id: str) -> Job:
         job = self.job(local_id)

@@ -261,10 +261,14 @@ class Job:
 
     @property
     def needs_review(self) -> bool:
-        """Whether the job belongs in the "Needs review" filter."""
-        return (self.state in REVIEW_STATES or self.unreachable or self.auth_blocked) and not (
-            self.reviewed
-        )
+        """Whether the job belongs in the "Needs review" filter.
+
+        That includes a lost create matched to a gateway job by time alone when another lost
+        create was sent at the same moment (``extra["uncertain_match"]``, see the engine).
+        """
+        uncertain = bool(self.extra.get("uncertain_match"))
+        flagged = self.state in REVIEW_STATES or self.unreachable or self.auth_blocked
+        return (flagged or uncertain) and not self.reviewed
 
     @property
     def pollable(self) -> bool:
