@@ -12,14 +12,18 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from core.catalogue import DEMO_MODEL_ID, FALLBACK_MODELS, ModelInfo, parse_catalogue
-from core.context import AppContext, open_context
-from core.demo_gateway import serve_forever
 from core.errors import ErrorKind, GatewayError
 from core.jobs import Cause, DownloadState, Job, JobParams, JobState
 from core.validation import check_prompt, parse_duration, validate
+
+# The context (HTTP client, journal, engine, demo gateway) is imported by the commands that
+# use it: main.py parses every start's arguments here, the window's included, and importing
+# it took 0.1 s of the window's start-up (tests/bench/bench_startup.py).
+if TYPE_CHECKING:
+    from core.context import AppContext
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -31,38 +35,6 @@ EXIT_INTERRUPTED = 130
 
 #: The command line gives up waiting after this many consecutive failed polls of one job.
 GIVE_UP_AFTER_FAILURES = 8
-
-
-def add_common_options(parser: argparse.ArgumentParser) -> None:
-    """Options every subcommand (and the window) accepts."""
-    parser.add_argument("--base-url", help="gateway base URL (default: the Phaseo gateway)")
-    parser.add_argument("--data-dir", help="keep all Reelgate state in this folder")
-    parser.add_argument(
-        "--demo", action="store_true", help="use the built-in demo gateway (no key needed)"
-    )
-
-
-def build_parser(parser: argparse.ArgumentParser) -> None:
-    """Add the subcommands to the top-level parser."""
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    generate = sub.add_parser("generate", help="create one video and wait for it")
-    generate.add_argument("--prompt", required=True, help="what the video should show")
-    generate.add_argument("--model", help="model id (default: the first in the catalogue)")
-    generate.add_argument("--duration", help="seconds (must be one the model accepts)")
-    generate.add_argument("--aspect-ratio", help="for example 16:9, 9:16 or 1:1")
-    generate.add_argument("--output", help="save the video to this file")
-    add_common_options(generate)
-    jobs = sub.add_parser("jobs", help="list the jobs in the journal")
-    jobs.add_argument("--limit", type=int, default=50, help="how many (newest first)")
-    add_common_options(jobs)
-    resume = sub.add_parser("resume", help="finish every unfinished job")
-    add_common_options(resume)
-    demo = sub.add_parser("demo-gateway", help="run the demo gateway as a server")
-    demo.add_argument("--port", type=int, default=8765)
-    demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--queued-seconds", type=float, default=2.0)
-    demo.add_argument("--processing-seconds", type=float, default=6.0)
-    demo.add_argument("--poll-after-seconds", type=int, default=2)
 
 
 def _stamp() -> str:
@@ -135,7 +107,10 @@ def _params_from_args(
     else:
         ratios = model.aspect_ratios.options() if model and model.aspect_ratios else []
         aspect = str(ratios[0]) if ratios else None
-    params = JobParams(model=model_id, prompt=args.prompt, duration=duration, aspect_ratio=aspect)
+    # The catalogue's own id, not an alias as typed: the gateway answers with the canonical id,
+    # and a lost create is found again by comparing models (core.reconcile).
+    canonical = model.id if model is not None else model_id
+    params = JobParams(model=canonical, prompt=args.prompt, duration=duration, aspect_ratio=aspect)
     problems = validate(params, model)
     if problems:
         for item in problems:
@@ -242,6 +217,8 @@ def drive(
 
 
 def _open(args: argparse.Namespace, err: TextIO) -> AppContext | None:
+    from core.context import open_context
+
     try:
         return open_context(
             data_dir=args.data_dir, base_url=args.base_url, demo=True if args.demo else None
@@ -331,6 +308,8 @@ def cmd_resume(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def cmd_demo_gateway(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``demo-gateway``: serve the demo gateway until interrupted."""
+    from core.demo_gateway import serve_forever
+
     try:
         serve_forever(
             args.host,

@@ -63,7 +63,13 @@ def start_cli(data_dir: Path, *args: str) -> subprocess.Popen[str]:
 
 def journal_rows(data_dir: Path) -> list[tuple[str, str | None, str]]:
     with sqlite3.connect(data_dir / "journal.db", timeout=10) as conn:
-        return list(conn.execute("SELECT local_id, remote_id, state FROM jobs"))
+        try:
+            return list(conn.execute("SELECT local_id, remote_id, state FROM jobs"))
+        except sqlite3.OperationalError as exc:
+            # The file appears a moment before the CLI has created its tables.
+            if "no such table" in str(exc):
+                return []
+            raise
 
 
 def wait_for(predicate: object, timeout: float = 30.0) -> None:
