@@ -345,8 +345,11 @@ class Engine:
         attempts = int(job.extra.get("reconcile_attempts", 0))
         return job.state is JobState.SUBMIT_UNKNOWN and attempts < RECONCILE_ATTEMPTS
 
-    def next_wake(self, now: float | None = None) -> float | None:
-        """When the next poll, reconcile or download retry is due (``None``: nothing to do)."""
+    def next_wake(self, now: float | None = None, *, downloads: bool = True) -> float | None:
+        """When the next poll, reconcile or download retry is due (``None``: nothing to do).
+
+        ``downloads=False`` leaves out downloads (they wait for the user's Download action).
+        """
         now = self.clock() if now is None else now
         if self.key_rejected is not None:
             return None
@@ -357,7 +360,11 @@ class Engine:
                     continue
                 if job.pollable or self._reconcilable(job):
                     times.append(job.next_poll_at if job.next_poll_at is not None else now)
-                elif job.wants_download and (due_at := self._download_due_at(job)) is not None:
+                elif (
+                    downloads
+                    and job.wants_download
+                    and (due_at := self._download_due_at(job)) is not None
+                ):
                     times.append(due_at)
         return max(now, min(times)) if times else None
 

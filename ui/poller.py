@@ -18,8 +18,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from core.errors import GatewayError
-from core.jobs import Job, JobState
-from core.reconcile import RECONCILE_ATTEMPTS
+from core.jobs import Job
 from ui.controller import Controller
 
 logger = logging.getLogger(__name__)
@@ -99,23 +98,10 @@ class Poller(QObject):
         """When the next cycle is due (``None``: nothing to do)."""
         engine = self._controller.engine
         now = self._clock()
-        wake = engine.next_wake(now) if self._auto_download() else self._next_poll(now)
+        wake = engine.next_wake(now, downloads=self._auto_download())
         if wake is not None and wake < self._cooldown_until:
             wake = self._cooldown_until
         return wake
-
-    def _next_poll(self, now: float) -> float | None:
-        """Like ``engine.next_wake`` but ignoring downloads that wait for the Download action."""
-        engine = self._controller.engine
-        if engine.key_rejected is not None:
-            return None
-        times: list[float] = []
-        for job in engine.active_jobs():
-            if job.local_id in self._in_flight:
-                continue
-            if job.pollable or _reconcilable(job):
-                times.append(job.next_poll_at if job.next_poll_at is not None else now)
-        return max(now, min(times)) if times else None
 
     def rearm(self) -> None:
         """Set the timer for the next due time (or stop it when nothing is due)."""
@@ -171,11 +157,3 @@ class Poller(QObject):
             self._controller.report_error(f"Checking a job failed unexpectedly: {error}")
         with contextlib.suppress(RuntimeError):  # the poller was deleted while the work ran
             self._work_finished.emit()
-
-
-def _reconcilable(job: Job) -> bool:
-    """Mirrors ``Engine._reconcilable`` (a lost create, or one a stopped run left behind)."""
-    if job.state is JobState.SUBMITTING:
-        return job.next_poll_at is not None
-    attempts = int(job.extra.get("reconcile_attempts", 0))
-    return job.state is JobState.SUBMIT_UNKNOWN and attempts < RECONCILE_ATTEMPTS

@@ -34,7 +34,8 @@ class FakeEngine:
         self.polled: list[Job] = []
         self.key_rejected: GatewayError | None = None
 
-    def next_wake(self, now: float) -> float | None:
+    def next_wake(self, now: float, *, downloads: bool = True) -> float | None:
+        self.downloads_asked = downloads
         return self.wake
 
     def claim_due(self, now: float) -> list[Job]:
