@@ -13,8 +13,9 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false")
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import keyring
 import pytest
@@ -71,3 +72,60 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     """A private data folder and no API key from the developer's environment."""
     monkeypatch.setenv("REELGATE_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("PHASEO_API_KEY", raising=False)
+
+
+# -- qasync loop fixtures for widget and app tests --------------------------------------------
+# Qt is imported inside the fixtures: core tests share this file and never load Qt.
+
+Runner = Callable[..., Any]
+
+
+@pytest.fixture
+def qloop(qapp: Any) -> Iterator[Any]:
+    """A fresh qasync loop for this test, closed (with its leftovers) afterwards.
+
+    Async flows are driven with ``run(coro)``; the loop is never stopped by a test (that would
+    quit the application and break every later ``waitSignal``).
+    """
+    import asyncio
+    import gc
+
+    import qasync
+
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    yield loop
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.close()
+    asyncio.set_event_loop(None)
+    gc.collect()
+
+
+@pytest.fixture
+def run(qloop: Any) -> Runner:
+    """``run(awaitable, timeout=20)``: drive the loop until the awaitable is done."""
+    import asyncio
+
+    def runner(awaitable: Awaitable[Any], timeout: float = 20.0) -> Any:
+        return qloop.run_until_complete(asyncio.wait_for(awaitable, timeout))
+
+    return runner
+
+
+@pytest.fixture
+def wait_for(run: Runner) -> Callable[..., None]:
+    """``wait_for(predicate, timeout=20)``: run the loop until ``predicate()`` is true."""
+    import asyncio
+
+    async def until(predicate: Callable[[], object]) -> None:
+        while not predicate():
+            await asyncio.sleep(0.02)
+
+    def waiter(predicate: Callable[[], object], timeout: float = 20.0) -> None:
+        run(until(predicate), timeout)
+
+    return waiter

@@ -7,8 +7,6 @@ review panel with copyable, key-free diagnostics; and a restart that resumes a r
 
 from __future__ import annotations
 
-import asyncio
-import gc
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,7 +16,7 @@ import pytest
 import qasync
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtMultimedia import QVideoFrame
-from PySide6.QtWidgets import QApplication, QLabel, QPlainTextEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QLabel, QPlainTextEdit, QPushButton, QWidget
 
 from core.context import AppContext, open_context
 from core.demo_gateway import DemoGateway
@@ -40,35 +38,6 @@ pytestmark = [
 ]
 KEY = "phaseo_v1_sk_TESTSECRET123"
 POLICY = PollPolicy(first_poll_after=0.2, default_poll_after=1.0, min_poll_after=0.2, jitter=0.05)
-
-
-@pytest.fixture
-def qloop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
-    loop = qasync.QEventLoop(qapp)
-    asyncio.set_event_loop(loop)
-    yield loop
-    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
-    for task in pending:
-        task.cancel()
-    if pending:
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-    loop.close()
-    asyncio.set_event_loop(None)
-    gc.collect()
-
-
-@pytest.fixture
-def wait_for(qloop: qasync.QEventLoop) -> Callable[..., None]:
-    """Run the Qt/asyncio loop until ``predicate()`` holds (fails after ``timeout`` s)."""
-
-    async def until(predicate: Callable[[], object]) -> None:
-        while not predicate():
-            await asyncio.sleep(0.02)
-
-    def waiter(predicate: Callable[[], object], timeout: float = 20.0) -> None:
-        qloop.run_until_complete(asyncio.wait_for(until(predicate), timeout))
-
-    return waiter
 
 
 @pytest.fixture

@@ -1,20 +1,16 @@
 """Fixtures for widget tests: a fresh qasync loop per test, a fast demo gateway, real windows.
 
-Async flows are driven with ``run(coro)`` (``loop.run_until_complete`` with a timeout); the
-loop is never stopped by a test, and it is closed and garbage-collected at teardown.
+The qasync loop fixtures (``qloop``, ``run``, ``wait_for``) live in ``tests/conftest.py``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import gc
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 import qasync
-from PySide6.QtWidgets import QApplication
 
 from core.context import AppContext, open_context
 from core.demo_gateway import DemoGateway
@@ -49,50 +45,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.qt_log_ignore(*QT_NOISE))
-
-
-@pytest.fixture
-def qloop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
-    """A fresh qasync loop for this test, closed (with its leftovers) afterwards."""
-    loop = qasync.QEventLoop(qapp)
-    asyncio.set_event_loop(loop)
-    yield loop
-    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
-    for task in pending:
-        task.cancel()
-    if pending:
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-    loop.close()
-    asyncio.set_event_loop(None)
-    gc.collect()
-
-
-Runner = Callable[..., Any]
-
-
-@pytest.fixture
-def run(qloop: qasync.QEventLoop) -> Runner:
-    """``run(awaitable, timeout=15)``: drive the loop until it is done."""
-
-    def runner(awaitable: Awaitable[T], timeout: float = 15.0) -> T:
-        return qloop.run_until_complete(asyncio.wait_for(awaitable, timeout))
-
-    return runner
-
-
-async def _until(predicate: Callable[[], object], interval: float = 0.02) -> None:
-    while not predicate():
-        await asyncio.sleep(interval)
-
-
-@pytest.fixture
-def wait_for(run: Runner) -> Callable[..., None]:
-    """``wait_for(predicate, timeout=15)``: run the loop until ``predicate()`` is true."""
-
-    def waiter(predicate: Callable[[], object], timeout: float = 15.0) -> None:
-        run(_until(predicate), timeout)
-
-    return waiter
 
 
 @pytest.fixture
