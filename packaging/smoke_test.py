@@ -164,7 +164,7 @@ _TREE_LINE = re.compile(r'^\s+(0x[0-9a-f]+) "([^"]*)":.*?\s(\d+)x(\d+)[+-]', re.
 
 
 def viewable_app_windows(display: str) -> dict[str, str]:
-    """X id → title of every viewable, main-window-sized window named "Reelgate…"."""
+    """X id → title of every viewable, main-window-sized window whose title names Reelgate."""
     env = dict(os.environ, DISPLAY=display)
     tree = subprocess.run(
         ["xwininfo", "-root", "-tree"], capture_output=True, text=True, env=env, check=False
@@ -172,7 +172,7 @@ def viewable_app_windows(display: str) -> dict[str, str]:
     windows: dict[str, str] = {}
     for window_id, name, width, height in _TREE_LINE.findall(tree):
         too_small = int(width) < MIN_WINDOW_SIZE[0] or int(height) < MIN_WINDOW_SIZE[1]
-        if too_small or not name.startswith(rules.APP_NAME):
+        if too_small or rules.APP_NAME not in name:
             continue
         info = subprocess.run(
             ["xwininfo", "-id", window_id], capture_output=True, text=True, env=env, check=False
