@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -18,45 +17,12 @@ import av
 import pytest
 import requests
 
-from core.demo_gateway import DEMO_API_KEY, DemoGateway
+from core.demo_gateway import DemoGateway
 from core.demo_gateway.video import ClipKey, encode_clip
 
+from .conftest import AUTH, T0, FakeClock
+
 ROOT = Path(__file__).resolve().parents[2]
-AUTH = {"Authorization": f"Bearer {DEMO_API_KEY}"}
-T0 = 1_760_000_000.0
-
-
-class FakeClock:
-    """A clock the tests move by hand."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def gw(clock: FakeClock) -> Iterator[DemoGateway]:
-    with DemoGateway(
-        queued_seconds=1.0, processing_seconds=4.0, video_scale=0.125, clock=clock
-    ) as gateway:
-        yield gateway
-
-
-@pytest.fixture
-def http() -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        session.headers.update(AUTH)
-        yield session
 
 
 def create(

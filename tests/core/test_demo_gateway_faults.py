@@ -4,48 +4,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 
-from core.demo_gateway import DEMO_API_KEY, DemoGateway, FaultProfile
+from core.demo_gateway import DemoGateway, FaultProfile
 
-AUTH = {"Authorization": f"Bearer {DEMO_API_KEY}"}
-
-
-class FakeClock:
-    """A clock the tests move by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1_760_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def gw(clock: FakeClock) -> Iterator[DemoGateway]:
-    with DemoGateway(
-        queued_seconds=1.0, processing_seconds=4.0, video_scale=0.125, clock=clock
-    ) as g:
-        yield g
-
-
-@pytest.fixture
-def http() -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        session.headers.update(AUTH)
-        yield session
+from .conftest import AUTH, FakeClock
 
 
 def create(http: requests.Session, gw: DemoGateway, prompt: str, **extra: Any) -> requests.Response:

@@ -6,7 +6,6 @@ import io
 import json
 import logging
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,41 +15,15 @@ import requests
 
 import core.demo_gateway.persistence as persistence
 import core.demo_gateway.video as video
-from core.demo_gateway import DEMO_API_KEY, DemoGateway
+from core.demo_gateway import DemoGateway
 from core.demo_gateway.video import ClipCache
 
-AUTH = {"Authorization": f"Bearer {DEMO_API_KEY}"}
-T0 = 1_760_000_000.0
-
-
-class FakeClock:
-    """A clock the tests move by hand."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+from .conftest import T0, FakeClock
 
 
 @pytest.fixture
 def state(tmp_path: Path) -> Path:
     return tmp_path / "state" / "demo-gateway.json"
-
-
-@pytest.fixture
-def http() -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        session.headers.update(AUTH)
-        yield session
 
 
 def gateway(clock: FakeClock, state: Path) -> DemoGateway:
