@@ -53,17 +53,6 @@ class BuildError(RuntimeError):
     """A packaging step failed; the message says which and why."""
 
 
-def tree_size(path: Path) -> int:
-    """Bytes in all regular files under ``path`` (symlinks not followed or counted)."""
-    total = 0
-    for folder, _dirs, files in os.walk(path):
-        for name in files:
-            file = Path(folder) / name
-            if not file.is_symlink():
-                total += file.stat().st_size
-    return total
-
-
 def pinned_pyinstaller() -> str:
     """The PyInstaller version pinned in pyproject's ``packaging`` extra."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
@@ -143,7 +132,7 @@ def run_pyinstaller(python: Path, dist: Path, work: Path, *, trimmed: bool) -> P
     bundle = dist / rules.EXE_NAME
     say(
         f"PyInstaller ({'trimmed' if trimmed else 'untrimmed'}) took "
-        f"{time.monotonic() - started:.0f} s: {bundle} is {tree_size(bundle) / MIB:.1f} MiB"
+        f"{time.monotonic() - started:.0f} s: {bundle} is {rules.tree_size(bundle) / MIB:.1f} MiB"
     )
     return bundle
 
@@ -296,9 +285,9 @@ def main(argv: list[str]) -> int:
             untrimmed = run_pyinstaller(
                 python, BUILD / "untrimmed" / "dist", BUILD / "untrimmed" / "work", trimmed=False
             )
-            untrimmed_size = tree_size(untrimmed)
+            untrimmed_size = rules.tree_size(untrimmed)
         bundle = run_pyinstaller(python, DIST, BUILD / "pyinstaller", trimmed=True)
-        bundle_size = tree_size(bundle)
+        bundle_size = rules.tree_size(bundle)
         if untrimmed_size is not None:
             say(
                 f"trimming: {untrimmed_size / MIB:.1f} MiB -> {bundle_size / MIB:.1f} MiB "

@@ -486,3 +486,14 @@ def strip_debug_info(
         subprocess.run([strip, "--strip-debug", str(target)], check=True)
         result.append((dest, str(target), typecode))
     return result
+
+
+def tree_size(path: Path) -> int:
+    """Bytes in all regular files under ``path`` (symlinks not followed or counted)."""
+    total = 0
+    for folder, _dirs, files in os.walk(path):
+        for name in files:
+            file = Path(folder) / name
+            if not file.is_symlink():
+                total += file.stat().st_size
+    return total

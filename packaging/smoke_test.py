@@ -57,17 +57,6 @@ def say(message: str) -> None:
     print(f"[smoke] {message}", flush=True)
 
 
-def tree_size(path: Path) -> int:
-    """Bytes in all regular files under ``path`` (symlinks not followed)."""
-    total = 0
-    for folder, _dirs, files in os.walk(path):
-        for name in files:
-            file = Path(folder) / name
-            if not file.is_symlink():
-                total += file.stat().st_size
-    return total
-
-
 def app_env(data_dir: Path) -> dict[str, str]:
     """Environment for a headless run that cannot touch the user's keychain or data."""
     env = dict(os.environ)
@@ -342,7 +331,7 @@ def main(argv: list[str]) -> int:
         if package is not None:
             bundle_dir = args.bundle or ROOT / "dist" / rules.EXE_NAME
             if bundle_dir.is_dir():
-                say(f"bundle dist/{bundle_dir.name}: {tree_size(bundle_dir) / MIB:.1f} MiB")
+                say(f"bundle dist/{bundle_dir.name}: {rules.tree_size(bundle_dir) / MIB:.1f} MiB")
             say(f"package {package.name}: {package.stat().st_size / MIB:.1f} MiB")
             root = scratch / "root"
             subprocess.run(["dpkg-deb", "-x", str(package), str(root)], check=True)
@@ -353,7 +342,7 @@ def main(argv: list[str]) -> int:
                 check=True,
             ).stdout.strip()
             say(
-                f"installed into scratch root {root}: {tree_size(root) / MIB:.1f} MiB "
+                f"installed into scratch root {root}: {rules.tree_size(root) / MIB:.1f} MiB "
                 f"(Installed-Size: {int(field) / 1024:.1f} MiB)"
             )
             check_layout(root)
@@ -365,7 +354,7 @@ def main(argv: list[str]) -> int:
             exe = bundle_executable(bundle)
             if not exe.exists():
                 raise SmokeFailure(f"{exe} not found: run python3 packaging/build.py first")
-            say(f"bundle {bundle}: {tree_size(bundle) / MIB:.1f} MiB; testing {exe}")
+            say(f"bundle {bundle}: {rules.tree_size(bundle) / MIB:.1f} MiB; testing {exe}")
             run_checks(exe, version, scratch, window=sys.platform.startswith("linux"))
     except (SmokeFailure, subprocess.CalledProcessError, OSError) as exc:
         say(f"FAILED: {exc}")
