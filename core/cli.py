@@ -79,10 +79,6 @@ def _load_models(ctx: AppContext) -> tuple[list[ModelInfo], bool]:
 def _params_from_args(
     args: argparse.Namespace, models: list[ModelInfo], live: bool, err: TextIO
 ) -> JobParams | None:
-    problem = check_prompt(args.prompt)
-    if problem:
-        print(f"Prompt: {problem}", file=err)
-        return None
     by_id = {info.id: info for info in models}
     for info in models:
         for alias in info.aliases:
@@ -230,8 +226,9 @@ def _open(args: argparse.Namespace, err: TextIO) -> AppContext | None:
 
 def cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``generate``: create one video, wait, download, save."""
-    if check_prompt(args.prompt) is not None:
-        print(f"Prompt: {check_prompt(args.prompt)}", file=err)
+    # Checked before anything starts (no gateway, no journal); validate() repeats it later.
+    if (problem := check_prompt(args.prompt)) is not None:
+        print(f"Prompt: {problem}", file=err)
         return EXIT_BAD_INPUT
     ctx = _open(args, err)
     if ctx is None:
