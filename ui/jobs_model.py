@@ -24,7 +24,9 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor, QPixmap
 
+from core.billing import ChargeKind, job_charge
 from core.jobs import DownloadState, Job, JobState
+from core.money import NANOS_PER_USD
 from ui.thumbnails import ThumbnailCache
 
 Index = QModelIndex | QPersistentModelIndex
@@ -98,11 +100,21 @@ def format_elapsed(seconds: float) -> str:
     return f"{hours} h {minutes:02d} m"
 
 
-def _cost_value(cost: str | None) -> float:
-    try:
-        return float(cost) if cost else -1.0
-    except ValueError:
-        return -1.0
+def _cost_value(job: Job) -> float:
+    """Sort key of the Cost cell: the settled or estimated amount; -1 when there is none."""
+    charge = job_charge(job)
+    return -1.0 if charge.nanos is None else charge.nanos / NANOS_PER_USD
+
+
+def _cost_tooltip(job: Job) -> str:
+    charge = job_charge(job)
+    if charge.kind is ChargeKind.SETTLED:
+        return "Settled: the gateway's bill for this job"
+    if charge.kind is ChargeKind.ESTIMATED:
+        return "Estimated: credit reserved; the bill settles when the job ends"
+    if charge.kind is ChargeKind.VOID:
+        return "Not charged: the gateway voided the bill"
+    return f"Billing: {job.billing_state}" if job.billing_state else "No cost reported yet"
 
 
 class JobsModel(QAbstractTableModel):
@@ -342,7 +354,7 @@ class JobsModel(QAbstractTableModel):
             case Column.ELAPSED:
                 return format_elapsed(self._elapsed(job))
             case Column.COST:
-                return f"${job.cost}" if job.cost else "—"
+                return job_charge(job).text or "—"
         return ""  # pragma: no cover - every column is matched
 
     def status_line(self, job: Job) -> str:
@@ -398,7 +410,7 @@ class JobsModel(QAbstractTableModel):
             case Column.ELAPSED:
                 return self._elapsed(job)
             case Column.COST:
-                return _cost_value(job.cost)
+                return _cost_value(job)
             case Column.STATUS:
                 return job.state.label
         return self._display(job, column).casefold()
@@ -417,7 +429,7 @@ class JobsModel(QAbstractTableModel):
                     detail += f"\n{job.failure.message}"
             return f"{self.status_line(job)}\n{detail}" if detail else self.status_line(job)
         if column is Column.COST:
-            return f"Billing: {job.billing_state}" if job.billing_state else "No cost reported yet"
+            return _cost_tooltip(job)
         return self._display(job, column)
 
     def _thumbnail(self, job: Job) -> QPixmap | None:
