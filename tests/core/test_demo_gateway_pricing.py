@@ -6,6 +6,7 @@ import pytest
 import requests
 
 from core.demo_gateway import DemoGateway
+
 from .conftest import FakeClock
 
 
