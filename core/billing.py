@@ -6,8 +6,8 @@ billing state; those are read too, so an old history still shows and adds up its
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from core.jobs import Job, JobState
 from core.money import format_usd, usd_to_nanos
@@ -24,9 +24,11 @@ class ChargeKind(StrEnum):
     NONE = "none"  # never created on the gateway, or no amount reported yet
 
 
-@dataclass(frozen=True)
-class Charge:
-    """A job's bill: its kind and amount in nanos (0 for void, None when unknown)."""
+class Charge(NamedTuple):
+    """A job's bill: its kind and amount in nanos (0 for void, None when unknown).
+
+    A named tuple rather than a dataclass: the ledger makes one per job of a long history.
+    """
 
     kind: ChargeKind
     nanos: int | None = None

@@ -43,17 +43,23 @@ class PriceQuery:
     aspect_ratio: str | None = None
 
     @classmethod
-    def of(cls, params: JobParams, audio_default: bool | None = None) -> PriceQuery:
+    def of(
+        cls,
+        params: JobParams,
+        *,
+        audio_default: bool | None = None,
+        resolution_default: str | None = None,
+    ) -> PriceQuery:
         """The query for a job's parameters (``size`` read when the params carry one).
 
-        ``audio_default`` is the model's default for ``generate_audio`` (from the catalogue),
-        used when the request leaves it unset.
+        The defaults are the model's (from the catalogue), used for what the request leaves
+        unset: the gateway fills in the same values.
         """
         size = getattr(params, "size", None)
         return cls(
             model=params.model,
             seconds=params.duration,
-            resolution=params.resolution,
+            resolution=params.resolution or (None if size else resolution_default),
             size=size if isinstance(size, str) else None,
             audio=params.generate_audio if params.generate_audio is not None else audio_default,
             samples=params.sample_count or 1,

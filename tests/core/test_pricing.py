@@ -129,6 +129,9 @@ def test_audio_left_unset_takes_the_dearer_tier_and_says_so() -> None:
     )
     silent = estimate_from_list(PRICES, PriceQuery.of(params, audio_default=False))
     assert silent.nanos == 240_000_000
+    unset = JobParams(model="google/veo-3.1-lite-preview", prompt="p", duration=8)
+    query = PriceQuery.of(unset, audio_default=False, resolution_default="1080p")
+    assert estimate_from_list(PRICES, query).nanos == 400_000_000  # the model's defaults
 
 
 def test_a_meter_with_an_unreadable_condition_is_not_priced_as_unconditional() -> None:
