@@ -53,6 +53,8 @@ class Composer(QWidget):
 
     #: ``(JobParams, parent local id or None)``: the user asked to generate this video.
     submit_requested = Signal(object, object)
+    #: The form was re-checked after a change (the cost estimate follows it).
+    changed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -184,6 +186,10 @@ class Composer(QWidget):
         layout.addWidget(self.advanced_toggle)
         layout.addWidget(self.advanced)
         layout.addLayout(parent_row)
+        #: Where the cost estimate (ui.cost_estimate) sits, right above Generate.
+        self.cost_slot = QVBoxLayout()
+        self.cost_slot.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self.cost_slot)
         layout.addLayout(submit_row)
         layout.addWidget(self.submit_error)
         layout.addWidget(self.submit_note)
@@ -352,6 +358,7 @@ class Composer(QWidget):
         self.submit_button.setEnabled(not self._problems and not self._busy)
         first = self._problems[0].message if self._problems else "Generate the video (Ctrl+Enter)"
         self.submit_button.setToolTip(first)
+        self.changed.emit()
 
     def submit(self) -> bool:
         """Ask for the video if the form is valid; returns whether it was asked."""
