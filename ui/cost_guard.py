@@ -10,7 +10,6 @@ awaited, so the event loop keeps running while they show.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 from PySide6.QtWidgets import QAbstractButton, QMessageBox, QWidget
@@ -19,10 +18,8 @@ from core.budget import BudgetVerdict, check_budget, dollars_setting
 from core.estimate import Estimate
 from core.jobs import JobParams
 from core.money import cents_text, format_usd
-from core.settings import Settings
+from ui.preferences import Preferences
 from ui.spend_tracker import SpendTracker
-
-logger = logging.getLogger(__name__)
 
 
 async def _answer(box: QMessageBox) -> QAbstractButton | None:
@@ -94,17 +91,15 @@ class CostGuard:
     def __init__(
         self,
         parent: QWidget,
-        settings: Settings,
+        preferences: Preferences,
         tracker: SpendTracker,
         estimate: Callable[[JobParams], Awaitable[Estimate]],
-        save_settings: Callable[[], Awaitable[None]],
     ) -> None:
-        """``estimate`` prices one request off the GUI thread; ``save_settings`` persists."""
+        """``estimate`` prices one request off the GUI thread; a raised budget is saved."""
         self._parent = parent
-        self._settings = settings
+        self._preferences = preferences
         self._tracker = tracker
         self._estimate = estimate
-        self._save_settings = save_settings
         #: Why the last check let something through unchecked, or refused it (for the UI).
         self.last_note = ""
 
@@ -116,7 +111,7 @@ class CostGuard:
         ``total`` is above the threshold set in Settings. True means go ahead.
         """
         self.last_note = ""
-        budget = dollars_setting(self._settings.monthly_budget)
+        budget = dollars_setting(self._preferences.monthly_budget)
         if budget is not None:
             summary = await self._tracker.summarize()
             verdict = check_budget(budget, summary.periods["month"], total)
@@ -127,7 +122,7 @@ class CostGuard:
                 await self._raise_budget(verdict.suggested_budget)
             elif verdict.message:
                 self.last_note = verdict.message  # price unknown: passed unchecked
-        threshold = dollars_setting(self._settings.confirm_cost_above)
+        threshold = dollars_setting(self._preferences.confirm_cost_above)
         if threshold is not None and total is not None and total > threshold:
             return await CostConfirm.ask(self._parent, total, threshold, jobs)
         return True
@@ -140,9 +135,5 @@ class CostGuard:
         return await self.ask(total, jobs=len(requests))
 
     async def _raise_budget(self, budget: int) -> None:
-        self._settings.monthly_budget = cents_text(budget)
+        self._preferences.monthly_budget = cents_text(budget)  # saved a moment later
         self._tracker.show_month()
-        try:
-            await self._save_settings()
-        except OSError as exc:
-            logger.warning("Could not save the raised budget: %s", exc)

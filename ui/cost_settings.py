@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QFormLayout, QGroupBox,
 from core.budget import dollars_setting
 from core.money import NANOS_PER_USD, cents_text
 from core.settings import Settings
+from ui.preferences import Preferences
 
 MAX_DOLLARS = 100_000.0
 DEFAULT_BUDGET = 20.0
@@ -55,14 +56,14 @@ class CostSettings(QGroupBox):
         self.budget_spin.setValue(DEFAULT_BUDGET if budget is None else budget / NANOS_PER_USD)
         self.budget_spin.setEnabled(budget is not None)
 
-    def store(self, settings: Settings) -> None:
-        """Write the chosen values into ``settings`` (the caller saves them)."""
-        settings.confirm_cost_above = (
+    def store(self, preferences: Preferences) -> None:
+        """Write the chosen values through ``preferences`` (which saves them)."""
+        preferences.confirm_cost_above = (
             cents_text(round(self.confirm_spin.value() * 100) * 10_000_000)
             if self.confirm_check.isChecked()
             else ""
         )
-        settings.monthly_budget = (
+        preferences.monthly_budget = (
             cents_text(round(self.budget_spin.value() * 100) * 10_000_000)
             if self.budget_check.isChecked()
             else ""

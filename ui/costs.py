@@ -59,16 +59,14 @@ class Costs(QObject):
         self.tracker = SpendTracker(
             context.journal.path,
             "demo" if demo else "default",
-            context.settings,
+            window.preferences,
             controller.run_background,
             window,
         )
         window.statusBar().addPermanentWidget(self.tracker.label)
         controller.job_changed.connect(self.tracker.job_changed, Qt.ConnectionType.QueuedConnection)
         self.tracker.summary_changed.connect(self._on_summary)
-        self.guard = CostGuard(
-            window, context.settings, self.tracker, self.estimate_params, controller.save_settings
-        )
+        self.guard = CostGuard(window, window.preferences, self.tracker, self.estimate_params)
         self.action = QAction("Spend…", window)
         self.action.setObjectName("spendAction")
         self.action.setShortcut(QKeySequence(SPEND_SHORTCUT))
@@ -144,7 +142,7 @@ class Costs(QObject):
     def _export(self, month: object) -> None:
         span = month if isinstance(month, str) else None
         name = f"reelgate-spend-{span or 'all'}.csv"
-        start = Path(self._window.context.settings.last_save_dir or Path.home()) / name
+        start = Path(self._window.preferences.last_save_dir or Path.home()) / name
         path, _filter = QFileDialog.getSaveFileName(
             self.view, "Export spend as CSV", str(start), "CSV file (*.csv)"
         )

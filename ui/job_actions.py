@@ -187,7 +187,7 @@ class JobActions(QObject):
             job is not None and job.wants_download and job.download is not DownloadState.ACTIVE
         )
         self.download.setText(
-            "Retry download" if self.window.context.settings.auto_download else "Download"
+            "Retry download" if self.window.preferences.auto_download else "Download"
         )
 
     def show_context_menu(self, position: QPoint) -> None:
@@ -219,7 +219,6 @@ class JobActions(QObject):
     async def submit_job(self, params: Any, parent_id: str | None) -> Job | None:
         """Check the cost, send the create off the GUI thread, say how it went (None: not sent)."""
         composer = self.window.composer
-        settings = self.window.context.settings
         composer.set_busy(True)
         try:
             guard = self.window.costs.guard
@@ -231,12 +230,9 @@ class JobActions(QObject):
         finally:
             composer.set_busy(False)
         composer.show_submit_result(job)
-        settings.last_params = {k: v for k, v in params.to_dict().items() if k != "prompt"}
+        last = {k: v for k, v in params.to_dict().items() if k != "prompt"}
+        self.window.preferences.last_params = last
         self.window.jobs_view.select_job(job.local_id)
-        try:
-            await self.controller.save_settings()
-        except OSError as exc:
-            logger.warning("Could not save the settings: %s", exc)
         return job
 
     # -- per-job actions ----------------------------------------------------------------------

@@ -20,8 +20,8 @@ from core.budget import dollars_setting
 from core.jobs import Job
 from core.ledger import CostRecord, SpendSummary, Totals, read_records, record_of, summarize
 from core.money import format_usd
-from core.settings import Settings
 from ui.offthread import Submit, run_async, run_task
+from ui.preferences import Preferences
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class SpendTracker(QObject):
         self,
         journal_path: Path,
         gateway: str,
-        settings: Settings,
+        preferences: Preferences,
         submit: Submit,
         parent: QWidget,
         *,
@@ -50,7 +50,7 @@ class SpendTracker(QObject):
         super().__init__(parent)
         self._path = journal_path
         self._gateway = gateway
-        self._settings = settings
+        self._preferences = preferences
         self._submit = submit
         self._clock = clock
         self._records: dict[str, CostRecord] | None = None
@@ -142,7 +142,7 @@ class SpendTracker(QObject):
         if self.summary is None:
             return
         month = self.month
-        budget = dollars_setting(self._settings.monthly_budget)
+        budget = dollars_setting(self._preferences.monthly_budget)
         text = f"This month: {format_usd(month.total)}"
         if month.estimated:
             text += f" ({format_usd(month.estimated)} not settled yet)"

@@ -101,7 +101,7 @@ def test_a_job_above_the_threshold_is_sent_only_when_confirmed(
         return answer[0]
 
     monkeypatch.setattr(CostConfirm, "ask", classmethod(ask))
-    window.context.settings.confirm_cost_above = "0.30"
+    window.preferences.confirm_cost_above = "0.30"
     assert run(window.job_actions.submit_job(LITE_720, None)) is None
     assert asked == [(400_000_000, 300_000_000, 1)]
     assert gateway.stats.get("create", 0) == 0  # nothing sent
@@ -109,7 +109,7 @@ def test_a_job_above_the_threshold_is_sent_only_when_confirmed(
     job = run(window.job_actions.submit_job(LITE_720, None))
     assert job is not None and job.state is JobState.QUEUED
     assert gateway.stats["create"] == 1
-    window.context.settings.confirm_cost_above = "2.00"  # the default: $0.40 goes unasked
+    window.preferences.confirm_cost_above = "2.00"  # the default: $0.40 goes unasked
     assert run(window.job_actions.submit_job(LITE_720, None)) is not None and len(asked) == 2
 
 
@@ -128,7 +128,7 @@ def test_budget_refuses_an_over_budget_submit_with_the_numbers_and_offers_to_rai
         return accept[0]
 
     monkeypatch.setattr(BudgetRefusal, "ask", classmethod(ask))
-    settings = window.context.settings
+    settings = window.preferences
     settings.monthly_budget = "0.50"
     first = run(window.job_actions.submit_job(LITE_720, None))
     assert first is not None
