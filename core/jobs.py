@@ -17,6 +17,8 @@ from typing import Any
 from core.wire import JsonObject, RemoteJob, RemoteStatus
 
 MAX_PROMPT_CHARS = 32_000
+#: Ratings a person can give a job: 0 means "not rated", 1-5 are stars.
+MAX_RATING = 5
 #: Consecutive failed polls after which a job shows "cannot reach the gateway".
 UNREACHABLE_AFTER = 3
 
@@ -237,6 +239,10 @@ class Job:
     request_ids: tuple[str, ...] = ()
     billing_state: str | None = None
     cost: str | None = None
+    #: The gateway's estimate (credit reserved at create), in nanos of USD (core.money).
+    estimated_nanos: int | None = None
+    #: The settled bill in nanos once billing is ``settled``; 0 when ``void`` (not charged).
+    settled_nanos: int | None = None
     outputs: int = 1
     download: DownloadState = DownloadState.NONE
     files: tuple[str, ...] = ()
@@ -247,6 +253,10 @@ class Job:
     review_note: str = ""
     auth_blocked: bool = False
     deleted_on_server: bool = False
+    #: The creator's rating: 0 (not rated) or 1-5 stars.
+    rating: int = 0
+    #: The creator keeps this clip (a pick among takes or a compare set).
+    kept: bool = False
     extra: JsonObject = field(default_factory=dict)
 
     @property
@@ -421,6 +431,22 @@ class Reviewed:
 
 
 @dataclass(frozen=True)
+class Rated:
+    """A person rated the job: 1-5 stars, or 0 to clear the rating."""
+
+    rating: int
+    at: float
+
+
+@dataclass(frozen=True)
+class KeepChanged:
+    """A person marked the job as one to keep (or no longer)."""
+
+    kept: bool
+    at: float
+
+
+@dataclass(frozen=True)
 class DeletedOnServer:
     """The job's server copy was deleted at the user's request."""
 
@@ -439,6 +465,8 @@ Event = (
     | Scheduled
     | DownloadChanged
     | Reviewed
+    | Rated
+    | KeepChanged
     | DeletedOnServer
 )
 
@@ -446,7 +474,7 @@ Event = (
 #: for a finished job, say, must not revive it.
 _SERVER_EVENTS: frozenset[type] = frozenset({StatusSeen, PollFailed, Vanished, AuthRejected})
 _ALWAYS: frozenset[type] = frozenset(
-    {Scheduled, DownloadChanged, Reviewed, DeletedOnServer, KeyReplaced}
+    {Scheduled, DownloadChanged, Reviewed, Rated, KeepChanged, DeletedOnServer, KeyReplaced}
 )
 TRANSITIONS: dict[JobState, frozenset[type]] = {
     JobState.SUBMITTING: frozenset({Created, CreateRejected, CreateAmbiguous}) | _ALWAYS,
@@ -532,6 +560,10 @@ def _apply_remote(job: Job, remote: RemoteJob, at: float, *, created: bool) -> J
         request_ids=_with_request_id(job, remote.id),
         billing_state=remote.billing_state or job.billing_state,
         cost=remote.cost or job.cost,
+        estimated_nanos=job.estimated_nanos
+        if remote.estimated_nanos is None
+        else remote.estimated_nanos,
+        settled_nanos=job.settled_nanos if remote.settled_nanos is None else remote.settled_nanos,
         outputs=remote.output_count if state is JobState.COMPLETED else job.outputs,
         download=DownloadState.PENDING
         if state is JobState.COMPLETED and job.download is DownloadState.NONE
@@ -598,9 +630,25 @@ def apply(job: Job, event: Event) -> Job:
             )
         case Reviewed(reviewed=reviewed, note=note, at=at):
             return replace(job, reviewed=reviewed, review_note=note, updated_at=at)
+        case Rated(rating=rating, at=at):
+            return replace(job, rating=clamp_rating(rating), updated_at=at)
+        case KeepChanged(kept=kept, at=at):
+            return replace(job, kept=kept, updated_at=at)
         case DeletedOnServer(at=at):
             return replace(job, deleted_on_server=True, updated_at=at)
     return job  # pragma: no cover - every event type is matched above
+
+
+def clamp_rating(rating: int) -> int:
+    """A rating within 0 (not rated) and :data:`MAX_RATING`."""
+    return max(0, min(MAX_RATING, int(rating)))
+
+
+def with_marks_of(job: Job, other: Job) -> Job:
+    """``job`` carrying ``other``'s rating and keep flag (a person's marks, never a server's)."""
+    if job.rating == other.rating and job.kept == other.kept:
+        return job
+    return replace(job, rating=other.rating, kept=other.kept)
 
 
 def cause_for(job: Job) -> Cause | None:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from enum import Enum
 from typing import Any, TypeVar
 
-from core.jobs import Cause, DownloadState, Job, JobFailure, JobParams, JobState
+from core.jobs import MAX_RATING, Cause, DownloadState, Job, JobFailure, JobParams, JobState
 from core.wire import JsonObject, as_float, as_int, as_str
 
 #: Keys a job record must have; everything else is optional.
@@ -178,6 +178,12 @@ def _texts(value: object) -> tuple[str, ...] | None:
     return tuple(item for item in items if item is not None)
 
 
+def _rating(value: object) -> int | None:
+    """A rating 0-5 (0: not rated); anything else means "not rated"."""
+    number = as_int(value)
+    return number if number is not None and 0 <= number <= MAX_RATING else None
+
+
 def _extra(value: object) -> JsonObject | None:
     """A JSON object."""
     return value if isinstance(value, dict) else None
@@ -217,6 +223,8 @@ _OPTIONAL: dict[str, Callable[[object], object]] = {
     "request_ids": _texts,
     "billing_state": _str,
     "cost": _str,
+    "estimated_nanos": _count,
+    "settled_nanos": _count,
     "outputs": _count,
     "download": _download,
     "files": _texts,
@@ -227,6 +235,8 @@ _OPTIONAL: dict[str, Callable[[object], object]] = {
     "review_note": _text,
     "auth_blocked": _flag,
     "deleted_on_server": _flag,
+    "rating": _rating,
+    "kept": _flag,
     "extra": _extra,
 }
 _HANDLED = {*_OPTIONAL, "local_id", "params", "state", "created_at", "updated_at"}
@@ -315,6 +325,11 @@ def job_from_dict(data: Mapping[str, Any]) -> Job:
 CODEC_KEY = "_codec"
 CODEC = 2
 _DOC_KEYS = frozenset({*_JOB_FIELDS, CODEC_KEY})
+#: Fields added after codec 2 was first written: documents from before lack them and still
+#: take the fast path, with the field's default.
+_LATER_KEYS = frozenset({"estimated_nanos", "settled_nanos", "rating", "kept"})
+_EARLIER_KEYS = _DOC_KEYS - _LATER_KEYS
+_LATER_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Job) if f.name in _LATER_KEYS}
 _PARAM_NAMES = frozenset(_PARAM_FIELDS)
 _PARAM_REQUIRED = frozenset(REQUIRED_PARAMS)
 _PARAM_DEFAULTS = {
@@ -346,7 +361,10 @@ def _trusted(data: dict[str, Any]) -> Job | None:
     ``__dict__``): about three times faster than calling the frozen constructor.
     """
     given = data.get("params")
-    if data.keys() != _DOC_KEYS or not isinstance(given, dict):
+    keys = data.keys()
+    if keys != _DOC_KEYS and not (_EARLIER_KEYS <= keys <= _DOC_KEYS):
+        return None
+    if not isinstance(given, dict):
         return None
     if not (_PARAM_REQUIRED <= given.keys() <= _PARAM_NAMES):
         return None
@@ -354,7 +372,7 @@ def _trusted(data: dict[str, Any]) -> Job | None:
     params.__dict__.update(_PARAM_DEFAULTS)
     params.__dict__.update(given)
     failure = data["failure"]
-    values = dict(data)
+    values = {**_LATER_DEFAULTS, **data} if len(keys) != len(_DOC_KEYS) else dict(data)
     del values[CODEC_KEY]
     values["params"] = params
     values["state"] = JobState(data["state"])
