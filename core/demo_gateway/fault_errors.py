@@ -42,6 +42,20 @@ def create_fault_error(kind: str, cost: str) -> ApiError:
     )
 
 
+def create_rate_limit_error(now: float, retry_after: int = 1) -> ApiError:
+    """The "slow down" answer to a create: 429 ``key_limit_exceeded``; no job is made."""
+    return ApiError(
+        429,
+        "key_limit_exceeded",
+        "Too many requests for this key",
+        reason="rate_limited",
+        origin="gateway",
+        generation_id=new_job_id(),
+        extra={"reset_at": int(now) + retry_after},
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
 def status_fault_error(
     kind: str, provider: str, job_id: str, retry_after: int, now: float
 ) -> ApiError:
