@@ -1,4 +1,4 @@
-"""The command line: ``generate``, ``jobs``, ``resume`` and ``demo-gateway``, headless.
+"""The command line: ``generate``, ``batch``, ``jobs``, ``resume`` and ``demo-gateway``.
 
 The same engine and journal as the window: a job started here shows up in the app and the
 other way round. Exit codes tell scripts what happened (see ``EXIT_*``).
@@ -323,8 +323,16 @@ def cmd_demo_gateway(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``batch``: many prompts as one linked batch (see core.cli_batch)."""
+    from core.cli_batch import cmd_batch as run_batch
+
+    return run_batch(args, out, err)
+
+
 COMMANDS = {
     "generate": cmd_generate,
+    "batch": cmd_batch,
     "jobs": cmd_jobs,
     "resume": cmd_resume,
     "demo-gateway": cmd_demo_gateway,
