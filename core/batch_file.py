@@ -187,27 +187,33 @@ def parse_batch_text(text: str, *, csv_format: bool) -> BatchInput:
     return parse_csv(text) if csv_format else parse_lines(text)
 
 
-def read_batch_file(path: Path) -> BatchInput:
-    """Read a ``.csv`` (CSV) or any other file (one prompt per line); never raises OSError."""
+def read_batch_text(path: Path) -> tuple[str | None, str | None]:
+    """A batch file's text, or ``(None, problem)`` in plain words; never raises OSError."""
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            return BatchInput(
-                problems=[
-                    f"{path.name} is {size:,} bytes; a batch file may be at most "
-                    f"{MAX_FILE_BYTES // (1024 * 1024)} MB."
-                ]
-            )
+            limit = MAX_FILE_BYTES // (1024 * 1024)
+            return None, f"{path.name} is {size:,} bytes; a batch file may be at most {limit} MB."
         data = path.read_bytes()
     except OSError as error:
-        return BatchInput(problems=[f"Cannot read {path}: {error.strerror or error}."])
+        return None, f"Cannot read {path}: {error.strerror or error}."
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig"), None
     except UnicodeDecodeError as error:
-        return BatchInput(
-            problems=[f"{path.name} is not UTF-8 text (byte {error.start + 1}). Save it as UTF-8."]
-        )
-    return parse_batch_text(text, csv_format=path.suffix.lower() in (".csv", ".tsv"))
+        return None, f"{path.name} is not UTF-8 text (byte {error.start + 1}). Save it as UTF-8."
+
+
+def is_csv(path: Path) -> bool:
+    """Whether a file is read as CSV (by its suffix)."""
+    return path.suffix.lower() in (".csv", ".tsv")
+
+
+def read_batch_file(path: Path) -> BatchInput:
+    """Read a ``.csv`` (CSV) or any other file (one prompt per line); never raises OSError."""
+    text, problem = read_batch_text(path)
+    if text is None:
+        return BatchInput(problems=[problem or f"Cannot read {path}."])
+    return parse_batch_text(text, csv_format=is_csv(path))
 
 
 @dataclass(frozen=True)

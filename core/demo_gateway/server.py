@@ -152,9 +152,11 @@ class GatewayHandler(BaseHTTPRequestHandler):
             base=f"http://{host}{prefix or PREFIXES[0]}",
         )
         rest = parts.path[len(prefix) :].strip("/") if prefix is not None else ""
-        # Creates in flight at once (answer sent included): a client's politeness, measured.
+        # Calls in flight at once (answer sent included): a client's politeness, measured.
+        # "api" is every call but content downloads (the ones a request budget governs).
         kind = "create" if prefix is not None and not rest and self.command == "POST" else "call"
-        with stats.concurrent(kind), stats.concurrent("request"):
+        api = "content" if rest.endswith("/content") else "api"
+        with stats.concurrent(kind), stats.concurrent(api), stats.concurrent("request"):
             self._answer(request, prefix, rest)
 
     def _answer(self, request: Request, prefix: str | None, rest: str) -> None:

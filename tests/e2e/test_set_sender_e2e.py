@@ -49,7 +49,7 @@ def test_twenty_prompt_batch_goes_one_create_at_a_time_within_the_request_budget
     assert stats["create"] == 20
     assert stats["max_concurrent:create"] == 1
     # Creates and status reads share the budget: never more than two calls at once.
-    assert stats["max_concurrent:request"] <= 2
+    assert stats["max_concurrent:api"] <= 2
     members = engine.journal.set_members(report.set_id)
     assert [job.params.prompt for job in members] == [job.params.prompt for job in plan]
     assert {(job.set_id, job.set_kind) for job in members} == {(report.set_id, SetKind.BATCH)}
