@@ -23,20 +23,20 @@ from core.cli import (
     _load_models,
     _open,
     drive,
+    duration_arg,
+    key_ready,
 )
 from core.context import AppContext
 from core.filenames import numbered_filename
 from core.job_sets import (
     MAX_VARIATIONS,
     PlannedJob,
-    nearest_duration,
     price_text,
     seeds_for,
     total_estimate,
 )
 from core.jobs import Job, JobParams, JobState, SetKind
 from core.set_sender import send_set
-from core.validation import parse_duration
 
 
 def _pick_models(
@@ -66,15 +66,9 @@ def _defaults(
     if single is None:
         return None
     first = find_model(models, chosen[0] if chosen else single[0])
-    if args.duration is not None:
-        parsed = parse_duration(args.duration)
-        if not isinstance(parsed, int):
-            print(f"Duration: {parsed.message}", file=err)
-            return None
-        duration = parsed
-    else:
-        options = first.durations.options() if first and first.durations else []
-        duration = int(options[0]) if options else nearest_duration(first, 8)
+    duration = duration_arg(args.duration, first, err)
+    if duration is None:
+        return None
     seeds: tuple[int, ...] = ()
     if args.variations > 1 or args.seed is not None:
         if not 1 <= args.variations <= MAX_VARIATIONS:
@@ -158,13 +152,7 @@ def _run(
     ctx: AppContext, args: argparse.Namespace, source: BatchInput, out: TextIO, err: TextIO
 ) -> int:
     rows = source.rows
-    if ctx.demo_mode:
-        print("Demo mode: using the built-in demo gateway (no API key needed).", file=out)
-    elif not ctx.client.has_key:
-        print(
-            "No API key. Set PHASEO_API_KEY, store a key in the app's Settings, or try --demo.",
-            file=err,
-        )
+    if not key_ready(ctx, out, err):
         return EXIT_AUTH
     models, live = _load_models(ctx)
     defaults = _defaults(args, models, live, err)

@@ -15,7 +15,7 @@ from core.demo_gateway.errors import ApiError, new_job_id, new_request_id, valid
 from core.demo_gateway.fault_errors import (
     HTML_502_PAGE,
     create_fault_error,
-    create_rate_limit_error,
+    rate_limit_error,
     status_fault_error,
 )
 from core.demo_gateway.faults import FaultDice, FaultProfile
@@ -168,7 +168,7 @@ class VideoApi:
                 if refused < params.faults.create_429:
                     self._limited[params.prompt] = refused + 1
                     self.fault("create-429")
-                    raise create_rate_limit_error(self.config.clock())
+                    raise rate_limit_error(self.config.clock())
         kind = params.faults.create_error
         if kind is not None:
             self.fault(kind)
