@@ -127,10 +127,9 @@ class ClipPane(QFrame):
         self.title.setText(job.params.model)
         self.details.setText(f"{job.params.duration} s · {finish_text(job)} · {cost_text(job)}")
         self.keep_button.setAccessibleName(f"Keep the clip from {job.params.model}")
-        kept = bool(getattr(job, "kept", False))
-        if self.keep_button.isChecked() != kept:
+        if self.keep_button.isChecked() != job.kept:
             self.keep_button.blockSignals(True)
-            self.keep_button.setChecked(kept)
+            self.keep_button.setChecked(job.kept)
             self.keep_button.blockSignals(False)
         self.keep_button.setEnabled(job.state is JobState.COMPLETED)
         if _has_video(job) and self.video is not None:

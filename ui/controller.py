@@ -228,6 +228,14 @@ class Controller(QObject):
         """Mark a job reviewed (or not) with a note."""
         return await self._run(self.engine.review, local_id, reviewed, note)
 
+    async def set_rating(self, local_id: str, rating: int) -> Job:
+        """Rate a job 1-5 stars (0 clears the rating); the change arrives as ``job_changed``."""
+        return await self._run(self.engine.set_rating, local_id, rating)
+
+    async def set_kept(self, local_id: str, kept: bool) -> Job:
+        """Keep a job (or stop keeping it); the change arrives as ``job_changed``."""
+        return await self._run(self.engine.set_kept, local_id, kept)
+
     async def set_hidden(self, local_id: str, hidden: bool) -> None:
         """Hide a job from the list, or bring it back."""
         await self._run(self.engine.set_hidden, local_id, hidden)

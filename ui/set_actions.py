@@ -146,14 +146,9 @@ class SetActions(QObject):
 
     def set_kept(self, local_id: str, kept: bool) -> None:
         """Keep (or stop keeping) a clip the creator picked, journaled off the GUI thread."""
-        engine = self.controller.engine
-        mark = getattr(engine, "set_kept", None)
-        if mark is None:
-            self.window.show_status("Keeping clips is not available in this version.")
-            return
         run_task(
             self.controller.run_background,
-            mark,
+            self.controller.engine.set_kept,
             local_id,
             kept,
             on_result=lambda _job: self.window.show_status(

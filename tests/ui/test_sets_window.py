@@ -63,6 +63,12 @@ def test_a_three_model_compare_set_gets_each_models_nearest_duration_and_plays_i
     view.seek(2000)
     wait_for(lambda: near(2000))
     assert states() == {PAUSED}
+    # The creator keeps the Veo clip: journaled, and the button stays on after the update.
+    qtbot.mouseClick(view.panes[1].keep_button, Qt.MouseButton.LeftButton)
+    journal = window.context.journal
+    wait_for(lambda: journal.get(members[1].local_id).kept)  # type: ignore[union-attr]
+    wait_for(lambda: view.panes[1].job.kept)
+    assert view.panes[1].keep_button.isChecked() and not view.panes[0].keep_button.isChecked()
 
 
 def test_a_twenty_prompt_batch_runs_within_the_request_budget_while_the_window_responds(
