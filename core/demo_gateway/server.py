@@ -18,6 +18,8 @@ from core.demo_gateway.errors import ApiError, not_found
 from core.demo_gateway.store import RequestLog, Stats
 
 PREFIXES = ("/v1/videos", "/v1/video/generations")
+PRICING_PREFIX = "/v1/pricing"
+_PRICING_ROUTES = {"models": "GET", "calculate": "POST"}
 MAX_BODY_BYTES = 1024 * 1024
 _QUIET_ERRORS = (ConnectionError, TimeoutError, socket.timeout, OSError)
 
@@ -153,18 +155,22 @@ class GatewayHandler(BaseHTTPRequestHandler):
         )
         rest = parts.path[len(prefix) :].strip("/") if prefix is not None else ""
         # Calls in flight at once (answer sent included): a client's politeness, measured.
-        # "api" is every call but content downloads (the ones a request budget governs).
+        # "api" is the video calls but content downloads (the ones a request budget governs).
         kind = "create" if prefix is not None and not rest and self.command == "POST" else "call"
-        api = "content" if rest.endswith("/content") else "api"
+        api = "content" if rest.endswith("/content") else "api" if prefix else "other"
         with stats.concurrent(kind), stats.concurrent(api), stats.concurrent("request"):
             self._answer(request, prefix, rest)
 
     def _answer(self, request: Request, prefix: str | None, rest: str) -> None:
         stats = self.server.stats
+        reply: Reply | StreamReply
         try:
-            if prefix is None:
+            if _under(request.path, PRICING_PREFIX):
+                reply = self._route_pricing(request, request.path[len(PRICING_PREFIX) :].strip("/"))
+            elif prefix is None:
                 raise not_found("Route")
-            reply = self._route(request, rest)
+            else:
+                reply = self._route(request, rest)
         except ApiError as error:
             if error.status == 401:
                 stats.bump("unauthorised")
@@ -220,6 +226,22 @@ class GatewayHandler(BaseHTTPRequestHandler):
         if name == "download_url":
             return api.download_url(request, job_id)
         return api.cancel()
+
+    def _route_pricing(self, request: Request, rest: str) -> Reply:
+        method = _PRICING_ROUTES.get(rest)
+        if method is None:
+            raise not_found("Route")
+        if request.method != method:
+            raise ApiError(
+                405,
+                "method_not_allowed",
+                f"{request.method} is not allowed here",
+                reason="method_not_allowed",
+                headers={"Allow": method},
+            )
+        self.server.stats.bump(f"pricing_{rest}")
+        self.server.api.authorise(request)
+        return self.server.api.pricing(rest, request)
 
     def _send(self, reply: Reply) -> None:
         if reply.delay > 0:
