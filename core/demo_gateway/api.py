@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from core.demo_gateway.fault_errors import (
     FAILURE_ERRORS,
     HTML_502_PAGE,
     create_fault_error,
+    rate_limit_error,
     status_fault_error,
     video_api_off,
 )
@@ -96,6 +98,9 @@ class VideoApi:
         self.dice = FaultDice(profile)
         self.stats = stats
         self.store = JobStore()
+        #: ``[create-429=N]``: how many creates of each prompt were refused so far.
+        self._limited: dict[str, int] = {}
+        self._limited_lock = threading.Lock()
         self.signer = LinkSigner()
         #: None, or one of ``prices.FAULTS``: the pricing endpoints answer 404/501.
         self.pricing_fault: str | None = None
@@ -168,6 +173,13 @@ class VideoApi:
         return reply
 
     def _create_faults(self, params: CreateParams) -> None:
+        if params.faults.create_429:
+            with self._limited_lock:
+                refused = self._limited.get(params.prompt, 0)
+                if refused < params.faults.create_429:
+                    self._limited[params.prompt] = refused + 1
+                    self.fault("create-429")
+                    raise rate_limit_error(self.config.clock())
         kind = params.faults.create_error
         if kind is not None:
             self.fault(kind)
