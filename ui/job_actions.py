@@ -22,6 +22,8 @@ from ui.file_actions import FileActions
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
+    from ui.preview import PreviewPanel
+    from ui.review_panel import ReviewPanel
 
 logger = logging.getLogger(__name__)
 
@@ -126,14 +128,19 @@ class JobActions(QObject):
 
         window.undo_button.clicked.connect(self.undo_last_remove)
         window.jobs_view.context_menu_requested.connect(self.show_context_menu)
-        window.preview.save_requested.connect(self.save_selected)
-        window.preview.open_external_requested.connect(self.open_external_selected)
-        review = window.review
+        window.composer.submit_requested.connect(self.submit)
+
+    def attach_preview(self, preview: PreviewPanel) -> None:
+        """Wire the preview's buttons (the window builds it on first use)."""
+        preview.save_requested.connect(self.save_selected)
+        preview.open_external_requested.connect(self.open_external_selected)
+
+    def attach_review(self, review: ReviewPanel) -> None:
+        """Wire the review panel's buttons (the window builds it on first use)."""
         review.resubmit_requested.connect(self._resubmit_id)
         review.copy_diagnostics_requested.connect(self.copy_diagnostics_for)
         review.export_diagnostics_requested.connect(self._export_id)
         review.mark_reviewed_requested.connect(self._mark_reviewed)
-        window.composer.submit_requested.connect(self.submit)
 
     def _action(
         self, text: str, name: str, shortcut: str | None, slot: Callable[[], Any]
