@@ -302,10 +302,15 @@ class JobActions(QObject):
 
     def copy_diagnostics_for(self, local_id: str) -> None:
         """Put a job's redacted diagnostics on the clipboard."""
-        text = self.controller.diagnostics(local_id)
+        self._spawn(self.copy_diagnostics_text(local_id))
+
+    async def copy_diagnostics_text(self, local_id: str) -> str | None:
+        """Build the diagnostics off the GUI thread (a journal read), then copy them."""
+        text = await self.controller.diagnostics_text(local_id)
         if text is not None:
             QGuiApplication.clipboard().setText(text)
             self.window.show_status("Diagnostics copied (the API key is never included).")
+        return text
 
     def export_diagnostics_selected(self) -> None:
         """Export the selected job's diagnostics to a file."""

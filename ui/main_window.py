@@ -7,6 +7,7 @@ happens in the controller (worker threads) and the per-job actions live in
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 from collections.abc import Callable
@@ -31,6 +32,8 @@ from PySide6.QtWidgets import (
 
 from core.errors import GatewayError
 from core.jobs import REVIEW_STATES, Job, JobState
+from core.journal import JournalEvent
+from core.thumbnails import preload as preload_decoder
 from resources.paths import icon_path
 from ui.composer import Composer
 from ui.controller import Controller
@@ -143,6 +146,8 @@ class MainWindow(QMainWindow):
         self.composer = Composer(self)
         self._preview: PreviewPanel | None = None
         self._review: ReviewPanel | None = None
+        #: The events of the job last shown in the review (its local id and the events).
+        self._review_events: tuple[str, list[JournalEvent]] = ("", [])
         self.placeholder = QLabel("Select a job to see it here.", self)
         self.placeholder.setObjectName("detailPlaceholder")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -256,9 +261,15 @@ class MainWindow(QMainWindow):
         if steps is None:
             steps = [partial(importlib.import_module, name) for name in WARM_UP_MODULES]
             steps.append(lambda: importlib.import_module("ui.preview").multimedia_available())
+            steps.append(self._preload_decoder)
         steps.pop(0)()
         if steps:
             QTimer.singleShot(WARM_UP_GAP_MS, lambda: self._warm_up(steps))
+
+    def _preload_decoder(self) -> None:
+        """Load the thumbnail decoder on a worker thread (see core.thumbnails.preload)."""
+        with contextlib.suppress(RuntimeError):  # the controller closed meanwhile
+            self.controller.run_background(preload_decoder)
 
     @property
     def preview(self) -> PreviewPanel:
@@ -354,11 +365,35 @@ class MainWindow(QMainWindow):
         if job.state is JobState.COMPLETED:
             self._show_completed(job)
         elif job.state in REVIEW_STATES or job.unreachable or job.auth_blocked:
-            self.review.show_job(job, self.context.journal.events(job.local_id))
-            self.detail_stack.setCurrentWidget(self.review)
+            self._show_review(job)
         else:
             self.placeholder.setText(f"{self.model.status_line(job)}\n\n{job.params.prompt[:400]}")
             self.detail_stack.setCurrentWidget(self.placeholder)
+
+    def _show_review(self, job: Job) -> None:
+        """The review at once, with the timeline read so far; the journal's events follow.
+
+        The events are read on a worker thread (a journal query can take a while on a long
+        history), then the panel is filled again if the job is still the one shown.
+        """
+        review = self.review
+        known_id, known = self._review_events
+        review.show_job(job, known if known_id == job.local_id else [])
+        self.detail_stack.setCurrentWidget(review)
+        run_task(
+            self.controller.run_background,
+            self.context.journal.events,
+            job.local_id,
+            on_result=partial(self._on_review_events, job.local_id),
+            receiver=self,
+        )
+
+    def _on_review_events(self, local_id: str, events: list[JournalEvent]) -> None:
+        review = self._review
+        if review is None or review.job is None or review.job.local_id != local_id:
+            return  # another job is shown by now
+        self._review_events = (local_id, events)
+        review.show_job(review.job, events)
 
     def _show_completed(self, job: Job) -> None:
         path = Path(job.files[0]) if job.files else None
