@@ -366,7 +366,7 @@ class MainWindow(QMainWindow):
             return
         if job.state is JobState.COMPLETED:
             self._show_completed(job)
-        elif job.state in REVIEW_STATES or job.unreachable or job.auth_blocked:
+        elif job.state in REVIEW_STATES or job.troubled or job.auth_blocked:
             self._show_review(job)
         else:
             self.placeholder.setText(f"{self.model.status_line(job)}\n\n{job.params.prompt[:400]}")
