@@ -43,6 +43,7 @@ from ui.jobs_view import JobsView
 from ui.notifier import Notifier
 from ui.offthread import run_task
 from ui.poller import Poller
+from ui.set_actions import SetActions
 from ui.thumbnails import ThumbnailCache
 
 # The preview (Qt Multimedia), the review panel and the dialogs are built on first use, so
@@ -197,6 +198,7 @@ class MainWindow(QMainWindow):
         self.notifier.set_enabled(self.preferences.notifications)
         self.notifier.remember(self.model.jobs())
         self.job_actions = JobActions(self)
+        self.set_actions = SetActions(self)
         self._connect()
         self.setTabOrder(self.composer.submit_button, self.jobs_view.filter_combo)
         self.restore_state()
