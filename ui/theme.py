@@ -18,7 +18,7 @@ from enum import StrEnum
 import shiboken6
 from PySide6.QtCore import Property, QObject, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QToolTip, QWidget
 
 from core.jobs import JobState
 from resources.paths import stylesheet_path
@@ -84,14 +84,17 @@ class ThemeColours(QWidget):
     muted = _colour_property("muted")
     badgeText = _colour_property("badgeText")
     cardBorder = _colour_property("cardBorder")
+    scrim = _colour_property("scrim")
+    overlayText = _colour_property("overlayText")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         # Neutral stand-ins until the stylesheet polishes the widget.
         self._colours: dict[str, QColor] = {
             name: QColor(Qt.GlobalColor.gray)
-            for name in ("active", "completed", "failed", "unknown", "muted", "cardBorder")
+            for name in ("active", "completed", "failed", "unknown", "muted", "cardBorder", "scrim")
         }
         self._colours["badgeText"] = QColor(Qt.GlobalColor.white)
+        self._colours["overlayText"] = QColor(Qt.GlobalColor.white)
         super().__init__(parent)
         self.setObjectName("themeColours")
         self.setVisible(False)
@@ -145,7 +148,9 @@ class Theme(QObject):
 
     def _use(self, dark: bool) -> None:
         self.dark = dark
-        self._app.setPalette(dark_palette() if dark else light_palette())
+        palette = dark_palette() if dark else light_palette()
+        self._app.setPalette(palette)
+        QToolTip.setPalette(palette)
         sheet = stylesheet(dark)
         self._app.setStyleSheet(sheet)
         self.colours.load(sheet)
