@@ -135,7 +135,7 @@ class GalleryDelegate(QStyledItemDelegate):
         if progress is not None:
             bar = QRectF(area.left(), area.bottom() - 3, area.width() * progress / 100, 4)
             painter.fillRect(bar, colours.for_state(job.state))
-        self._paint_text(painter, rect, job, palette, selected)
+        self._paint_text(painter, rect, job, index, palette, selected)
         painter.restore()
 
     def _paint_picture(
@@ -209,7 +209,13 @@ class GalleryDelegate(QStyledItemDelegate):
         painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, text)
 
     def _paint_text(
-        self, painter: QPainter, rect: QRect, job: Job, palette: QPalette, selected: bool
+        self,
+        painter: QPainter,
+        rect: QRect,
+        job: Job,
+        index: Index,
+        palette: QPalette,
+        selected: bool,
     ) -> None:
         font = painter.font()
         metrics = QFontMetrics(font)
@@ -219,7 +225,7 @@ class GalleryDelegate(QStyledItemDelegate):
         top = rect.top() + PICTURE_HEIGHT + 2 * PADDING
         text_colour = palette.color(QPalette.ColorRole.Text)
         muted = palette.color(QPalette.ColorRole.PlaceholderText)
-        cost = f"${job.cost}" if job.cost else ""
+        cost = _cell(index, Column.COST)
         cost_width = metrics.horizontalAdvance(cost) + (6 if cost else 0)
         name = metrics.elidedText(
             self._model_name(job.params.model), Qt.TextElideMode.ElideRight, width - cost_width
@@ -253,3 +259,9 @@ def _status_progress(index: Index) -> int | None:
         return None
     value = index.sibling(index.row(), Column.STATUS).data(ProgressRole)
     return int(value) if isinstance(value, int) else None
+
+
+def _cell(index: Index, column: Column) -> str:
+    """The table's words for ``column`` of the card's row ("" for the table's "—")."""
+    text = index.sibling(index.row(), column).data() if index.isValid() else None
+    return text if isinstance(text, str) and text != "—" else ""
