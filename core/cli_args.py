@@ -28,12 +28,20 @@ def build_parser(parser: argparse.ArgumentParser) -> None:
     generate.add_argument("--model", help="model id (default: the first in the catalogue)")
     generate.add_argument("--duration", help="seconds (must be one the model accepts)")
     generate.add_argument("--aspect-ratio", help="for example 16:9, 9:16 or 1:1")
+    generate.add_argument(
+        "--size",
+        help="frame size for models that take one instead of an aspect ratio "
+        "(the Sora family), for example 1280x720 or 720x1280",
+    )
     generate.add_argument("--output", help="save the video to this file")
     add_common_options(generate)
     jobs = sub.add_parser("jobs", help="list the jobs in the journal")
     jobs.add_argument("--limit", type=int, default=50, help="how many (newest first)")
     add_common_options(jobs)
-    resume = sub.add_parser("resume", help="finish every unfinished job")
+    resume = sub.add_parser(
+        "resume",
+        help="finish every unfinished job (and search again for creates whose answer was lost)",
+    )
     add_common_options(resume)
     demo = sub.add_parser("demo-gateway", help="run the demo gateway as a server")
     demo.add_argument("--port", type=int, default=8765)

@@ -227,8 +227,27 @@ _OPTIONAL: dict[str, Callable[[object], object]] = {
     "review_note": _text,
     "auth_blocked": _flag,
     "deleted_on_server": _flag,
+    "gateway": _str,
+    "not_found": _count,
+    "not_found_since": as_float,
+    "reconcile_attempts": _count,
+    "reconciled": _flag,
+    "uncertain_match": _flag,
+    "foreign_ids": _texts,
+    "download_error": _str,
+    "download_retryable": _flag,
+    "download_attempts": _count,
+    "download_retry_at": as_float,
     "extra": _extra,
 }
+#: ``extra`` keys older versions kept for what are typed fields now, read into those fields.
+_LEGACY_EXTRA_KEYS = (
+    "reconcile_attempts",
+    "reconciled",
+    "uncertain_match",
+    "download_error",
+    "download_retryable",
+)
 _HANDLED = {*_OPTIONAL, "local_id", "params", "state", "created_at", "updated_at"}
 #: Job fields this module has no decoder for (added after it was written): passed through.
 _PASS_THROUGH = tuple(name for name in _JOB_FIELDS if name not in _HANDLED)
@@ -241,6 +260,7 @@ _OPTIONAL_PARAMS: dict[str, Callable[[object], object]] = {
     "generate_audio": lambda value: value if isinstance(value, bool) else None,
     "sample_count": as_int,
     "enhance_prompt": lambda value: value if isinstance(value, bool) else None,
+    "size": _str,
 }
 _PARAMS_HANDLED = {*_OPTIONAL_PARAMS, *REQUIRED_PARAMS}
 _PARAMS_PASS_THROUGH = tuple(name for name in _PARAM_FIELDS if name not in _PARAMS_HANDLED)
@@ -303,7 +323,27 @@ def job_from_dict(data: Mapping[str, Any]) -> Job:
     for name in _PASS_THROUGH:
         if name in data:
             values[name] = data[name]
+    _read_legacy_extra(values)
     return Job(**values)
+
+
+def _read_legacy_extra(values: dict[str, Any]) -> None:
+    """Move the ``extra`` keys older versions used into the typed fields that replace them.
+
+    A typed value already present wins (a newer record); the old keys leave ``extra``.
+    """
+    extra = values.get("extra")
+    if not isinstance(extra, dict) or not any(key in extra for key in _LEGACY_EXTRA_KEYS):
+        return
+    extra = dict(extra)
+    for name in _LEGACY_EXTRA_KEYS:
+        if name not in extra:
+            continue
+        raw = extra.pop(name)
+        decoded = _OPTIONAL[name](raw) if raw is not None else None
+        if decoded is not None and name not in values:
+            values[name] = decoded
+    values["extra"] = extra
 
 
 # ---------------------------------------------------------------------------------------------
@@ -361,6 +401,7 @@ def _trusted(data: dict[str, Any]) -> Job | None:
     values["download"] = DownloadState(data["download"])
     values["request_ids"] = tuple(data["request_ids"])
     values["files"] = tuple(data["files"])
+    values["foreign_ids"] = tuple(data["foreign_ids"])
     values["failure"] = None if failure is None else failure_from_dict(failure)
     job = object.__new__(Job)
     job.__dict__.update(values)

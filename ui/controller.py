@@ -147,7 +147,9 @@ class Controller(QObject):
         )
         cached = cache.load() if cache is not None else None
         if cached is not None:
-            self._emit(self.catalogue_loaded, *choose_models(None, cached))
+            models, source = choose_models(None, cached)
+            self.engine.use_catalogue(models)  # lost creates are matched on canonical ids
+            self._emit(self.catalogue_loaded, models, source)
 
         def fetch() -> tuple[list[ModelInfo], str]:
             fetched: list[ModelInfo] | None = None
@@ -171,6 +173,7 @@ class Controller(QObject):
         if future.cancelled() or future.exception() is not None:
             return
         models, source = future.result()
+        self.engine.use_catalogue(models)
         self._emit(self.catalogue_loaded, models, source)
 
     # -- user actions (awaitable, never on the GUI thread) ------------------------------------
