@@ -24,6 +24,7 @@ from core.errors import ErrorKind, GatewayError
 from core.gateway import SignedLink
 from core.joblock import FileLock, lock_name
 from core.jobs import (
+    MAX_RATING,
     AuthRejected,
     CreateAmbiguous,
     CreateRejected,
@@ -32,8 +33,10 @@ from core.jobs import (
     Job,
     JobParams,
     JobState,
+    KeepChanged,
     KeyReplaced,
     PollFailed,
+    Rated,
     Reviewed,
 )
 from core.reconcile import next_reconcile_at
@@ -337,6 +340,27 @@ class Engine(ReconcileRole, DownloadRole, EngineBase):
         if job is None:
             raise KeyError(local_id)
         return self._commit(job, Reviewed(reviewed, note, self.clock()), "review", note=note)
+
+    def set_rating(self, local_id: str, rating: int) -> Job:
+        """Rate a job 1-5 stars (0 clears the rating); journaled as a ``rate`` event."""
+        if not 0 <= rating <= MAX_RATING:
+            raise ValueError(f"A rating is 0 (none) to {MAX_RATING} stars, not {rating}.")
+        with self._commit_lock:
+            job = self._known(local_id)
+            return self._commit(job, Rated(rating, self.clock()), "rate", note=str(rating))
+
+    def set_kept(self, local_id: str, kept: bool) -> Job:
+        """Mark a job as one the creator keeps (or not); journaled as a ``keep`` event."""
+        with self._commit_lock:
+            job = self._known(local_id)
+            note = "kept" if kept else "not kept"
+            return self._commit(job, KeepChanged(kept, self.clock()), "keep", note=note)
+
+    def _known(self, local_id: str) -> Job:
+        job = self.job(local_id)
+        if job is None:
+            raise KeyError(local_id)
+        return job
 
     def set_hidden(self, local_id: str, hidden: bool) -> None:
         """Remove a job from the list (or bring it back); the journal keeps it."""

@@ -27,11 +27,14 @@ from core.jobs import (
     Job,
     JobFailure,
     JobState,
+    KeepChanged,
     NotFoundSeen,
+    Rated,
     Scheduled,
     StatusSeen,
     Vanished,
     apply,
+    with_marks_of,
 )
 from core.journal import Journal
 from core.scheduler import (
@@ -163,6 +166,9 @@ class EngineBase:
         #: Held while a refusal is recorded and while the key is replaced, so a refusal
         #: cannot land between set_api_key's clearing and its resuming of blocked jobs.
         self._key_lock = threading.RLock()
+        #: One job change at a time from apply to journal to memory, so a rating given while
+        #: a poll is in flight is neither overwritten in memory nor in the journal.
+        self._commit_lock = threading.RLock()
 
     # -- identity and ownership ---------------------------------------------------------------
 
@@ -171,7 +177,9 @@ class EngineBase:
         """The gateway and account this engine speaks for (base URL + key fingerprint)."""
         if self._fixed_identity is not None:
             return self._fixed_identity
-        return self.client.identity
+        # A client without one (a stand-in that is not a GatewayClient) goes by the label.
+        identity: str | None = getattr(self.client, "identity", None)
+        return identity if isinstance(identity, str) else self.gateway_label
 
     def owns(self, job: Job) -> bool:
         """Whether ``job`` was made through this engine's gateway identity.
@@ -258,6 +266,30 @@ class EngineBase:
         note: str | None = None,
         record: bool = True,
     ) -> Job:
+        with self._commit_lock:
+            updated = self._commit_locked(
+                job, event, kind, http_status, request_id, raw, note, record
+            )
+        self._notify(updated)
+        return updated
+
+    def _commit_locked(
+        self,
+        job: Job,
+        event: Event,
+        kind: str,
+        http_status: int | None,
+        request_id: str | None,
+        raw: object,
+        note: str | None,
+        record: bool,
+    ) -> Job:
+        with self._lock:
+            current = self._jobs.get(job.local_id)
+        if current is not None and not isinstance(event, Rated | KeepChanged):
+            # ``job`` may be a copy taken before a slow call (a poll, a download) while the
+            # person rated or kept it meanwhile: their marks must survive that call's result.
+            job = with_marks_of(job, current)
         updated = apply(job, event)
         if record:
             self.journal.save(
@@ -274,7 +306,6 @@ class EngineBase:
                 self._jobs.pop(updated.local_id, None)
             else:
                 self._jobs[updated.local_id] = updated
-        self._notify(updated)
         return updated
 
     def _schedule(self, job: Job, when: float | None) -> Job:

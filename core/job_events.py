@@ -127,6 +127,22 @@ class Reviewed:
 
 
 @dataclass(frozen=True)
+class Rated:
+    """A person rated the job: 1-5 stars, or 0 to clear the rating."""
+
+    rating: int
+    at: float
+
+
+@dataclass(frozen=True)
+class KeepChanged:
+    """A person marked the job as one to keep (or no longer)."""
+
+    kept: bool
+    at: float
+
+
+@dataclass(frozen=True)
 class DeletedOnServer:
     """The job's server copy was deleted at the user's request."""
 
@@ -147,5 +163,7 @@ Event = (
     | Scheduled
     | DownloadChanged
     | Reviewed
+    | Rated
+    | KeepChanged
     | DeletedOnServer
 )

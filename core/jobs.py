@@ -22,9 +22,11 @@ from core.job_events import (
     DeletedOnServer,
     DownloadChanged,
     Event,
+    KeepChanged,
     KeyReplaced,
     NotFoundSeen,
     PollFailed,
+    Rated,
     Reviewed,
     Scheduled,
     StatusSeen,
@@ -49,9 +51,11 @@ __all__ = [
     "JobFailure",
     "JobParams",
     "JobState",
+    "KeepChanged",
     "KeyReplaced",
     "NotFoundSeen",
     "PollFailed",
+    "Rated",
     "Reviewed",
     "Scheduled",
     "StatusSeen",
@@ -62,6 +66,8 @@ __all__ = [
 ]
 
 MAX_PROMPT_CHARS = 32_000
+#: Ratings a person can give a job: 0 means "not rated", 1-5 are stars.
+MAX_RATING = 5
 #: Consecutive failed polls after which a job shows "cannot reach the gateway".
 UNREACHABLE_AFTER = 3
 
@@ -251,6 +257,10 @@ class Job:
     request_ids: tuple[str, ...] = ()
     billing_state: str | None = None
     cost: str | None = None
+    #: The gateway's estimate (credit reserved at create), in nanos of USD (core.money).
+    estimated_nanos: int | None = None
+    #: The settled bill in nanos once billing is ``settled``; 0 when ``void`` (not charged).
+    settled_nanos: int | None = None
     outputs: int = 1
     download: DownloadState = DownloadState.NONE
     files: tuple[str, ...] = ()
@@ -280,6 +290,10 @@ class Job:
     #: Failed download attempts in a row, and when the loop may try again on its own.
     download_attempts: int = 0
     download_retry_at: float | None = None
+    #: The creator's rating: 0 (not rated) or 1-5 stars.
+    rating: int = 0
+    #: The creator keeps this clip (a pick among takes or a compare set).
+    kept: bool = False
     extra: JsonObject = field(default_factory=dict)
 
     @property
@@ -352,7 +366,7 @@ _SERVER_EVENTS: frozenset[type] = frozenset(
     {StatusSeen, PollFailed, Vanished, NotFoundSeen, AuthRejected}
 )
 _ALWAYS: frozenset[type] = frozenset(
-    {Scheduled, DownloadChanged, Reviewed, DeletedOnServer, KeyReplaced}
+    {Scheduled, DownloadChanged, Reviewed, Rated, KeepChanged, DeletedOnServer, KeyReplaced}
 )
 TRANSITIONS: dict[JobState, frozenset[type]] = {
     JobState.SUBMITTING: frozenset({Created, CreateSent, CreateRejected, CreateAmbiguous})
@@ -441,6 +455,10 @@ def _apply_remote(job: Job, remote: RemoteJob, at: float, *, created: bool) -> J
         request_ids=_with_request_id(job, remote.id),
         billing_state=remote.billing_state or job.billing_state,
         cost=remote.cost or job.cost,
+        estimated_nanos=job.estimated_nanos
+        if remote.estimated_nanos is None
+        else remote.estimated_nanos,
+        settled_nanos=job.settled_nanos if remote.settled_nanos is None else remote.settled_nanos,
         outputs=remote.output_count if state is JobState.COMPLETED else job.outputs,
         download=DownloadState.PENDING
         if state is JobState.COMPLETED and job.download is DownloadState.NONE
@@ -531,9 +549,25 @@ def apply(job: Job, event: Event) -> Job:
             )
         case Reviewed(reviewed=reviewed, note=note, at=at):
             return replace(job, reviewed=reviewed, review_note=note, updated_at=at)
+        case Rated(rating=rating, at=at):
+            return replace(job, rating=clamp_rating(rating), updated_at=at)
+        case KeepChanged(kept=kept, at=at):
+            return replace(job, kept=kept, updated_at=at)
         case DeletedOnServer(at=at):
             return replace(job, deleted_on_server=True, updated_at=at)
     return job  # pragma: no cover - every event type is matched above
+
+
+def clamp_rating(rating: int) -> int:
+    """A rating within 0 (not rated) and :data:`MAX_RATING`."""
+    return max(0, min(MAX_RATING, int(rating)))
+
+
+def with_marks_of(job: Job, other: Job) -> Job:
+    """``job`` carrying ``other``'s rating and keep flag (a person's marks, never a server's)."""
+    if job.rating == other.rating and job.kept == other.kept:
+        return job
+    return replace(job, rating=other.rating, kept=other.kept)
 
 
 def cause_for(job: Job) -> Cause | None:

@@ -14,11 +14,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from enum import Enum
 from typing import Any, TypeVar
 
-from core.jobs import Cause, DownloadState, Job, JobFailure, JobParams, JobState
+from core.jobs import MAX_RATING, Cause, DownloadState, Job, JobFailure, JobParams, JobState
 from core.wire import JsonObject, as_float, as_int, as_str
 
 #: Keys a job record must have; everything else is optional.
@@ -178,6 +178,12 @@ def _texts(value: object) -> tuple[str, ...] | None:
     return tuple(item for item in items if item is not None)
 
 
+def _rating(value: object) -> int | None:
+    """A rating 0-5 (0: not rated); anything else means "not rated"."""
+    number = as_int(value)
+    return number if number is not None and 0 <= number <= MAX_RATING else None
+
+
 def _extra(value: object) -> JsonObject | None:
     """A JSON object."""
     return value if isinstance(value, dict) else None
@@ -217,6 +223,8 @@ _OPTIONAL: dict[str, Callable[[object], object]] = {
     "request_ids": _texts,
     "billing_state": _str,
     "cost": _str,
+    "estimated_nanos": _count,
+    "settled_nanos": _count,
     "outputs": _count,
     "download": _download,
     "files": _texts,
@@ -227,6 +235,8 @@ _OPTIONAL: dict[str, Callable[[object], object]] = {
     "review_note": _text,
     "auth_blocked": _flag,
     "deleted_on_server": _flag,
+    "rating": _rating,
+    "kept": _flag,
     "gateway": _str,
     "not_found": _count,
     "not_found_since": as_float,
@@ -323,25 +333,27 @@ def job_from_dict(data: Mapping[str, Any]) -> Job:
     for name in _PASS_THROUGH:
         if name in data:
             values[name] = data[name]
-    _read_legacy_extra(values)
+    _read_legacy_extra(values, {name for name in _LEGACY_EXTRA_KEYS if name not in values})
     return Job(**values)
 
 
-def _read_legacy_extra(values: dict[str, Any]) -> None:
+def _read_legacy_extra(values: dict[str, Any], missing: Iterable[str]) -> None:
     """Move the ``extra`` keys older versions used into the typed fields that replace them.
 
-    A typed value already present wins (a newer record); the old keys leave ``extra``.
+    Only fields the record lacks (``missing``) take the old value: a typed value written by
+    a newer version wins. The old keys leave ``extra`` either way.
     """
     extra = values.get("extra")
     if not isinstance(extra, dict) or not any(key in extra for key in _LEGACY_EXTRA_KEYS):
         return
+    lacking = set(missing)
     extra = dict(extra)
     for name in _LEGACY_EXTRA_KEYS:
         if name not in extra:
             continue
         raw = extra.pop(name)
         decoded = _OPTIONAL[name](raw) if raw is not None else None
-        if decoded is not None and name not in values:
+        if decoded is not None and name in lacking:
             values[name] = decoded
     values["extra"] = extra
 
@@ -355,6 +367,29 @@ def _read_legacy_extra(values: dict[str, Any]) -> None:
 CODEC_KEY = "_codec"
 CODEC = 2
 _DOC_KEYS = frozenset({*_JOB_FIELDS, CODEC_KEY})
+#: Fields added after codec 2 was first written: documents from before lack them and still
+#: take the fast path, with the field's default.
+_LATER_KEYS = frozenset(
+    {
+        "estimated_nanos",
+        "settled_nanos",
+        "rating",
+        "kept",
+        "gateway",
+        "not_found",
+        "not_found_since",
+        "reconcile_attempts",
+        "reconciled",
+        "uncertain_match",
+        "foreign_ids",
+        "download_error",
+        "download_retryable",
+        "download_attempts",
+        "download_retry_at",
+    }
+)
+_EARLIER_KEYS = _DOC_KEYS - _LATER_KEYS
+_LATER_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Job) if f.name in _LATER_KEYS}
 _PARAM_NAMES = frozenset(_PARAM_FIELDS)
 _PARAM_REQUIRED = frozenset(REQUIRED_PARAMS)
 _PARAM_DEFAULTS = {
@@ -386,7 +421,10 @@ def _trusted(data: dict[str, Any]) -> Job | None:
     ``__dict__``): about three times faster than calling the frozen constructor.
     """
     given = data.get("params")
-    if data.keys() != _DOC_KEYS or not isinstance(given, dict):
+    keys = data.keys()
+    if keys != _DOC_KEYS and not (_EARLIER_KEYS <= keys <= _DOC_KEYS):
+        return None
+    if not isinstance(given, dict):
         return None
     if not (_PARAM_REQUIRED <= given.keys() <= _PARAM_NAMES):
         return None
@@ -394,14 +432,18 @@ def _trusted(data: dict[str, Any]) -> Job | None:
     params.__dict__.update(_PARAM_DEFAULTS)
     params.__dict__.update(given)
     failure = data["failure"]
-    values = dict(data)
+    if len(keys) != len(_DOC_KEYS):
+        values = {**_LATER_DEFAULTS, **data}
+        _read_legacy_extra(values, _DOC_KEYS - keys)
+    else:
+        values = dict(data)
     del values[CODEC_KEY]
     values["params"] = params
     values["state"] = JobState(data["state"])
     values["download"] = DownloadState(data["download"])
     values["request_ids"] = tuple(data["request_ids"])
     values["files"] = tuple(data["files"])
-    values["foreign_ids"] = tuple(data["foreign_ids"])
+    values["foreign_ids"] = tuple(values["foreign_ids"])
     values["failure"] = None if failure is None else failure_from_dict(failure)
     job = object.__new__(Job)
     job.__dict__.update(values)

@@ -7,9 +7,7 @@ happens in the controller (worker threads) and the per-job actions live in
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +36,7 @@ from ui.job_actions import JobActions
 from ui.jobs_model import JobsModel, is_active
 from ui.jobs_view import JobsView
 from ui.notifier import Notifier
+from ui.offthread import run_task
 from ui.poller import Poller
 from ui.preview import PreviewPanel
 from ui.review_panel import ReviewPanel
@@ -94,14 +93,13 @@ class MainWindow(QMainWindow):
 
     #: The window closed (after saving its state); the app may quit.
     closed = Signal()
-    #: Internal: the older history was read (a Future, emitted from a worker thread).
-    _history_loaded = Signal(object)
 
     def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.controller = controller
         self.context = controller.context
+        self.preferences = controller.preferences
         self._closing = False
         self._quiet_close = False
         demo = self.context.demo_mode
@@ -171,16 +169,16 @@ class MainWindow(QMainWindow):
 
         self._build_status_bar()
         self.poller = Poller(
-            controller, auto_download=lambda: self.context.settings.auto_download, parent=self
+            controller, auto_download=lambda: self.preferences.auto_download, parent=self
         )
         self.notifier = Notifier(self, self.windowIcon())
-        self.notifier.set_enabled(self.context.settings.notifications)
+        self.notifier.set_enabled(self.preferences.notifications)
         self.notifier.remember(self.model.jobs())
         self.job_actions = JobActions(self)
         self._connect()
         self.setTabOrder(self.composer.submit_button, self.jobs_view.filter_combo)
         self.restore_state()
-        self.composer.restore(self.context.settings.last_params)
+        self.composer.restore(self.preferences.last_params)
         self.show_detail(None)
         self.resize(self.size().expandedTo(self.minimumSizeHint()))
 
@@ -210,10 +208,10 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         queued = Qt.ConnectionType.QueuedConnection
-        self._history_loaded.connect(self._on_history_loaded, queued)
         self.controller.job_changed.connect(self.on_job_changed, queued)
         self.controller.download_progressed.connect(self.model.set_download_progress, queued)
         self.controller.error_raised.connect(self.show_status, queued)
+        self.preferences.save_failed.connect(self.show_status)
         self.controller.catalogue_loaded.connect(self.composer.set_models, queued)
         self.poller.key_rejected.connect(self.on_key_rejected)
         self.jobs_view.selection_changed.connect(self.show_detail)
@@ -235,25 +233,19 @@ class MainWindow(QMainWindow):
         if not self._history_pending:
             return
         self._history_pending = False
+        run_task(
+            self.controller.run_background,
+            self.context.journal.jobs,
+            on_result=self._on_history_loaded,
+            on_error=self._on_history_failed,
+            receiver=self,
+        )
 
-        def done(future: Future[list[Job]]) -> None:  # on the worker thread
-            with contextlib.suppress(RuntimeError):  # the window closed meanwhile
-                self._history_loaded.emit(future)
+    def _on_history_failed(self, error: BaseException) -> None:
+        logger.error("Could not list the job history", exc_info=error)
+        self.show_status(f"Could not list older jobs: {error}")
 
-        try:
-            self.controller.run_background(self.context.journal.jobs).add_done_callback(done)
-        except RuntimeError:  # the controller closed
-            return
-
-    def _on_history_loaded(self, future: Future[list[Job]]) -> None:
-        if future.cancelled():
-            return
-        error = future.exception()
-        if error is not None:
-            logger.error("Could not list the job history", exc_info=error)
-            self.show_status(f"Could not list older jobs: {error}")
-            return
-        jobs = future.result()
+    def _on_history_loaded(self, jobs: list[Job]) -> None:
         self.notifier.remember(jobs)
         self.model.add_jobs(jobs)
 
@@ -375,8 +367,8 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         """Show Settings and apply what changed."""
         context = self.context
-        old_base_url = context.settings.base_url
-        result = SettingsDialog.ask(self, context)
+        old_base_url = self.preferences.base_url
+        result = SettingsDialog.ask(self, context, self.preferences)
         if result is None:
             return
         context.engine.videos_dir = (
@@ -385,8 +377,7 @@ class MainWindow(QMainWindow):
         self.notifier.set_enabled(result.notifications)
         if result.api_key_changed and context.demo_mode:
             if result.api_key:
-                context.settings.demo_mode = False
-                self.controller.spawn(self.controller.save_settings())
+                self.preferences.demo_mode = False
             self.show_status("The key is saved. Restart Reelgate to leave demo mode.", 0)
         elif result.api_key_changed:
             self.controller.spawn(self._use_key(result.api_key))
@@ -403,7 +394,7 @@ class MainWindow(QMainWindow):
 
     def restore_state(self) -> None:
         """Geometry, splitters, columns and filter from ``settings.window``."""
-        state: dict[str, Any] = self.context.settings.window or {}
+        state: dict[str, Any] = self.preferences.window or {}
         geometry = _unb64(state.get("geometry"))
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1360, 820)
@@ -420,7 +411,7 @@ class MainWindow(QMainWindow):
 
     def save_state(self) -> None:
         """Put the window layout into ``settings.window`` (saved with the settings)."""
-        self.context.settings.window = {
+        self.preferences.window = {
             "geometry": _b64(self.saveGeometry()),
             "main_splitter": _b64(self.main_splitter.saveState()),
             "jobs_splitter": _b64(self.jobs_splitter.saveState()),
@@ -443,10 +434,7 @@ class MainWindow(QMainWindow):
             return
         self._closing = True
         self.save_state()
-        try:
-            self.context.save_settings()
-        except OSError as exc:
-            logger.warning("Could not save the settings: %s", exc)
+        self.preferences.flush()
         self.poller.stop()
         self.model.stop_ticking()
         self.preview.clear()

@@ -14,8 +14,8 @@ from core.download import DownloadError, DownloadErrorKind
 from core.engine import Engine
 from core.engine_downloads import MAX_DOWNLOAD_ATTEMPTS
 from core.errors import ErrorKind, GatewayError
-from core.jobs import DownloadState, JobParams, JobState
 from core.joblock import FileLock, lock_name
+from core.jobs import DownloadState, JobParams, JobState
 from core.journal import Journal
 from core.reconcile import RECONCILE_ATTEMPTS
 from core.scheduler import PollPolicy, RequestBudget
@@ -393,7 +393,7 @@ def download_once(engine: Engine) -> None:
 
 
 def test_not_ready_for_a_completed_job_reads_its_status_first(rig: Any) -> None:
-    engine, client, clock = rig
+    engine, client, _clock = rig
     local_id = completed(engine, client)
     client.answers["content"] = [
         GatewayError(kind=ErrorKind.NOT_READY, message="not ready", status=409, code="not_ready")

@@ -66,6 +66,8 @@ def full_job() -> Job:
         request_ids=("G-01FULL", "G-01ERR"),
         billing_state="charged",
         cost="0.40",
+        estimated_nanos=400_000_000,
+        settled_nanos=396_000_000,
         outputs=2,
         download=DownloadState.FAILED,
         files=("/videos/a.mp4", "/videos/b.mp4"),
@@ -87,6 +89,8 @@ def full_job() -> Job:
         download_retryable=False,
         download_attempts=4,
         download_retry_at=1_763_900_400.0,
+        rating=4,
+        kept=True,
         extra={"webhook": None, "nested": {"list": [1, "two", {"three": 3.0}]}},
     )
 

@@ -14,6 +14,7 @@ from core.context import open_context
 from core.demo_gateway import DemoGateway
 from core.jobs import DownloadState, JobParams, JobState
 from core.paths import resolve_paths
+from core.settings import load_settings
 from ui.app import open_for_window
 from ui.crash import CrashHandler
 from ui.dialogs.first_run import FirstRunDialog
@@ -97,15 +98,32 @@ def test_layout_and_filter_are_remembered_across_restarts(
     data = tmp_path / "data"
     first = make_window(make_context(data))
     first.jobs_view.filter_combo.setCurrentText("Completed")
+    first.jobs_view.rating_combo.setCurrentIndex(3)
     first.jobs_view.table.horizontalHeader().resizeSection(2, 233)
     first.close()
     saved = first.context.settings.window
     assert {"geometry", "main_splitter", "jobs_splitter", "jobs"} <= saved.keys()
-    assert all(isinstance(value, str) for value in saved["jobs"].values())
+    assert all(isinstance(value, str | int) for value in saved["jobs"].values())
 
     second = make_window(make_context(data))
     assert second.jobs_view.filter_combo.currentText() == "Completed"
+    assert second.jobs_view.proxy.min_rating == 3
     assert second.jobs_view.table.horizontalHeader().sectionSize(2) == 233
+
+
+def test_the_last_request_is_saved_while_the_window_stays_open(
+    window: MainWindow, run: Any, wait_for: Any
+) -> None:
+    """A crash later must not lose the request settings the composer comes back with."""
+    run(window.job_actions.submit_job(PARAMS, None))
+    path = window.context.paths.settings
+
+    def saved_model() -> object:
+        reloaded, _problem = load_settings(path)
+        return reloaded.last_params.get("model")
+
+    wait_for(lambda: path.exists() and saved_model() == PARAMS.model)
+    assert "prompt" not in load_settings(path)[0].last_params
 
 
 def test_closing_with_a_running_job_says_it_continues_next_time(
@@ -150,7 +168,7 @@ def test_a_refused_key_pauses_polling_until_a_new_key_is_set(
         auto_download=True,
         notifications=True,
     )
-    monkeypatch.setattr(SettingsDialog, "ask", classmethod(lambda cls, parent, ctx: result))
+    monkeypatch.setattr(SettingsDialog, "ask", classmethod(lambda cls, *_args: result))
     box.buttons()[0].click()
     wait_for(lambda: window.controller.engine.key_rejected is None)
     job = run(window.job_actions.submit_job(PARAMS, None))

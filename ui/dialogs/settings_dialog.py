@@ -1,18 +1,19 @@
 """The Settings dialog: API key (kept only in the secret store), gateway URL, downloads, alerts.
 
-"Test connection" asks the gateway for its model list from a worker thread, using a
-temporary client built from what is typed in the dialog, so a slow or dead gateway never
-freezes the window and nothing is saved until OK.
+"Test connection" asks the gateway for its model list on the dialog's own one-thread pool
+(the dialog also opens at first run, before the app's controller exists), using a temporary
+client built from what is typed in the dialog, so a slow or dead gateway never freezes the
+window and nothing is saved until OK.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -33,6 +34,8 @@ from core.errors import GatewayError
 from core.gateway import DEFAULT_BASE_URL, GatewayClient
 from core.gateway_http import normalise_base_url
 from core.logsetup import REDACTION
+from ui.offthread import run_task
+from ui.preferences import Preferences
 
 if TYPE_CHECKING:
     from core.context import AppContext
@@ -88,27 +91,27 @@ def probe_gateway(base_url: str, api_key: str | None) -> tuple[bool, str]:
     return True, f"Connected: {count} model{'' if count == 1 else 's'} available"
 
 
-class _ProbeBridge(QObject):
-    """Carries a worker thread's probe result back to the GUI thread (a queued signal)."""
-
-    finished = Signal(int, bool, str)
-
-
 class SettingsDialog(QDialog):
     """Edits the API key and the user's settings; see :meth:`ask`."""
 
     settings_chosen = Signal(object)  # SettingsResult | None, for callers that use open()
 
-    def __init__(self, parent: QWidget | None, context: AppContext) -> None:
+    def __init__(
+        self, parent: QWidget | None, context: AppContext, preferences: Preferences | None = None
+    ) -> None:
+        """Edit ``context``'s key and settings; ``preferences`` (the app's) saves them."""
         super().__init__(parent)
         self.setObjectName("settingsDialog")
         self.setWindowTitle("Settings")
         self._context = context
+        #: Without the app's preferences (the first run), the dialog saves on its own.
+        self._preferences = preferences or Preferences(
+            context.settings, context.paths.settings, parent=self
+        )
         self._result: SettingsResult | None = None
         self._key_removed = False
         self._probe_generation = 0
-        self._bridge = _ProbeBridge()
-        self._bridge.finished.connect(self._on_probe_finished)
+        self._pool: ThreadPoolExecutor | None = None
         self._build()
         self._load()
 
@@ -306,17 +309,19 @@ class SettingsDialog(QDialog):
             return
         self._probe_generation += 1
         generation = self._probe_generation
-        bridge = self._bridge
         self.test_button.setEnabled(False)
         self._show(self.test_result, f"Testing {base_url} …")
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="settings-connection-test")
+        run_task(
+            self._pool.submit,
+            probe_gateway,
+            base_url,
+            key,
+            on_result=lambda outcome: self._on_probe_finished(generation, *outcome),
+            receiver=self,
+        )
 
-        def work() -> None:
-            ok, message = probe_gateway(base_url, key)
-            bridge.finished.emit(generation, ok, message)
-
-        threading.Thread(target=work, name="settings-connection-test", daemon=True).start()
-
-    @Slot(int, bool, str)
     def _on_probe_finished(self, generation: int, ok: bool, message: str) -> None:
         if generation != self._probe_generation:
             return
@@ -351,14 +356,14 @@ class SettingsDialog(QDialog):
                 return
             REDACTION.add_secret(new_key)
             changed = True
-        settings = self._context.settings
-        settings.base_url = self.base_url_edit.text().strip().rstrip("/")
-        settings.download_dir = self.download_dir_edit.text().strip()
-        settings.auto_download = self.auto_download_check.isChecked()
-        settings.notifications = self.notifications_check.isChecked()
-        settings.save_sidecar = self.sidecar_check.isChecked()
+        preferences = self._preferences
+        preferences.base_url = self.base_url_edit.text().strip().rstrip("/")
+        preferences.download_dir = self.download_dir_edit.text().strip()
+        preferences.auto_download = self.auto_download_check.isChecked()
+        preferences.notifications = self.notifications_check.isChecked()
+        preferences.save_sidecar = self.sidecar_check.isChecked()
         try:
-            self._context.save_settings()
+            preferences.save_now()  # the dialog stays open and says why if this fails
         except OSError as exc:
             self._show(self.error_label, f"The settings could not be saved: {exc}")
             return
@@ -386,13 +391,18 @@ class SettingsDialog(QDialog):
     def done(self, code: int) -> None:
         """Close, invalidate any running test, and announce the outcome for ``open()`` users."""
         self._probe_generation += 1
+        if self._pool is not None:  # a test still running finishes on its own, unseen
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
         super().done(code)
         self.settings_chosen.emit(self.settings_result)
 
     @classmethod
-    def ask(cls, parent: QWidget | None, context: AppContext) -> SettingsResult | None:
+    def ask(
+        cls, parent: QWidget | None, context: AppContext, preferences: Preferences | None = None
+    ) -> SettingsResult | None:
         """Run the dialog modally (from plain slots only, never inside a coroutine)."""
-        dialog = cls(parent, context)
+        dialog = cls(parent, context, preferences)
         try:
             dialog.exec()
             return dialog.settings_result
