@@ -21,6 +21,7 @@ from core.engine_base import ORPHANED_CREATE_AFTER, EngineBase, failure_from_err
 from core.engine_downloads import DOWNLOAD_RETRY_SECONDS, DownloadRole
 from core.engine_reconcile import ReconcileRole
 from core.errors import ErrorKind, GatewayError
+from core.failure_evidence import poll_error_record, problem_text
 from core.gateway import SignedLink
 from core.joblock import FileLock, lock_name
 from core.jobs import (
@@ -38,6 +39,7 @@ from core.jobs import (
     PollFailed,
     Rated,
     Reviewed,
+    SetKind,
 )
 from core.reconcile import next_reconcile_at
 from core.scheduler import next_after_failure
@@ -61,8 +63,13 @@ class Engine(ReconcileRole, DownloadRole, EngineBase):
         *,
         output_path: str | None = None,
         parent_id: str | None = None,
+        set_id: str | None = None,
+        set_kind: SetKind | None = None,
     ) -> Job:
         """Journal the job, then send the create exactly once; returns the job as it stands.
+
+        ``set_id``/``set_kind`` link the job to a compare set or batch (see core.job_sets);
+        every member of a set is sent through here, one create at a time.
 
         The single entry point for creating a video. The job is journaled (and shown) at
         once; its create then waits for any other create of the same gateway identity still
@@ -78,6 +85,8 @@ class Engine(ReconcileRole, DownloadRole, EngineBase):
             updated_at=now,
             output_path=output_path,
             parent_id=parent_id,
+            set_id=set_id,
+            set_kind=set_kind if set_id is not None else None,
             gateway=self.identity,
             extra={"gateway": self.gateway_label},
         )
@@ -260,7 +269,7 @@ class Engine(ReconcileRole, DownloadRole, EngineBase):
         self._note_key_limit(error)
         job = self._commit(
             job,
-            PollFailed(error.summary, at, error.request_id),
+            PollFailed(problem_text(error), at, error.request_id, poll_error_record(error)),
             "poll_failed",
             http_status=error.status,
             request_id=error.request_id,

@@ -14,6 +14,7 @@ from dataclasses import replace
 
 from core.engine_base import EngineBase
 from core.errors import ErrorKind, GatewayError
+from core.failure_evidence import poll_error_record, problem_text
 from core.jobs import AuthRejected, Job, JobState, PollFailed, Scheduled
 from core.reconcile import (
     RECONCILE_ATTEMPTS,
@@ -137,7 +138,7 @@ class ReconcileRole(EngineBase):
         self._note_key_limit(error)
         job = self._commit(
             job,
-            PollFailed(error.summary, at, error.request_id),
+            PollFailed(problem_text(error), at, error.request_id, poll_error_record(error)),
             "reconcile_failed",
             http_status=error.status,
             request_id=error.request_id,

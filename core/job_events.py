@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from core.wire import RemoteJob
+from core.wire import JsonObject, RemoteJob
 
 if TYPE_CHECKING:  # only annotations: core.jobs imports this module
     from core.jobs import DownloadState, JobFailure
@@ -57,6 +57,9 @@ class PollFailed:
     problem: str
     at: float
     request_id: str | None = None
+    #: The gateway's error answer (``core.failure_evidence.poll_error_record``); ``None``
+    #: when nothing answered.
+    evidence: JsonObject | None = None
 
 
 @dataclass(frozen=True)

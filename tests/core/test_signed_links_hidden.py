@@ -54,11 +54,15 @@ def dead_port() -> Iterator[int]:
 
 def test_fetching_a_signed_link_that_breaks_keeps_its_signature_out(dead_port: int) -> None:
     link = f"http://127.0.0.1:{dead_port}/v1/videos/G-1/content?signature=s3cr3t-sig"
-    with GatewayClient(f"http://127.0.0.1:{dead_port}/v1", "k" * 20) as client:
-        with pytest.raises(GatewayError) as caught:
-            with client.open_signed(link) as stream:
-                list(stream.iter_chunks(1024))
-    assert "s3cr3t-sig" not in str(caught.value) and "s3cr3t-sig" not in repr(caught.value.to_dict())
+    with (
+        GatewayClient(f"http://127.0.0.1:{dead_port}/v1", "k" * 20) as client,
+        pytest.raises(GatewayError) as caught,
+        client.open_signed(link) as stream,
+    ):
+        list(stream.iter_chunks(1024))
+    assert "s3cr3t-sig" not in str(caught.value) and "s3cr3t-sig" not in repr(
+        caught.value.to_dict()
+    )
 
 
 def test_diagnostics_cut_the_query_off_every_download_url() -> None:
@@ -112,4 +116,3 @@ def test_generate_ends_after_the_fast_searches_and_says_resume_continues() -> No
     out = io.StringIO()
     _report_end(searched, EXIT_UNKNOWN, out)
     assert "nothing was resent" in out.getvalue() and "`reelgate resume`" in out.getvalue()
-
