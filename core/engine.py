@@ -21,12 +21,10 @@ from core.engine_base import ORPHANED_CREATE_AFTER, EngineBase, failure_from_err
 from core.engine_downloads import DOWNLOAD_RETRY_SECONDS, DownloadRole
 from core.engine_reconcile import ReconcileRole
 from core.errors import ErrorKind, GatewayError
-from core.failure_evidence import poll_error_record, problem_text
 from core.gateway import SignedLink
 from core.joblock import FileLock, lock_name
 from core.jobs import (
     MAX_RATING,
-    AuthRejected,
     CreateAmbiguous,
     CreateRejected,
     CreateSent,
@@ -36,13 +34,11 @@ from core.jobs import (
     JobState,
     KeepChanged,
     KeyReplaced,
-    PollFailed,
     Rated,
     Reviewed,
     SetKind,
 )
 from core.reconcile import next_reconcile_at
-from core.scheduler import next_after_failure
 from core.wire import RemoteJob
 
 logger = logging.getLogger(__name__)
@@ -249,37 +245,19 @@ class Engine(ReconcileRole, DownloadRole, EngineBase):
         return self._record_answer(job, remote, "status", created=False)
 
     def _poll_error(self, job: Job, error: GatewayError) -> Job:
-        at = self.clock()
-        raw = error.body or error.body_excerpt
         if error.kind is ErrorKind.NOT_FOUND and not self._stale_refusal():
             if job.state is JobState.GONE:  # a Refresh of a gone job: still gone
+                raw = error.body or error.body_excerpt
                 self.journal.save(job, "not_found", http_status=error.status, raw=raw)
                 return job
             return self._not_found(job, error)
-        if error.kind is ErrorKind.AUTH and self._refuse_key(error):
-            return self._commit(
-                job,
-                AuthRejected(error.summary, at),
-                "auth_rejected",
-                http_status=error.status,
-                request_id=error.request_id,
-                raw=raw,
-                note="Polling stopped until a new API key is entered.",
-            )
-        self._note_key_limit(error)
-        job = self._commit(
+        return self._read_failed(
             job,
-            PollFailed(problem_text(error), at, error.request_id, poll_error_record(error)),
+            error,
             "poll_failed",
-            http_status=error.status,
-            request_id=error.request_id,
-            raw=raw,
+            auth_note="Polling stopped until a new API key is entered.",
             note=error.kind.value,
         )
-        when = next_after_failure(
-            at, job.failures, error.kind, error.retry_after, self.policy, self.rng
-        )
-        return self._schedule(job, when)
 
     def poll_once(self, local_id: str) -> Job:
         """Poll one job now, whatever its schedule (the "Refresh" action; gone jobs too)."""

@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Protocol
 
 from core.errors import ErrorKind, GatewayError
+from core.failure_evidence import poll_error_record, problem_text
 from core.gateway import GatewayClient
 from core.jobs import (
+    AuthRejected,
     Cause,
     Created,
     DownloadState,
@@ -29,6 +31,7 @@ from core.jobs import (
     JobState,
     KeepChanged,
     NotFoundSeen,
+    PollFailed,
     Rated,
     Scheduled,
     StatusSeen,
@@ -42,6 +45,7 @@ from core.scheduler import (
     RequestBudget,
     backoff_delay,
     next_after_create,
+    next_after_failure,
     next_after_status,
 )
 from core.wire import RemoteJob
@@ -387,6 +391,43 @@ class EngineBase:
                 return False
             self.key_rejected = error
             return True
+
+    def _read_failed(
+        self, job: Job, error: GatewayError, kind: str, *, auth_note: str, note: str | None
+    ) -> Job:
+        """A status read or a listing failed: a refused key stops all reads, else back off.
+
+        The refusal is recorded on the job under the key lock, so a new key set meanwhile
+        cannot slip in between and leave the job blocked with nothing to unblock it.
+        """
+        at = self.clock()
+        raw = error.body or error.body_excerpt
+        if error.kind is ErrorKind.AUTH:
+            with self._key_lock:
+                if self._refuse_key(error):
+                    return self._commit(
+                        job,
+                        AuthRejected(error.summary, at),
+                        "auth_rejected",
+                        http_status=error.status,
+                        request_id=error.request_id,
+                        raw=raw,
+                        note=auth_note,
+                    )
+        self._note_key_limit(error)
+        job = self._commit(
+            job,
+            PollFailed(problem_text(error), at, error.request_id, poll_error_record(error)),
+            kind,
+            http_status=error.status,
+            request_id=error.request_id,
+            raw=raw,
+            note=note,
+        )
+        when = next_after_failure(
+            at, job.failures, error.kind, error.retry_after, self.policy, self.rng
+        )
+        return self._schedule(job, when)
 
     def _note_key_limit(self, error: GatewayError) -> None:
         """A 429 ``key_limit_exceeded`` holds every job of the key, not only this one."""

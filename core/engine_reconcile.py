@@ -13,9 +13,8 @@ import threading
 from dataclasses import replace
 
 from core.engine_base import EngineBase
-from core.errors import ErrorKind, GatewayError
-from core.failure_evidence import poll_error_record, problem_text
-from core.jobs import AuthRejected, Job, JobState, PollFailed, Scheduled
+from core.errors import GatewayError
+from core.jobs import Job, JobState, Scheduled
 from core.reconcile import (
     RECONCILE_ATTEMPTS,
     SLOW_RECONCILE_EVERY,
@@ -26,7 +25,6 @@ from core.reconcile import (
     next_reconcile_at,
     time_alone,
 )
-from core.scheduler import next_after_failure
 
 _reconcile_lock = threading.Lock()
 
@@ -123,29 +121,10 @@ class ReconcileRole(EngineBase):
 
     def _listing_failed(self, job: Job, error: GatewayError) -> Job:
         """The list could not be read: not a search, so it does not count as an attempt."""
-        at = self.clock()
-        raw = error.body or error.body_excerpt
-        if error.kind is ErrorKind.AUTH and self._refuse_key(error):
-            return self._commit(
-                job,
-                AuthRejected(error.summary, at),
-                "auth_rejected",
-                http_status=error.status,
-                request_id=error.request_id,
-                raw=raw,
-                note="The search for the lost create waits for a new API key.",
-            )
-        self._note_key_limit(error)
-        job = self._commit(
+        return self._read_failed(
             job,
-            PollFailed(problem_text(error), at, error.request_id, poll_error_record(error)),
+            error,
             "reconcile_failed",
-            http_status=error.status,
-            request_id=error.request_id,
-            raw=raw,
+            auth_note="The search for the lost create waits for a new API key.",
             note="The job list could not be read; this does not count as a search.",
         )
-        when = next_after_failure(
-            at, job.failures, error.kind, error.retry_after, self.policy, self.rng
-        )
-        return self._schedule(job, when)
