@@ -294,7 +294,7 @@ class EngineBase:
             # ``job`` may be a copy taken before a slow call (a poll, a download) while the
             # person rated or kept it meanwhile: their marks must survive that call's result.
             job = with_marks_of(job, current)
-        updated = apply(job, event)
+        updated = self._keep_saved_elsewhere(apply(job, event))
         if record:
             self.journal.save(
                 updated, kind, http_status=http_status, request_id=request_id, raw=raw, note=note
@@ -311,6 +311,28 @@ class EngineBase:
             else:
                 self._jobs[updated.local_id] = updated
         return updated
+
+    def _keep_saved_elsewhere(self, job: Job) -> Job:
+        """``job``, unless another process (the window, the command line) saved its video.
+
+        Each engine writes whole job records from its own copy; one still waiting to
+        download must not write "not downloaded" over the record of a video another
+        process saved meanwhile. Only checked while the video is wanted (a short window).
+        """
+        if not job.wants_download:
+            return job
+        stored = self.journal.get(job.local_id)
+        if stored is None or stored.download is not DownloadState.DONE or not stored.files:
+            return job
+        return replace(
+            job,
+            download=DownloadState.DONE,
+            files=stored.files,
+            download_problem=None,
+            download_error=None,
+            download_retryable=True,
+            download_retry_at=None,
+        )
 
     def _schedule(self, job: Job, when: float | None) -> Job:
         return self._commit(job, Scheduled(when, self.clock()), "schedule", record=False)

@@ -485,3 +485,50 @@ def test_disk_errors_keep_their_kind_typed(rig: Any, monkeypatch: pytest.MonkeyP
     job = engine.job(local_id)
     assert job is not None and job.download_error == "no_space" and not job.download_retryable
     assert "download_error" not in job.extra
+
+
+def test_run_due_for_one_job_leaves_the_others_alone(rig: Any) -> None:
+    """``generate`` drives only its own job, not the window's or another run's."""
+    engine, client, clock = rig
+    mine = submitted(engine, client)
+    client.answers["create"].append(parse_job({"id": "G-2", "status": "queued"}))
+    other = engine.submit(PARAMS).local_id
+    client.answers["get"] = [parse_job({"id": "G-1", "status": "in_progress"})]
+    clock.now += 30
+    changed = engine.run_due(only={mine})
+    assert [job.local_id for job in changed] == [mine]
+    assert client.calls.count("get") == 1
+    wake = engine.next_wake(only={mine})
+    assert wake is not None and wake > clock.now  # the other job, due now, is not waited for
+    assert engine.next_wake() == clock.now and other in {j.local_id for j in engine.claim_due()}
+
+
+def test_a_video_another_process_saved_is_never_written_over(rig: Any) -> None:
+    """The window's stale copy must not record "not downloaded" over the CLI's saved video."""
+    from dataclasses import replace
+
+    engine, client, _ = rig
+    local_id = completed(engine, client)
+    saved = engine.journal.get(local_id)
+    assert saved is not None and saved.wants_download
+    engine.journal.update(replace(saved, download=DownloadState.DONE, files=("/v/G-1-1.mp4",)))
+    after = engine.review(local_id, True, "looked at it")  # any change from the stale copy
+    stored = engine.journal.get(local_id)
+    assert after.download is DownloadState.DONE and after.files == ("/v/G-1-1.mp4",)
+    assert stored is not None and stored.download is DownloadState.DONE
+    assert engine.claim_downloads() == []
+
+
+def test_the_journal_never_writes_a_saved_video_back_to_not_saved(rig: Any) -> None:
+    """Two processes: a stale copy saved after the other's "done" must not undo it."""
+    from dataclasses import replace
+
+    engine, client, _ = rig
+    local_id = completed(engine, client)
+    stale = engine.journal.get(local_id)
+    assert stale is not None and stale.download is DownloadState.PENDING
+    engine.journal.update(replace(stale, download=DownloadState.DONE, files=("/v/a.mp4",)))
+    engine.journal.save(replace(stale, review_note="late"), "review")
+    stored = engine.journal.get(local_id)
+    assert stored is not None and stored.download is DownloadState.DONE
+    assert [e.kind for e in engine.journal.events(local_id)][-1] == "review"  # still logged
