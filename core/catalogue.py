@@ -207,7 +207,7 @@ class ParamRule:
         return []
 
 
-def _aspect_from_size(size: str) -> str | None:
+def aspect_from_size(size: str) -> str | None:
     """``"1280x720"`` -> ``"16:9"``; sizes close to a common ratio snap to it."""
     match = _SIZE_PATTERN.match(size)
     if match is None:
@@ -272,28 +272,34 @@ class ModelInfo:
 
     @property
     def aspect_ratios(self) -> ParamRule | None:
-        """Allowed aspect ratios; derived from ``size`` values when only sizes are listed."""
-        rule = self.rule("aspect_ratio")
-        if rule is not None and rule.kind == "enum":
-            return rule
-        sizes = self.rule("size")
-        if sizes is not None and sizes.kind == "enum":
-            derived: list[str] = []
-            for choice in sizes.choices:
-                ratio = _aspect_from_size(choice) if isinstance(choice, str) else None
-                if ratio is not None and ratio not in derived:
-                    derived.append(ratio)
-            if derived:
-                default = (
-                    _aspect_from_size(sizes.default) if isinstance(sizes.default, str) else None
-                )
-                return ParamRule(
-                    name="aspect_ratio",
-                    choices=tuple(derived),
-                    default=default if default in derived else None,
-                    kind="enum",
-                )
-        return rule
+        """Allowed aspect ratios, if the model lists them (size-only models do not)."""
+        return self.rule("aspect_ratio")
+
+    @property
+    def sizes(self) -> ParamRule | None:
+        """Allowed frame sizes (``1280x720``, ...), if the model lists them."""
+        return self.rule("size")
+
+    @property
+    def size_only(self) -> bool:
+        """Whether the model takes a ``size`` and no ``aspect_ratio`` (the Sora family).
+
+        Such a model must be sent ``size`` and never ``aspect_ratio``: the gateway refuses
+        the two together, and these models know no aspect ratio.
+        """
+        sizes = self.sizes
+        return (
+            sizes is not None
+            and sizes.kind == "enum"
+            and bool(sizes.choices)
+            and self.rule("aspect_ratio") is None
+            and not self.supports("aspect_ratio")
+        )
+
+    def size_label(self, size: str) -> str:
+        """A size as a person reads it in a list: ``"1280x720 (16:9)"``."""
+        ratio = aspect_from_size(size)
+        return f"{size} ({ratio})" if ratio else size
 
 
 def find_model(models: Iterable[ModelInfo], model_id: str) -> ModelInfo | None:

@@ -20,6 +20,7 @@ from core.errors import ErrorKind, GatewayError
 from core.failure_class import verdict_for
 from core.job_sets import nearest_duration
 from core.jobs import Cause, DownloadState, Job, JobParams, JobState
+from core.reconcile import RECONCILE_ATTEMPTS
 from core.validation import check_prompt, parse_duration, validate
 
 # The context (HTTP client, journal, engine, demo gateway) is imported by the commands that
@@ -34,6 +35,8 @@ EXIT_JOB_FAILED = 3
 EXIT_AUTH = 4
 EXIT_NETWORK = 5
 EXIT_SAVE_FAILED = 6
+#: A create's answer was lost and the job was not found on the gateway (yet).
+EXIT_UNKNOWN = 7
 EXIT_INTERRUPTED = 130
 
 #: The command line gives up waiting after this many consecutive failed polls of one job.
@@ -107,15 +110,13 @@ def _params_from_args(
     duration = duration_arg(args.duration, model, err)
     if duration is None:
         return None
-    if args.aspect_ratio is not None:
-        aspect = args.aspect_ratio.strip()
-    else:
-        ratios = model.aspect_ratios.options() if model and model.aspect_ratios else []
-        aspect = str(ratios[0]) if ratios else None
+    aspect, size = _shape(args, model)
     # The catalogue's own id, not an alias as typed: the gateway answers with the canonical id,
     # and a lost create is found again by comparing models (core.reconcile).
     canonical = model.id if model is not None else model_id
-    params = JobParams(model=canonical, prompt=args.prompt, duration=duration, aspect_ratio=aspect)
+    params = JobParams(
+        model=canonical, prompt=args.prompt, duration=duration, aspect_ratio=aspect, size=size
+    )
     problems = validate(params, model)
     if problems:
         for item in problems:
@@ -124,12 +125,32 @@ def _params_from_args(
     return params
 
 
+def _shape(args: argparse.Namespace, model: ModelInfo | None) -> tuple[str | None, str | None]:
+    """``(aspect_ratio, size)``: as given, else the model's default for the one it takes.
+
+    Size-only models (the Sora family) get a size and no aspect ratio; validation explains
+    an aspect ratio given to one of them.
+    """
+    given_size = getattr(args, "size", None)
+    size = given_size.strip() if given_size is not None else None
+    aspect = args.aspect_ratio.strip() if args.aspect_ratio is not None else None
+    if model is not None and model.size_only:
+        if size is None and aspect is None and model.sizes is not None:
+            default = model.sizes.default
+            size = str(default) if default is not None else str(model.sizes.options()[0])
+        return aspect, size
+    if aspect is None and size is None:
+        ratios = model.aspect_ratios.options() if model and model.aspect_ratios else []
+        aspect = str(ratios[0]) if ratios else None
+    return aspect, size
+
+
 def _outcome(job: Job) -> int | None:
     """The exit code once a job is settled, ``None`` while it is still going."""
     if job.state is JobState.COMPLETED:
         if job.download is DownloadState.DONE:
             return EXIT_SAVE_FAILED if job.extra.get("export_error") else EXIT_OK
-        if job.download is DownloadState.FAILED and not job.extra.get("download_retryable", True):
+        if job.download is DownloadState.FAILED and not job.download_retryable:
             return EXIT_SAVE_FAILED
         return None
     cause = job.failure.cause if job.failure else None
@@ -143,8 +164,12 @@ def _outcome(job: Job) -> int | None:
         return EXIT_AUTH
     if job.failures >= GIVE_UP_AFTER_FAILURES:
         return EXIT_NETWORK
-    if job.state is JobState.SUBMIT_UNKNOWN and job.next_poll_at is None:
-        return EXIT_NETWORK
+    if job.state is JobState.SUBMIT_UNKNOWN and (
+        job.next_poll_at is None or job.reconcile_attempts >= RECONCILE_ATTEMPTS
+    ):
+        # The fast searches found nothing: the slow search is the window's (or a later
+        # `resume`'s) to run; the command line never waits a day.
+        return EXIT_UNKNOWN
     return None
 
 
@@ -175,6 +200,14 @@ def _report_end(job: Job, code: int, out: TextIO) -> None:
     print(f"  request id: {job.request_id or 'none'}", file=out)
     if code == EXIT_NETWORK:
         print("  The job is kept in the journal; `reelgate resume` continues it.", file=out)
+    if code == EXIT_UNKNOWN:
+        print(
+            "  The create's answer was lost and no matching job is listed on the gateway yet: "
+            "it may or may not exist (nothing was resent, so nothing is paid twice). The job "
+            "is kept in the journal; `reelgate resume` searches again, and the app keeps "
+            "searching every 10 minutes for a day.",
+            file=out,
+        )
     if code == EXIT_AUTH:
         print(
             "  The API key was refused. The job is kept in the journal: set a valid key, "
@@ -184,17 +217,27 @@ def _report_end(job: Job, code: int, out: TextIO) -> None:
 
 
 def drive(
-    ctx: AppContext, local_ids: Sequence[str], out: TextIO, printer: Printer | None = None
+    ctx: AppContext,
+    local_ids: Sequence[str],
+    out: TextIO,
+    printer: Printer | None = None,
+    *,
+    only: bool = False,
 ) -> int:
-    """Poll and download until every listed job settles; return the worst exit code."""
+    """Poll and download until every listed job settles; return the worst exit code.
+
+    ``only`` works on the listed jobs alone (``generate`` drives its own job, not the
+    window's or another run's).
+    """
     if printer is None:
         printer = Printer(out)
         ctx.engine.add_listener(printer.job)
     cancel = threading.Event()
+    own = set(local_ids) if only else None
     results: dict[str, int] = {}
     try:
         while True:
-            ctx.engine.run_due(cancel)
+            ctx.engine.run_due(cancel, only=own)
             for local_id in local_ids:
                 if local_id in results:
                     continue
@@ -215,7 +258,7 @@ def drive(
                         _report_end(job, EXIT_AUTH, out)
             if len(results) == len(local_ids):
                 return max(results.values(), default=EXIT_OK)
-            wake = ctx.engine.next_wake()
+            wake = ctx.engine.next_wake(only=own)
             delay = 1.0 if wake is None else wake - ctx.engine.clock()
             time.sleep(min(max(delay, 0.05), 5.0))
     except KeyboardInterrupt:
@@ -262,6 +305,7 @@ def cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if not key_ready(ctx, out, err):
             return EXIT_AUTH
         models, live = _load_models(ctx)
+        ctx.engine.use_catalogue(models)  # a lost create is matched on canonical model ids
         params = _params_from_args(args, models, live, err)
         if params is None:
             return EXIT_BAD_INPUT
@@ -270,11 +314,8 @@ def cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if refused is not None:
             return refused
         output = str(Path(args.output).expanduser().resolve()) if args.output else None
-        print(
-            f"[{_stamp()}] submitting {params.model}, {params.duration}s, "
-            f"{params.aspect_ratio or 'model default aspect'}",
-            file=out,
-        )
+        shape = params.size or params.aspect_ratio or "model default aspect"
+        print(f"[{_stamp()}] submitting {params.model}, {params.duration}s, {shape}", file=out)
         printer = Printer(out)
         ctx.engine.add_listener(printer.job)
         job = ctx.engine.submit(params, output_path=output)
@@ -282,7 +323,7 @@ def cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             code = _outcome(job) or EXIT_JOB_FAILED
             _report_end(job, code, err)
             return code
-        code = drive(ctx, [job.local_id], out, printer)
+        code = drive(ctx, [job.local_id], out, printer, only=True)
         final = ctx.engine.job(job.local_id) or ctx.journal.get(job.local_id)
         if final is not None and (line := cost_line(final)) is not None:
             print(line, file=out)

@@ -28,6 +28,11 @@ def build_parser(parser: argparse.ArgumentParser) -> None:
     generate.add_argument("--model", help="model id (default: the first in the catalogue)")
     generate.add_argument("--duration", help="seconds (must be one the model accepts)")
     generate.add_argument("--aspect-ratio", help="for example 16:9, 9:16 or 1:1")
+    generate.add_argument(
+        "--size",
+        help="frame size for models that take one instead of an aspect ratio "
+        "(the Sora family), for example 1280x720 or 720x1280",
+    )
     generate.add_argument("--output", help="save the video to this file")
     generate.add_argument(
         "--max-cost",
@@ -60,7 +65,10 @@ def build_parser(parser: argparse.ArgumentParser) -> None:
     jobs = sub.add_parser("jobs", help="list the jobs in the journal")
     jobs.add_argument("--limit", type=int, default=50, help="how many (newest first)")
     add_common_options(jobs)
-    resume = sub.add_parser("resume", help="finish every unfinished job")
+    resume = sub.add_parser(
+        "resume",
+        help="finish every unfinished job (and search again for creates whose answer was lost)",
+    )
     add_common_options(resume)
     spend = sub.add_parser("spend", help="what generating has cost (from the journal)")
     spend.add_argument("--month", metavar="YYYY-MM", help="break down this month")

@@ -131,7 +131,10 @@ def open_context(
         videos,
         policy=policy,
         gateway_label="demo" if use_demo else "default",
+        # The demo gateway's port changes every run: its jobs belong to "demo", not a URL.
+        identity="demo" if use_demo else None,
     )
+    engine.clean_partials()  # .part files of downloads whose process is gone
     return AppContext(
         paths=paths,
         settings=settings,

@@ -2,31 +2,44 @@
 
 Copied to the clipboard or exported to a file from the failure review. It holds the app
 version, the request parameters, the job's ids, the full status timeline with the
-gateway's raw answers and error bodies, and never the API key (every string is redacted).
+gateway's raw answers and error bodies, and never the API key (every string is redacted)
+nor a live signed link (``download_url`` queries are cut off).
 """
 
 from __future__ import annotations
 
 import json
 import platform
+import re
 import time
 from typing import Any
 
 from core.failure_class import verdict_for
+from core.gateway_http import scrub_urls
 from core.jobs import Job
 from core.journal import JournalEvent, job_to_dict
 from core.logsetup import redact
 from core.version import APP_NAME, __version__
 
+#: Fields that hold signed links: live credentials until they expire (about 15 minutes).
+_SIGNED_LINK_KEYS = frozenset({"download_url", "signed_url", "url"})
+_SIGNED_QUERY = re.compile(r"(https?://[^\s?\"'<>]+)\?[^\s\"'<>]*(?:sig|token|expires)[^\s\"'<>]*")
+
+
+def _scrub_value(key: str, value: Any, secrets: tuple[str, ...]) -> Any:
+    lowered = key.lower()
+    if lowered == "authorization":
+        return "[redacted]"
+    if lowered in _SIGNED_LINK_KEYS and isinstance(value, str):
+        return scrub_urls(redact(value, secrets))
+    return _scrub(value, secrets)
+
 
 def _scrub(value: Any, secrets: tuple[str, ...]) -> Any:
     if isinstance(value, str):
-        return redact(value, secrets)
+        return _SIGNED_QUERY.sub(r"\1?[redacted]", redact(value, secrets))
     if isinstance(value, dict):
-        return {
-            str(k): "[redacted]" if str(k).lower() == "authorization" else _scrub(v, secrets)
-            for k, v in value.items()
-        }
+        return {str(k): _scrub_value(str(k), v, secrets) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_scrub(item, secrets) for item in value]
     return value

@@ -1,10 +1,10 @@
 """Safe file writing: streamed, verified video downloads, "Save as" copies and sidecar JSON.
 
-Every write goes to ``<name>.part`` beside the destination, is fsynced, verified and then
-moved into place with an atomic ``os.replace`` (and the folder fsynced on POSIX). So the
-final name only ever holds a complete file, an existing file is only replaced by a
-complete one, and a failure never leaves a ``.part`` behind (a crash can: see
-:func:`cleanup_partials`).
+Every write goes to ``<name>.<pid>-<random>.part`` beside the destination (a name of its
+own, so two processes never write into one file), is fsynced, verified and then moved into
+place with an atomic ``os.replace`` (and the folder fsynced on POSIX). So the final name
+only ever holds a complete file, an existing file is only replaced by a complete one, and a
+failure never leaves a ``.part`` behind (a crash can: see :func:`cleanup_partials`).
 
 The gateway streams content without ``Range`` support and sometimes without
 ``Content-Length``, so a failed transfer restarts from zero with a fresh stream.
@@ -18,6 +18,8 @@ import hashlib
 import json
 import logging
 import os
+import re
+import secrets
 import shutil
 import threading
 import time
@@ -29,6 +31,8 @@ from types import TracebackType
 from typing import BinaryIO, Protocol
 
 from core.errors import ErrorKind, GatewayError
+from core.gateway_http import scrub_urls
+from core.joblock import pid_alive
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +56,8 @@ class DownloadErrorKind(StrEnum):
     NETWORK = "network"
     TOO_LARGE = "too_large"
     NOT_READY = "not_ready"
+    REFUSED = "refused"
+    INSECURE = "insecure"
     OTHER = "other"
 
 
@@ -215,7 +221,17 @@ def _check_space(folder: Path, needed: int) -> None:
 
 
 def _part_path(dest: Path) -> Path:
-    return dest.with_name(dest.name + PART_SUFFIX)
+    """A ``.part`` name no other writer uses: the process id and a random tag."""
+    return dest.with_name(f"{dest.name}.{os.getpid()}-{secrets.token_hex(4)}{PART_SUFFIX}")
+
+
+_PART_PID = re.compile(r"\.(\d+)-[0-9a-f]+\.part$")
+
+
+def _writer_pid(path: Path) -> int | None:
+    """The process id in a ``.part`` name written by :func:`_part_path` (None: older name)."""
+    match = _PART_PID.search(path.name)
+    return int(match.group(1)) if match else None
 
 
 def _ensure_folder(folder: Path) -> None:
@@ -408,8 +424,44 @@ _RETRY_NOW_KINDS = frozenset(
         ErrorKind.LINK_EXPIRED,
     }
 )
-#: The gateway's 502 past its 512 MiB cap, and the client's own cap while streaming.
+#: The gateway's 502 past its 512 MiB cap, and the client's own cap while streaming: by
+#: code, or by reason when a proxy or provider puts another code in front.
 _TOO_LARGE_CODES = frozenset({"video_content_too_large", "content_too_large"})
+_TOO_LARGE_REASONS = frozenset(
+    {"video_content_too_large", "content_too_large", "content_exceeds_cap"}
+)
+
+
+def _too_large_answer(exc: GatewayError) -> bool:
+    reason = (exc.reason or "").lower()
+    return (exc.code or "").lower() in _TOO_LARGE_CODES or reason in _TOO_LARGE_REASONS
+
+
+def _refused(exc: GatewayError) -> DownloadError | None:
+    """The download error for answers no retry can change (400, 403, an insecure redirect)."""
+    detail = f"{exc.status} {exc.code}" if exc.status and exc.code else (exc.code or "")
+    if exc.kind is ErrorKind.INSECURE:
+        return DownloadError(
+            DownloadErrorKind.INSECURE,
+            f"The download was redirected to an insecure address, which Reelgate refuses to "
+            f"follow ({exc.message}). Ask the gateway's operator; retrying will not help.",
+            retryable=False,
+        )
+    if exc.kind is ErrorKind.VALIDATION or exc.status == 400:
+        return DownloadError(
+            DownloadErrorKind.REFUSED,
+            f"The gateway refused the download request ({detail}): {exc.message}. "
+            "Retrying the same request will not help.",
+            retryable=False,
+        )
+    if exc.kind is ErrorKind.POLICY_BLOCK or exc.status == 403:
+        return DownloadError(
+            DownloadErrorKind.REFUSED,
+            f"The gateway refused to hand over the video ({detail}): {exc.message}. "
+            "Retrying will not help.",
+            retryable=False,
+        )
+    return None
 
 
 def _from_gateway(exc: GatewayError) -> BaseException:
@@ -419,12 +471,15 @@ def _from_gateway(exc: GatewayError) -> BaseException:
     the account (404 gone, 401 key, ...) are returned unchanged so the caller can act on
     them (mark the job gone, ask for a key).
     """
-    if exc.code in _TOO_LARGE_CODES:
+    if _too_large_answer(exc):
         return DownloadError(
             DownloadErrorKind.TOO_LARGE,
             "The video is larger than the gateway's 512 MiB download limit.",
             retryable=False,
         )
+    refused = _refused(exc)
+    if refused is not None:
+        return refused
     if exc.kind is ErrorKind.NOT_READY:
         return DownloadError(
             DownloadErrorKind.NOT_READY,
@@ -450,7 +505,10 @@ def _from_gateway(exc: GatewayError) -> BaseException:
 def _broken_connection(exc: OSError) -> BaseException:
     """A transport ``OSError`` that slipped past the client: worth a fresh attempt."""
     return _TryAgain(
-        DownloadError(DownloadErrorKind.NETWORK, f"The connection broke during the download: {exc}")
+        DownloadError(
+            DownloadErrorKind.NETWORK,
+            f"The connection broke during the download: {scrub_urls(str(exc))}",
+        )
     )
 
 
@@ -676,8 +734,10 @@ def write_json_atomic(dest: Path, data: object) -> None:
 def cleanup_partials(folder: Path, *, older_than: float = 0.0) -> list[Path]:
     """Remove stale ``*.part`` files in ``folder`` (not below it); return what was removed.
 
-    ``older_than`` (seconds) spares files modified more recently, so a cleanup running
-    while a download is under way does not pull its file away. A missing folder is fine.
+    A file whose name carries the id of a process still running is spared while it was
+    modified within ``older_than`` seconds (another process is writing it now); every other
+    ``.part`` is stale: its writer is gone. Names without a process id (older versions)
+    are spared while younger than ``older_than``. A missing folder is fine.
     """
     removed: list[Path] = []
     try:
@@ -689,7 +749,9 @@ def cleanup_partials(folder: Path, *, older_than: float = 0.0) -> list[Path]:
         if not path.name.endswith(PART_SUFFIX) or path.is_symlink() or not path.is_file():
             continue
         try:
-            if older_than > 0 and path.stat().st_mtime > cutoff:
+            recent = older_than > 0 and path.stat().st_mtime > cutoff
+            pid = _writer_pid(path)
+            if recent and (pid is None or pid_alive(pid)):
                 continue
             path.unlink()
         except OSError as exc:

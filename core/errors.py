@@ -254,6 +254,10 @@ def error_from_response(
     )
 
 
+#: The longest wait a ``Retry-After`` or ``reset_at`` is read as (a day): honoured as given.
+_MAX_WAIT = 86_400
+
+
 def _reset_delay(body: JsonObject) -> float | None:
     """Seconds until ``reset_at`` when the body carries one (unix seconds), else ``None``."""
     import time
@@ -264,7 +268,7 @@ def _reset_delay(body: JsonObject) -> float | None:
     if reset_at is None:
         return None
     delay = reset_at - time.time()
-    return delay if 0 < delay < 3600 else None
+    return delay if 0 < delay <= _MAX_WAIT else None
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -273,7 +277,7 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
     seconds = as_int(value)
     if seconds is not None:
-        return float(max(0, min(seconds, 3600)))
+        return float(max(0, min(seconds, _MAX_WAIT)))
     from email.utils import parsedate_to_datetime
 
     try:
@@ -282,4 +286,4 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
     import time
 
-    return max(0.0, min(moment.timestamp() - time.time(), 3600.0))
+    return max(0.0, min(moment.timestamp() - time.time(), float(_MAX_WAIT)))

@@ -29,6 +29,7 @@ from core.gateway_http import (
     BearerAuth,
     clean_key,
     decode_body,
+    gateway_identity,
     http_error,
     is_loopback_host,
     is_secure_url,
@@ -100,6 +101,16 @@ class GatewayClient:
     def has_key(self) -> bool:
         """Whether an API key is set."""
         return self._auth.key is not None
+
+    @property
+    def create_timeout(self) -> float:
+        """The longest a create may take to reach the gateway: connect + read timeouts."""
+        return float(self._timeout[0] + self._timeout[1])
+
+    @property
+    def identity(self) -> str:
+        """This gateway and account: base URL plus a fingerprint of the key (never the key)."""
+        return gateway_identity(self._base_url, self._auth.key)
 
     def set_api_key(self, key: str | None) -> None:
         """Replace the key (``None`` or blank: none); takes effect for the next request."""

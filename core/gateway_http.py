@@ -9,6 +9,7 @@ left this machine (``ambiguous=False``: nothing reached the server) or after it 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import http.client
 import ipaddress
 import json
@@ -139,12 +140,24 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
             pending.append(current.__cause__)
 
 
+_QUERY = re.compile(r"\?[^\s'\"<>()]*")
+
+
+def scrub_urls(text: str) -> str:
+    """``text`` without URL queries: a signed link's query is a credential until it expires.
+
+    Transport errors quote the URL they failed on (``Max retries exceeded with url:
+    /videos/G-1/content?signature=...``); messages and diagnostics keep only the path.
+    """
+    return _QUERY.sub("?[redacted]", text)
+
+
 def _describe(exc: BaseException) -> str:
-    """A short, key-free description of the innermost useful cause."""
+    """A short, key- and signature-free description of the innermost useful cause."""
     innermost = exc
     for cause in _causes(exc):
         innermost = cause
-    text = str(innermost) or type(innermost).__name__
+    text = scrub_urls(str(innermost) or type(innermost).__name__)
     return text if len(text) <= 300 else text[:297] + "..."
 
 
@@ -303,6 +316,22 @@ class BearerAuth(AuthBase):
 #: Explicit "no auth": strips any Authorization a session default would add, and (being an
 #: explicit auth) stops requests from falling back to ~/.netrc or URL credentials.
 NO_AUTH = BearerAuth(None)
+
+
+def key_fingerprint(key: str | None) -> str:
+    """A short, one-way fingerprint of an API key (``"none"`` without one); never the key.
+
+    Sixteen hex digits of a salted SHA-256: enough to tell a person's keys apart, and no way
+    back to a key of that length.
+    """
+    if not key:
+        return "none"
+    return hashlib.sha256(b"reelgate-key-fingerprint:" + key.encode()).hexdigest()[:16]
+
+
+def gateway_identity(base_url: str, key: str | None) -> str:
+    """Which gateway and account a job belongs to: ``<base URL>#<key fingerprint>``."""
+    return f"{base_url}#{key_fingerprint(key)}"
 
 
 def clean_key(key: str | None) -> str | None:

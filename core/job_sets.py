@@ -15,7 +15,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from core.catalogue import MAX_DURATION, MAX_SEED, MIN_DURATION, ModelInfo, find_model
+from core.catalogue import (
+    MAX_DURATION,
+    MAX_SEED,
+    MIN_DURATION,
+    ModelInfo,
+    aspect_from_size,
+    find_model,
+)
 from core.jobs import JobParams
 from core.validation import validate
 
@@ -96,6 +103,30 @@ def nearest_aspect(model: ModelInfo | None, wanted: str | None) -> str | None:
     return min(choices, key=distance)
 
 
+def nearest_size(model: ModelInfo, wanted_size: str | None, wanted_aspect: str | None) -> str:
+    """For a size-only model (the Sora family): the listed size nearest in shape to the ask.
+
+    A listed ``wanted_size`` is kept; otherwise the size whose shape is closest to the
+    asked size's or aspect ratio's, else the model's default size.
+    """
+    rule = model.sizes
+    assert rule is not None and rule.choices  # size_only says so
+    choices = [str(choice) for choice in rule.choices]
+    if wanted_size in choices:
+        return wanted_size
+    shape = aspect_from_size(wanted_size) if wanted_size else wanted_aspect
+    target = _ratio_value(shape) if shape else None
+    if target is None:
+        return str(rule.default) if str(rule.default) in choices else choices[0]
+
+    def distance(choice: str) -> float:
+        ratio = aspect_from_size(choice)
+        value = _ratio_value(ratio) if ratio else None
+        return abs(math.log(value / target)) if value else math.inf
+
+    return min(choices, key=distance)
+
+
 def _fit_resolution(model: ModelInfo, wanted: str | None) -> str | None:
     rule = model.resolutions
     if wanted is None or rule is None or rule.allows(wanted):
@@ -133,10 +164,17 @@ def fit_to_model(
         duration = nearest_duration(model, params.duration)
     if duration != params.duration:
         changes.append(f"{params.duration} s → {duration} s")
-    aspect = params.aspect_ratio
-    if "aspect_ratio" not in keep:
-        aspect = nearest_aspect(model, params.aspect_ratio)
-    if params.aspect_ratio is not None and aspect != params.aspect_ratio:
+    aspect, size = params.aspect_ratio, params.size
+    if model.size_only and "aspect_ratio" not in keep:
+        # Size-only models take a size and never an aspect ratio.
+        aspect, size = None, nearest_size(model, params.size, params.aspect_ratio)
+        asked = params.size or params.aspect_ratio
+        if asked is not None and size != asked:
+            changes.append(f"{asked} → {size}")
+    elif "aspect_ratio" not in keep:
+        aspect = nearest_aspect(model, params.aspect_ratio or aspect_from_size(size or ""))
+        size = None  # a size goes only to size-only models (never with an aspect ratio)
+    if not model.size_only and params.aspect_ratio is not None and aspect != params.aspect_ratio:
         changes.append(f"{params.aspect_ratio} → {aspect or 'model default'}")
     resolution = _fit_resolution(model, params.resolution)
     if params.resolution is not None and resolution != params.resolution:
@@ -151,6 +189,7 @@ def fit_to_model(
         model=model.id,
         duration=duration,
         aspect_ratio=aspect,
+        size=size,
         resolution=resolution,
         **dropped,  # type: ignore[arg-type]
     )

@@ -10,12 +10,61 @@ checks refused" when the gateway itself answered those checks with an error.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from core.job_events import (
+    AuthRejected,
+    CreateAmbiguous,
+    Created,
+    CreateRejected,
+    CreateSent,
+    DeletedOnServer,
+    DownloadChanged,
+    Event,
+    KeepChanged,
+    KeyReplaced,
+    NotFoundSeen,
+    PollFailed,
+    Rated,
+    Reviewed,
+    Scheduled,
+    StatusSeen,
+    Vanished,
+)
+from core.job_params import JobParams
 from core.wire import JsonObject, RemoteJob, RemoteStatus
+
+# Events and parameters live in their own modules; they are part of this module's interface.
+__all__ = [
+    "AuthRejected",
+    "Cause",
+    "CreateAmbiguous",
+    "CreateRejected",
+    "CreateSent",
+    "Created",
+    "DeletedOnServer",
+    "DownloadChanged",
+    "DownloadState",
+    "Event",
+    "Job",
+    "JobFailure",
+    "JobParams",
+    "JobState",
+    "KeepChanged",
+    "KeyReplaced",
+    "NotFoundSeen",
+    "PollFailed",
+    "Rated",
+    "Reviewed",
+    "Scheduled",
+    "StatusSeen",
+    "Vanished",
+    "accepts",
+    "apply",
+    "cause_for",
+]
 
 MAX_PROMPT_CHARS = 32_000
 #: Ratings a person can give a job: 0 means "not rated", 1-5 are stars.
@@ -158,37 +207,6 @@ _CAUSE_TEXT = {
 
 
 @dataclass(frozen=True)
-class JobParams:
-    """What the user asked for: exactly the create request's fields."""
-
-    model: str
-    prompt: str
-    duration: int
-    #: ``None`` for models that do not let you choose (the field is then not sent).
-    aspect_ratio: str | None = None
-    resolution: str | None = None
-    negative_prompt: str | None = None
-    seed: int | None = None
-    generate_audio: bool | None = None
-    sample_count: int | None = None
-    enhance_prompt: bool | None = None
-
-    def to_request(self) -> JsonObject:
-        """The JSON body for ``POST /videos``: only fields that are set (unknown ones are 400)."""
-        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
-
-    def to_dict(self) -> JsonObject:
-        """A JSON-safe dict (same as the request body)."""
-        return self.to_request()
-
-    @classmethod
-    def from_dict(cls, data: JsonObject) -> JobParams:
-        """Rebuild from :meth:`to_dict`, ignoring unknown keys."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
-
-
-@dataclass(frozen=True)
 class JobFailure:
     """Why a job ended badly: the cause in plain words plus the gateway's detail verbatim."""
 
@@ -269,6 +287,25 @@ class Job:
     review_note: str = ""
     auth_blocked: bool = False
     deleted_on_server: bool = False
+    #: The gateway and account that made the job: its base URL and a fingerprint of the key
+    #: (never the key). Only that identity polls the job, and only its 404s count.
+    gateway: str | None = None
+    #: ``not_found`` answers in a row from that gateway, and when the first of them came.
+    not_found: int = 0
+    not_found_since: float | None = None
+    #: Searches of the job list for a lost create that answered without finding it.
+    reconcile_attempts: int = 0
+    #: A lost create matched to a gateway job, and whether that match needs a person's check.
+    reconciled: bool = False
+    uncertain_match: bool = False
+    #: Other ids later answers gave for this job: recorded, never adopted.
+    foreign_ids: tuple[str, ...] = ()
+    #: Why the last download failed (a ``DownloadErrorKind`` value) and whether retrying helps.
+    download_error: str | None = None
+    download_retryable: bool = True
+    #: Failed download attempts in a row, and when the loop may try again on its own.
+    download_attempts: int = 0
+    download_retry_at: float | None = None
     #: The creator's rating: 0 (not rated) or 1-5 stars.
     rating: int = 0
     #: The creator keeps this clip (a pick among takes or a compare set).
@@ -299,12 +336,13 @@ class Job:
     def needs_review(self) -> bool:
         """Whether the job belongs in the "Needs review" filter.
 
-        That includes a lost create matched to a gateway job by time alone when another lost
-        create was sent at the same moment (``extra["uncertain_match"]``, see the engine).
+        That includes a lost create matched to a gateway job by time alone, or when another
+        lost create was sent at the same moment (``uncertain_match``, see the engine), and a
+        completed job whose download stopped for good (its bytes are not on this machine).
         """
-        uncertain = bool(self.extra.get("uncertain_match"))
         flagged = self.state in REVIEW_STATES or self.troubled or self.auth_blocked
-        return (flagged or uncertain) and not self.reviewed
+        stuck = self.download is DownloadState.FAILED and not self.download_retryable
+        return (flagged or self.uncertain_match or stuck) and not self.reviewed
 
     @property
     def pollable(self) -> bool:
@@ -349,161 +387,29 @@ class Job:
 
 
 # ---------------------------------------------------------------------------------------------
-# Events: everything that can happen to a job. ``apply`` is the only place state changes.
-
-
-@dataclass(frozen=True)
-class Created:
-    """The create call answered with a job (also used when a lost create is reconciled)."""
-
-    remote: RemoteJob
-    at: float
-
-
-@dataclass(frozen=True)
-class CreateRejected:
-    """The gateway refused the create outright: nothing was made, nothing is charged."""
-
-    failure: JobFailure
-    at: float
-
-
-@dataclass(frozen=True)
-class CreateAmbiguous:
-    """The create may or may not have reached the server (timeout or dropped connection)."""
-
-    problem: str
-    at: float
-
-
-@dataclass(frozen=True)
-class StatusSeen:
-    """A status response arrived."""
-
-    remote: RemoteJob
-    at: float
-
-
-@dataclass(frozen=True)
-class PollFailed:
-    """A status read failed for a transient reason; the job keeps its state."""
-
-    problem: str
-    at: float
-    request_id: str | None = None
-    #: The gateway's error answer (``core.failure_evidence.poll_error_record``); ``None``
-    #: when nothing answered.
-    evidence: JsonObject | None = None
-
-
-@dataclass(frozen=True)
-class Vanished:
-    """The gateway answered 404 for the job, or a lost create was not found."""
-
-    failure: JobFailure
-    at: float
-
-
-@dataclass(frozen=True)
-class AuthRejected:
-    """The key was refused while polling: stop polling until a new key arrives."""
-
-    problem: str
-    at: float
-
-
-@dataclass(frozen=True)
-class KeyReplaced:
-    """A new API key was configured: polling may resume."""
-
-    at: float
-
-
-@dataclass(frozen=True)
-class Scheduled:
-    """The scheduler decided when the job is next due."""
-
-    next_poll_at: float | None
-    at: float
-
-
-@dataclass(frozen=True)
-class DownloadChanged:
-    """The local download moved on: started, finished (with files) or failed."""
-
-    download: DownloadState
-    at: float
-    files: tuple[str, ...] = ()
-    problem: str | None = None
-
-
-@dataclass(frozen=True)
-class Reviewed:
-    """A person marked the job reviewed (or not) with a note."""
-
-    reviewed: bool
-    note: str
-    at: float
-
-
-@dataclass(frozen=True)
-class Rated:
-    """A person rated the job: 1-5 stars, or 0 to clear the rating."""
-
-    rating: int
-    at: float
-
-
-@dataclass(frozen=True)
-class KeepChanged:
-    """A person marked the job as one to keep (or no longer)."""
-
-    kept: bool
-    at: float
-
-
-@dataclass(frozen=True)
-class DeletedOnServer:
-    """The job's server copy was deleted at the user's request."""
-
-    at: float
-
-
-Event = (
-    Created
-    | CreateRejected
-    | CreateAmbiguous
-    | StatusSeen
-    | PollFailed
-    | Vanished
-    | AuthRejected
-    | KeyReplaced
-    | Scheduled
-    | DownloadChanged
-    | Reviewed
-    | Rated
-    | KeepChanged
-    | DeletedOnServer
-)
-
+# Transitions: ``apply`` is the only place state changes (events: core.job_events).
 #: Which events each state accepts. Anything else leaves the job unchanged: a late status
 #: for a finished job, say, must not revive it.
-_SERVER_EVENTS: frozenset[type] = frozenset({StatusSeen, PollFailed, Vanished, AuthRejected})
+_SERVER_EVENTS: frozenset[type] = frozenset(
+    {StatusSeen, PollFailed, Vanished, NotFoundSeen, AuthRejected}
+)
 _ALWAYS: frozenset[type] = frozenset(
     {Scheduled, DownloadChanged, Reviewed, Rated, KeepChanged, DeletedOnServer, KeyReplaced}
 )
 TRANSITIONS: dict[JobState, frozenset[type]] = {
-    JobState.SUBMITTING: frozenset({Created, CreateRejected, CreateAmbiguous}) | _ALWAYS,
+    JobState.SUBMITTING: frozenset({Created, CreateSent, CreateRejected, CreateAmbiguous})
+    | _ALWAYS,
     JobState.SUBMIT_UNKNOWN: frozenset({Created, Vanished, PollFailed, AuthRejected}) | _ALWAYS,
     JobState.QUEUED: _SERVER_EVENTS | _ALWAYS,
     JobState.PROCESSING: _SERVER_EVENTS | _ALWAYS,
     JobState.WAITING: _SERVER_EVENTS | _ALWAYS,
     JobState.REJECTED: _ALWAYS,
-    JobState.COMPLETED: frozenset({Vanished}) | _ALWAYS,
+    JobState.COMPLETED: frozenset({Vanished, NotFoundSeen}) | _ALWAYS,
     JobState.FAILED: _ALWAYS,
     JobState.CANCELLED: _ALWAYS,
     JobState.EXPIRED: _ALWAYS,
-    JobState.GONE: _ALWAYS,
+    # A job marked gone after repeated 404s still takes a later status: the server knows best.
+    JobState.GONE: frozenset({StatusSeen}) | _ALWAYS,
 }
 
 
@@ -550,6 +456,14 @@ def _with_request_id(job: Job, request_id: str | None) -> tuple[str, ...]:
     return (*job.request_ids, request_id)
 
 
+def _foreign_ids(job: Job, remote: RemoteJob) -> tuple[str, ...]:
+    """Ids that differ from the job's fixed gateway id, recorded and never adopted."""
+    other = remote.id
+    if job.remote_id is None or not other or other == job.remote_id or other in job.foreign_ids:
+        return job.foreign_ids
+    return (*job.foreign_ids, other)
+
+
 def _apply_remote(job: Job, remote: RemoteJob, at: float, *, created: bool) -> Job:
     state = _REMOTE_TO_STATE[remote.status]
     if created and state is JobState.WAITING and remote.status_text is None:
@@ -563,7 +477,9 @@ def _apply_remote(job: Job, remote: RemoteJob, at: float, *, created: bool) -> J
     return replace(
         job,
         state=state,
-        remote_id=remote.id or job.remote_id,
+        # A job's gateway id is fixed once known: another id in a later answer is kept apart.
+        remote_id=job.remote_id or remote.id,
+        foreign_ids=_foreign_ids(job, remote),
         remote_status=remote.status_text or job.remote_status,
         progress=progress,
         submitted_at=job.submitted_at or (at if created else None),
@@ -572,7 +488,11 @@ def _apply_remote(job: Job, remote: RemoteJob, at: float, *, created: bool) -> J
         failures=0,
         problem=None,
         extra=_without_poll_error(job.extra),
-        failure=_failure_from_remote(remote, state) or job.failure,
+        not_found=0,
+        not_found_since=None,
+        # A job that was marked gone and answers again sheds its "gone" failure.
+        failure=_failure_from_remote(remote, state)
+        or (None if job.state is JobState.GONE else job.failure),
         request_ids=_with_request_id(job, remote.id),
         billing_state=remote.billing_state or job.billing_state,
         cost=remote.cost or job.cost,
@@ -597,6 +517,8 @@ def apply(job: Job, event: Event) -> Job:
             return _apply_remote(job, remote, at, created=True)
         case StatusSeen(remote=remote, at=at):
             return _apply_remote(job, remote, at, created=False)
+        case CreateSent(at=at):
+            return replace(job, submitted_at=at, updated_at=at)
         case CreateRejected(failure=failure, at=at):
             return replace(
                 job,
@@ -630,18 +552,42 @@ def apply(job: Job, event: Event) -> Job:
                 request_ids=_with_request_id(job, failure.request_id),
                 updated_at=at,
             )
+        case NotFoundSeen(at=at, request_id=request_id):
+            return replace(
+                job,
+                not_found=job.not_found + 1,
+                not_found_since=job.not_found_since if job.not_found else at,
+                request_ids=_with_request_id(job, request_id),
+                updated_at=at,
+            )
         case AuthRejected(problem=problem, at=at):
             return replace(job, auth_blocked=True, problem=problem, updated_at=at)
-        case KeyReplaced(at=at):
-            return replace(job, auth_blocked=False, failures=0, updated_at=at)
+        case KeyReplaced(at=at, gateway=gateway):
+            return replace(
+                job,
+                auth_blocked=False,
+                failures=0,
+                gateway=gateway or job.gateway,
+                not_found=0,
+                not_found_since=None,
+                updated_at=at,
+            )
         case Scheduled(next_poll_at=next_poll_at, at=at):
             return replace(job, next_poll_at=next_poll_at)
         case DownloadChanged(download=download, at=at, files=files, problem=problem):
+            failed = download is DownloadState.FAILED
+            done = download is DownloadState.DONE
             return replace(
                 job,
                 download=download,
                 files=files or job.files,
                 download_problem=problem,
+                download_error=event.error if failed else (None if done else job.download_error),
+                download_retryable=event.retryable if failed else True,
+                download_attempts=job.download_attempts + 1
+                if failed
+                else (0 if done else job.download_attempts),
+                download_retry_at=event.retry_at if failed else None,
                 updated_at=at,
             )
         case Reviewed(reviewed=reviewed, note=note, at=at):

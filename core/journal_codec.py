@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -258,8 +258,27 @@ _OPTIONAL: dict[str, Callable[[object], object]] = {
     "deleted_on_server": _flag,
     "rating": _rating,
     "kept": _flag,
+    "gateway": _str,
+    "not_found": _count,
+    "not_found_since": as_float,
+    "reconcile_attempts": _count,
+    "reconciled": _flag,
+    "uncertain_match": _flag,
+    "foreign_ids": _texts,
+    "download_error": _str,
+    "download_retryable": _flag,
+    "download_attempts": _count,
+    "download_retry_at": as_float,
     "extra": _extra,
 }
+#: ``extra`` keys older versions kept for what are typed fields now, read into those fields.
+_LEGACY_EXTRA_KEYS = (
+    "reconcile_attempts",
+    "reconciled",
+    "uncertain_match",
+    "download_error",
+    "download_retryable",
+)
 _HANDLED = {*_OPTIONAL, "local_id", "params", "state", "created_at", "updated_at"}
 #: Job fields this module has no decoder for (added after it was written): passed through.
 _PASS_THROUGH = tuple(name for name in _JOB_FIELDS if name not in _HANDLED)
@@ -272,6 +291,7 @@ _OPTIONAL_PARAMS: dict[str, Callable[[object], object]] = {
     "generate_audio": lambda value: value if isinstance(value, bool) else None,
     "sample_count": as_int,
     "enhance_prompt": lambda value: value if isinstance(value, bool) else None,
+    "size": _str,
 }
 _PARAMS_HANDLED = {*_OPTIONAL_PARAMS, *REQUIRED_PARAMS}
 _PARAMS_PASS_THROUGH = tuple(name for name in _PARAM_FIELDS if name not in _PARAMS_HANDLED)
@@ -334,7 +354,29 @@ def job_from_dict(data: Mapping[str, Any]) -> Job:
     for name in _PASS_THROUGH:
         if name in data:
             values[name] = data[name]
+    _read_legacy_extra(values, {name for name in _LEGACY_EXTRA_KEYS if name not in values})
     return Job(**values)
+
+
+def _read_legacy_extra(values: dict[str, Any], missing: Iterable[str]) -> None:
+    """Move the ``extra`` keys older versions used into the typed fields that replace them.
+
+    Only fields the record lacks (``missing``) take the old value: a typed value written by
+    a newer version wins. The old keys leave ``extra`` either way.
+    """
+    extra = values.get("extra")
+    if not isinstance(extra, dict) or not any(key in extra for key in _LEGACY_EXTRA_KEYS):
+        return
+    lacking = set(missing)
+    extra = dict(extra)
+    for name in _LEGACY_EXTRA_KEYS:
+        if name not in extra:
+            continue
+        raw = extra.pop(name)
+        decoded = _OPTIONAL[name](raw) if raw is not None else None
+        if decoded is not None and name in lacking:
+            values[name] = decoded
+    values["extra"] = extra
 
 
 # ---------------------------------------------------------------------------------------------
@@ -348,7 +390,25 @@ CODEC = 2
 _DOC_KEYS = frozenset({*_JOB_FIELDS, CODEC_KEY})
 #: Fields added after codec 2 was first written: documents from before lack them and still
 #: take the fast path, with the field's default.
-_LATER_KEYS = frozenset({"estimated_nanos", "settled_nanos", "rating", "kept"})
+_LATER_KEYS = frozenset(
+    {
+        "estimated_nanos",
+        "settled_nanos",
+        "rating",
+        "kept",
+        "gateway",
+        "not_found",
+        "not_found_since",
+        "reconcile_attempts",
+        "reconciled",
+        "uncertain_match",
+        "foreign_ids",
+        "download_error",
+        "download_retryable",
+        "download_attempts",
+        "download_retry_at",
+    }
+)
 _EARLIER_KEYS = _DOC_KEYS - _LATER_KEYS
 _LATER_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Job) if f.name in _LATER_KEYS}
 _PARAM_NAMES = frozenset(_PARAM_FIELDS)
@@ -393,13 +453,18 @@ def _trusted(data: dict[str, Any]) -> Job | None:
     params.__dict__.update(_PARAM_DEFAULTS)
     params.__dict__.update(given)
     failure = data["failure"]
-    values = {**_LATER_DEFAULTS, **data} if len(keys) != len(_DOC_KEYS) else dict(data)
+    if len(keys) != len(_DOC_KEYS):
+        values = {**_LATER_DEFAULTS, **data}
+        _read_legacy_extra(values, _DOC_KEYS - keys)
+    else:
+        values = dict(data)
     del values[CODEC_KEY]
     values["params"] = params
     values["state"] = JobState(data["state"])
     values["download"] = DownloadState(data["download"])
     values["request_ids"] = tuple(data["request_ids"])
     values["files"] = tuple(data["files"])
+    values["foreign_ids"] = tuple(values["foreign_ids"])
     values["failure"] = None if failure is None else failure_from_dict(failure)
     set_kind = data["set_kind"]
     values["set_kind"] = None if set_kind is None else SetKind(set_kind)

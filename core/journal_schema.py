@@ -387,11 +387,15 @@ JOB_VALUES = (
 )
 INSERT_JOB = f"INSERT INTO jobs {JOB_VALUES}"
 #: An upsert, so saving a job whose row is somehow missing writes it instead of losing it.
+#: A record whose video is saved is never written back to "not saved": another process
+#: (the window, the command line) may have saved it since this copy was read, and its
+#: record is the newer one (the engine re-reads it before downloading).
 UPSERT_JOB = (
     f"INSERT INTO jobs {JOB_VALUES} ON CONFLICT(local_id) DO UPDATE SET "
     "remote_id = excluded.remote_id, state = excluded.state, created_at = excluded.created_at, "
     "updated_at = excluded.updated_at, prompt = excluded.prompt, model = excluded.model, "
-    "reviewed = excluded.reviewed, download = excluded.download, doc = excluded.doc"
+    "reviewed = excluded.reviewed, download = excluded.download, doc = excluded.doc "
+    "WHERE NOT (jobs.download = 'done' AND excluded.download <> 'done')"
 )
 EVENT_COLUMNS = "id, local_id, at, kind, state, http_status, request_id, raw, note"
 APPEND_EVENT = (

@@ -1,26 +1,93 @@
 """Matching a create whose answer was lost against the gateway's job list.
 
 A create that timed out after sending may have made (and reserved credit for) a job. It is
-never resent: instead the list of the account's jobs is searched for one with the same
-model and prompt, created around the same time, that the journal does not know yet.
+never resent: instead the list of the account's jobs is searched for one the journal does not
+know yet with the same model (canonicalised through the catalogue's aliases), the same
+``seconds`` and ``size`` where the list shows them, the same prompt where it shows one (most
+providers' listings do not), created in a window no wider than the create timeout plus the
+clock skew allowance.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
+from core.catalogue import aspect_from_size
 from core.jobs import Job
 from core.wire import RemoteJob, as_object, as_str
 
-#: How many times the list is searched before the job is left for a person to review.
+#: Fast searches of the list before the slow search takes over.
 RECONCILE_ATTEMPTS = 5
-#: A matching job must have been created this long before / after the local row was written.
-EARLIEST_SKEW = 120.0
-LATEST_SKEW = 900.0
+#: The slow search: every 10 minutes, for a day after the create was sent.
+SLOW_RECONCILE_EVERY = 600.0
+SLOW_RECONCILE_FOR = 86_400.0
+#: How far this machine's clock and the gateway's may disagree, in all (half each way).
+CLOCK_SKEW = 60.0
 #: Lost creates whose rows were written this close together may have reached the gateway in
 #: either order (a create may take up to the client's connect + read timeouts to arrive).
 CONTEST_WINDOW = 60.0
+
+
+def _same_name(name: str | None) -> str | None:
+    return name
+
+
+@dataclass(frozen=True)
+class Matcher:
+    """How listed jobs are compared with a lost create: model aliases and the time window."""
+
+    #: Maps a model id or alias to the catalogue's canonical id.
+    canonical: Callable[[str | None], str | None] = field(default=_same_name)
+    #: How long a create may take to reach the gateway (the client's connect + read timeouts).
+    create_timeout: float = 35.0
+
+    def same_model(self, remote: RemoteJob, job: Job) -> bool:
+        """Whether ``remote`` may be ``job``'s model (a listing without a model may be)."""
+        if remote.model is None:
+            return True
+        return self.canonical(remote.model) == self.canonical(job.params.model)
+
+    def in_window(self, created: float, job: Job) -> bool:
+        """Whether a job made at ``created`` (server clock) can be the one ``job`` sent."""
+        half = CLOCK_SKEW / 2
+        sent = sent_at(job)
+        return sent - half <= created <= sent + self.create_timeout + half
+
+
+def sent_at(job: Job) -> float:
+    """When the job's create left this machine (its row's time for older records)."""
+    return job.submitted_at if job.submitted_at is not None else job.created_at
+
+
+def _same_seconds(remote: RemoteJob, job: Job) -> bool | None:
+    """Whether the listed ``seconds`` matches the duration asked for (None: not shown)."""
+    if remote.seconds is None:
+        return None
+    return abs(remote.seconds - job.params.duration) < 0.5
+
+
+def _same_size(remote: RemoteJob, job: Job) -> bool | None:
+    """Whether the listed ``size`` fits the size (or aspect ratio) asked for (None: unknown)."""
+    listed = remote.size.strip().lower() if remote.size else None
+    if listed is None:
+        return None
+    if job.params.size:
+        return listed == job.params.size.strip().lower()
+    if job.params.aspect_ratio:
+        ratio = aspect_from_size(listed)
+        return None if ratio is None else ratio == job.params.aspect_ratio.strip()
+    return None
+
+
+def time_alone(job: Job, remote: RemoteJob) -> bool:
+    """Whether a match rests on model and time alone: no prompt, seconds or size to compare."""
+    return (
+        _remote_prompt(remote) is None
+        and _same_seconds(remote, job) is None
+        and _same_size(remote, job) is None
+    )
 
 
 def _remote_prompt(remote: RemoteJob) -> str | None:
@@ -46,7 +113,7 @@ def _server_time(remote: RemoteJob) -> float | None:
     return created + 0.5 if float(created).is_integer() else created
 
 
-def _closer_rival(job: Job, remote: RemoteJob, rivals: Iterable[Job]) -> bool:
+def _closer_rival(job: Job, remote: RemoteJob, rivals: Iterable[Job], matcher: Matcher) -> bool:
     """Whether another unresolved local job is nearer in time to ``remote`` than ``job`` is.
 
     Without a prompt to compare, a job listed near several lost creates belongs to the one
@@ -56,21 +123,32 @@ def _closer_rival(job: Job, remote: RemoteJob, rivals: Iterable[Job]) -> bool:
     created = _server_time(remote)
     if created is None:
         return False
-    distance = abs(created - job.created_at)
+    distance = abs(created - sent_at(job))
     for rival in rivals:
         if rival.local_id == job.local_id:
             continue
-        if remote.model is not None and remote.model != rival.params.model:
+        if not _fits(remote, rival, matcher):
             continue
-        rival_distance = abs(created - rival.created_at)
+        rival_distance = abs(created - sent_at(rival))
         if rival_distance < distance or (
-            rival_distance == distance and rival.created_at > job.created_at
+            rival_distance == distance and sent_at(rival) > sent_at(job)
         ):
             return True
     return False
 
 
-def contested(job: Job, remote: RemoteJob, rivals: Iterable[Job]) -> bool:
+def _fits(remote: RemoteJob, job: Job, matcher: Matcher) -> bool:
+    """Whether ``remote`` could be ``job`` by everything but time and prompt."""
+    return (
+        matcher.same_model(remote, job)
+        and _same_seconds(remote, job) is not False
+        and _same_size(remote, job) is not False
+    )
+
+
+def contested(
+    job: Job, remote: RemoteJob, rivals: Iterable[Job], matcher: Matcher | None = None
+) -> bool:
     """Whether another unresolved local job could as well be the one that made ``remote``.
 
     True when a rival with the same model was written within ``CONTEST_WINDOW`` of ``job``:
@@ -79,10 +157,11 @@ def contested(job: Job, remote: RemoteJob, rivals: Iterable[Job]) -> bool:
     without a prompt in the listing. The match is then kept (the paid video is saved) but
     marked for a person to check.
     """
+    matcher = matcher or Matcher()
     return any(
         rival.local_id != job.local_id
-        and (remote.model is None or remote.model == rival.params.model)
-        and abs(rival.created_at - job.created_at) <= CONTEST_WINDOW
+        and _fits(remote, rival, matcher)
+        and abs(sent_at(rival) - sent_at(job)) <= CONTEST_WINDOW
         for rival in rivals
     )
 
@@ -92,39 +171,40 @@ def find_match(
     remotes: Iterable[RemoteJob],
     known_ids: set[str],
     rivals: Iterable[Job] = (),
+    matcher: Matcher | None = None,
 ) -> RemoteJob | None:
     """The gateway job the lost create made, or ``None`` when no single candidate fits.
 
-    Candidates need the same model, a creation time in the window around the local row, and
-    an id the journal has not adopted yet. When the gateway reports prompts they must match
-    exactly; without prompts, the candidate closest in time wins, and only if no rival (a
-    local job whose create outcome is unknown too: ``submitting`` or ``submit_unknown``) was
-    sent closer to it: otherwise a create that never reached the gateway would adopt its
-    neighbour's job, and the neighbour's paid video would be shown under the wrong prompt.
+    Candidates need the same model (canonical ids), the same seconds and size where listed,
+    a creation time in the matcher's window, and an id the journal has not adopted yet.
+    When the gateway reports prompts they must match exactly; without prompts, the
+    candidate closest in time wins, and only if no rival (a local job whose create outcome
+    is unknown too: ``submitting`` or ``submit_unknown``) was sent closer to it: otherwise
+    a create that never reached the gateway would adopt its neighbour's job, and the
+    neighbour's paid video would be shown under the wrong prompt.
     """
     rivals = list(rivals)
+    matcher = matcher or Matcher()
     with_prompt: list[RemoteJob] = []
     without_prompt: list[RemoteJob] = []
     for remote in remotes:
         if remote.id is None or remote.id in known_ids:
             continue
-        if remote.model is not None and remote.model != job.params.model:
+        if not _fits(remote, job, matcher):
             continue
-        created = remote.created_at
-        if created is None or not (
-            job.created_at - EARLIEST_SKEW <= created <= job.created_at + LATEST_SKEW
-        ):
+        created = _server_time(remote)
+        if created is None or not matcher.in_window(created, job):
             continue
         prompt = _remote_prompt(remote)
         if prompt is None:
-            if not _closer_rival(job, remote, rivals):
+            if not _closer_rival(job, remote, rivals, matcher):
                 without_prompt.append(remote)
         elif prompt == job.params.prompt:
             with_prompt.append(remote)
     pool = with_prompt or without_prompt
     if not pool:
         return None
-    return min(pool, key=lambda remote: abs((_server_time(remote) or 0.0) - job.created_at))
+    return min(pool, key=lambda remote: abs((_server_time(remote) or 0.0) - sent_at(job)))
 
 
 def next_reconcile_at(now: float, attempts: int, rng: random.Random) -> float:

@@ -28,6 +28,9 @@ from core.jobs import UNREACHABLE_AFTER, Job
 
 logger = logging.getLogger(__name__)
 
+#: The longest ``Retry-After`` honoured as given (a day); a longer one is read as a day.
+MAX_RETRY_AFTER = 86_400.0
+
 
 @dataclass(frozen=True)
 class PollPolicy:
@@ -133,9 +136,10 @@ def next_after_failure(
 ) -> float:
     """When to try again after a failed call; ``failures`` counts this one too.
 
-    - 429 (``RATE_LIMITED``) with a ``Retry-After``: exactly that long (clamped to the
-      policy's range) plus a little upward jitter (at most ``jitter`` x 10 s, so 1 s by
-      default), never sooner than the server asked.
+    - 429 (``RATE_LIMITED``) with a ``Retry-After``: exactly that long (only raised to
+      ``min_poll_after``; a wait longer than ``max_poll_after`` is honoured as given, up
+      to ``MAX_RETRY_AFTER``) plus a little upward jitter (at most ``jitter`` x 10 s, so
+      1 s by default), never sooner than the server asked.
     - Any other failure, and 429 without ``Retry-After``: :func:`backoff_delay`. When some
       other error (a 503, say) also carried ``Retry-After``, the later of the two wins.
 
@@ -144,12 +148,12 @@ def next_after_failure(
     usable = retry_after is not None and math.isfinite(retry_after) and retry_after >= 0
     if kind is ErrorKind.RATE_LIMITED and usable:
         assert retry_after is not None  # for mypy: ``usable`` checked it
-        delay = _clamp(retry_after, policy.min_poll_after, policy.max_poll_after)
+        delay = _clamp(retry_after, policy.min_poll_after, MAX_RETRY_AFTER)
         return now + delay + rng.random() * policy.jitter * min(delay, 10.0)
     delay = backoff_delay(failures, policy, rng)
     if usable:
         assert retry_after is not None
-        delay = max(delay, _clamp(retry_after, policy.min_poll_after, policy.max_poll_after))
+        delay = max(delay, _clamp(retry_after, policy.min_poll_after, MAX_RETRY_AFTER))
     return now + delay
 
 

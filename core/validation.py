@@ -117,7 +117,37 @@ def _check_duration(params: JobParams, model: ModelInfo | None) -> Problem | Non
     return None
 
 
+def _check_size(params: JobParams, model: ModelInfo | None) -> Problem | None:
+    """Size-only models (the Sora family) need a listed ``size``; other models take none."""
+    size: object = params.size
+    if model is not None and model.size_only:
+        rule = model.sizes
+        assert rule is not None  # size_only says the model lists sizes
+        if params.aspect_ratio is not None:
+            return Problem(
+                "aspect_ratio",
+                f"{model.id} takes a size, not an aspect ratio: choose {rule.describe()}.",
+            )
+        if not isinstance(size, str) or not size.strip():
+            return Problem("size", f"Choose a size of {rule.describe()} for {model.id}.")
+        if not rule.allows(size.strip()):
+            return Problem("size", f"Choose a size of {rule.describe()} for {model.id}.")
+        return None
+    if size is None:
+        return None
+    if model is not None and not model.supports("size"):
+        return Problem("size", f"{model.id} does not let you choose a size; leave it unset.")
+    if params.aspect_ratio is not None or params.resolution is not None:
+        return Problem("size", "A size cannot be combined with an aspect ratio or resolution.")
+    rule = _model_rule(model, "size")
+    if model is not None and rule is not None and not rule.allows(size):
+        return Problem("size", f"Choose a size of {rule.describe()} for {model.id}.")
+    return None
+
+
 def _check_aspect_ratio(params: JobParams, model: ModelInfo | None) -> Problem | None:
+    if model is not None and model.size_only:
+        return None  # checked with the size
     aspect: object = params.aspect_ratio
     rule = model.aspect_ratios if model is not None else None
     if aspect is None:
@@ -207,7 +237,7 @@ def validate(params: JobParams, model: ModelInfo | None) -> list[Problem]:
         else:
             message = "Choose a model."
         problems.append(Problem("model", message))
-    for check in (_check_duration, _check_aspect_ratio, _check_resolution):
+    for check in (_check_duration, _check_aspect_ratio, _check_size, _check_resolution):
         problem = check(params, model)
         if problem is not None:
             problems.append(problem)

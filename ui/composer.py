@@ -111,6 +111,8 @@ class Composer(QWidget):
         self.aspect_combo.setAccessibleName("Aspect ratio")
         self.aspect_combo.currentIndexChanged.connect(self.refresh)
         self.aspect_problem = problem_label("aspectRatioProblem", self)
+        #: Which request field the combo fills: ``aspect_ratio``, or ``size`` for size-only models.
+        self._shape_field = "aspect_ratio"
 
         self.advanced_toggle = QToolButton(self)
         self.advanced_toggle.setObjectName("advancedToggle")
@@ -167,9 +169,9 @@ class Composer(QWidget):
         duration_label = QLabel("&Duration:", self)
         duration_label.setBuddy(self.duration)
         form.addRow(duration_label, with_problem(self.duration, self.duration_problem, self))
-        aspect_label = QLabel("&Aspect ratio:", self)
-        aspect_label.setBuddy(self.aspect_combo)
-        form.addRow(aspect_label, with_problem(self.aspect_combo, self.aspect_problem, self))
+        self.aspect_label = QLabel("&Aspect ratio:", self)
+        self.aspect_label.setBuddy(self.aspect_combo)
+        form.addRow(self.aspect_label, with_problem(self.aspect_combo, self.aspect_problem, self))
 
         prompt_label = QLabel("&Prompt", self)
         prompt_label.setBuddy(self.prompt_edit)
@@ -259,7 +261,11 @@ class Composer(QWidget):
     def _on_model_changed(self, _index: int = -1) -> None:
         model = self.current_model()
         self.duration.configure(model.durations if model is not None else None)
-        configure_aspects(self.aspect_combo, model)
+        # Size-only models (the Sora family) offer their sizes in the same place.
+        self._shape_field = configure_aspects(self.aspect_combo, model)
+        sized = self._shape_field == "size"
+        self.aspect_label.setText("&Size:" if sized else "&Aspect ratio:")
+        self.aspect_combo.setAccessibleName("Size" if sized else "Aspect ratio")
         self.advanced.configure(model)
         self.advanced_toggle.setEnabled(bool(self.advanced.supported))
         self.advanced_toggle.setToolTip(
@@ -277,7 +283,9 @@ class Composer(QWidget):
             "model": self.model_combo.currentData() or "",
             "prompt": self.prompt_edit.toPlainText(),
             "duration": self.duration.value(),
-            "aspect_ratio": self.aspect_combo.currentData(),
+            "aspect_ratio": None,
+            "size": None,
+            self._shape_field: self.aspect_combo.currentData(),
         }
         values.update(self.advanced.values())
         return values
@@ -293,7 +301,7 @@ class Composer(QWidget):
         duration = values.get("duration")
         if isinstance(duration, int):
             self.duration.set_value(duration)
-        aspect = values.get("aspect_ratio")
+        aspect = values.get(self._shape_field)
         position = self.aspect_combo.findData(aspect) if isinstance(aspect, str) else -1
         if position >= 0:
             self.aspect_combo.setCurrentIndex(position)
@@ -366,7 +374,7 @@ class Composer(QWidget):
         set_problem(self.prompt_problem, by_field.get("prompt"))
         set_problem(self.model_problem, by_field.get("model") if self._models else None)
         set_problem(self.duration_problem, by_field.get("duration"))
-        set_problem(self.aspect_problem, by_field.get("aspect_ratio"))
+        set_problem(self.aspect_problem, by_field.get("aspect_ratio") or by_field.get("size"))
         self.advanced.show_problems(by_field)
         if by_field.keys() & set(self.advanced.problems) and not self.advanced_toggle.isChecked():
             self.advanced_toggle.setChecked(True)

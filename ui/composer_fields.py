@@ -263,19 +263,23 @@ class AdvancedSection(QWidget):
             set_problem(label, problems.get(name))
 
 
-def configure_aspects(combo: QComboBox, model: ModelInfo | None) -> None:
+def configure_aspects(combo: QComboBox, model: ModelInfo | None) -> str:
     """Offer exactly the model's aspect ratios, keeping the current one when still allowed.
 
-    A model that lists none gets one disabled "model default" entry whose value is ``None``:
-    the request then carries no aspect ratio (such models refuse one).
+    A size-only model (the Sora family) offers every size it lists instead, and the answer
+    is ``"size"``: the combo's value then goes into the request's ``size``. Otherwise the
+    answer is ``"aspect_ratio"``. A model that lists neither gets one disabled "model
+    default" entry whose value is ``None``: the request then carries no aspect ratio.
     """
     previous = combo.currentData()
-    rule = model.aspect_ratios if model is not None else None
+    sized = model is not None and model.size_only
+    rule = (model.sizes if sized else model.aspect_ratios) if model is not None else None
     combo.blockSignals(True)
     combo.clear()
     if rule is not None and rule.kind == "enum" and rule.choices:
         for choice in rule.choices:
-            combo.addItem(option_text(choice), str(choice))
+            text = model.size_label(str(choice)) if sized and model else option_text(choice)
+            combo.addItem(text, str(choice))
         combo.setEnabled(True)
         combo.setToolTip("")
     else:
@@ -287,6 +291,7 @@ def configure_aspects(combo: QComboBox, model: ModelInfo | None) -> None:
         position = combo.findData(str(rule.default))
     combo.setCurrentIndex(max(0, position))
     combo.blockSignals(False)
+    return "size" if sized else "aspect_ratio"
 
 
 def submit_result_text(job: Job) -> tuple[str, bool]:

@@ -152,7 +152,9 @@ class Controller(QObject):
         )
         cached = cache.load() if cache is not None else None
         if cached is not None:
-            self._emit(self.catalogue_loaded, *choose_models(None, cached))
+            models, source = choose_models(None, cached)
+            self.engine.use_catalogue(models)  # lost creates are matched on canonical ids
+            self._emit(self.catalogue_loaded, models, source)
 
         def fetch() -> tuple[list[ModelInfo], str]:
             fetched: list[ModelInfo] | None = None
@@ -169,6 +171,7 @@ class Controller(QObject):
         run_task(self.run_background, fetch, on_result=self._catalogue_done, receiver=self)
 
     def _catalogue_done(self, chosen: tuple[list[ModelInfo], str]) -> None:
+        self.engine.use_catalogue(chosen[0])  # lost creates are matched on canonical ids
         self._emit(self.catalogue_loaded, *chosen)
 
     # -- user actions (awaitable, never on the GUI thread) ------------------------------------

@@ -332,13 +332,21 @@ class JobActions(QObject):
         job = self.selected()
         if job is None or job.remote_id is None:
             return
-        if Confirm.ask(
-            self.window,
-            "Delete on server",
-            "Delete this job's video on the gateway? The copy on this computer and the job's "
-            "record stay; the gateway's copy cannot be restored.",
-            "Delete on server",
-        ):
+        if job.download is DownloadState.DONE and job.files:
+            title, action = "Delete on server", "Delete on server"
+            text = (
+                "Delete this job's video on the gateway? The copy on this computer and the "
+                "job's record stay; the gateway's copy cannot be restored."
+            )
+        else:
+            # The only copy is the gateway's: say plainly that it goes for good.
+            title, action = "Delete on server: the video will be lost", "Delete and lose it"
+            text = (
+                "This video is not saved on this computer. Deleting it on the gateway loses "
+                "it for good: it can no longer be downloaded, and nothing can restore it. "
+                "Download it first to keep it."
+            )
+        if Confirm.ask(self.window, title, text, action):
             self._spawn(self.delete_job(job.local_id))
 
     async def delete_job(self, local_id: str) -> None:

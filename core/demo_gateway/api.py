@@ -46,6 +46,8 @@ class GatewayConfig:
     output_ttl_seconds: float | None = None
     max_content_bytes: int = 512 * MIB
     chunk_size: int = MIB
+    #: Jobs belong to the key that made them (the real gateway's accounts): others get 404.
+    per_key_jobs: bool = False
 
 
 @dataclass
@@ -139,10 +141,17 @@ class VideoApi:
         if self.config.api_key is not None and token != self.config.api_key:
             raise errors.unauthorised("invalid API key")
 
+    def owner_of(self, request: Request) -> str | None:
+        """The account a request speaks for (its key), when jobs are kept per key."""
+        if not self.config.per_key_jobs:
+            return None
+        header = request.headers.get("authorization") or ""
+        return header.strip().partition(" ")[2].strip() or None
+
     def job_for(self, job_id: str, request: Request | None) -> Job:
-        """The live job `job_id` (404 if gone); 401 if its prompt revoked the key."""
+        """The live job `job_id` (404 if gone, or another key's); 401 if its prompt revoked it."""
         job = self.store.get(job_id)
-        if job is None:
+        if job is None or (request is not None and job.owner != self.owner_of(request)):
             raise errors.not_found("Video", job_id)
         if request is not None and job.params.faults.revoked:
             self.fault("revoked")
@@ -160,6 +169,7 @@ class VideoApi:
         params = validate_create(body)
         self._create_faults(params)
         job = self._new_job(params)
+        job.owner = self.owner_of(request)
         self.store.add(job)
         self.stats.bump("jobs_created")
         reply = Reply(200, create_json(job))
@@ -257,7 +267,8 @@ class VideoApi:
         if order not in ("asc", "desc"):
             raise validation_error("order", "Expected asc or desc")
         ctx = self.view(request)
-        jobs = self.store.ordered(descending=order == "desc")
+        owner = self.owner_of(request)
+        jobs = [j for j in self.store.ordered(descending=order == "desc") if j.owner == owner]
         wanted = query.get("status")
         if wanted:
             jobs = [

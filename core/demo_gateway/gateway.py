@@ -43,9 +43,14 @@ class DemoGateway:
         max_content_bytes: int = 512 * MIB,
         chunk_size: int = MIB,
         state_path: Path | None = None,
+        per_key_jobs: bool = False,
         pricing_fault: str | None = None,
     ) -> None:
         """Configure the gateway; nothing listens until start().
+
+        With `per_key_jobs`, each job belongs to the key that made it, as on the real
+        gateway where jobs belong to an account: any other key gets 404 for it and does not
+        see it in the list.
 
         With `state_path`, jobs are saved to that JSON file on every create, delete and forced
         state, and the first start() takes back the jobs saved there by an earlier gateway
@@ -70,6 +75,7 @@ class DemoGateway:
             output_ttl_seconds=output_ttl_seconds,
             max_content_bytes=max_content_bytes,
             chunk_size=chunk_size,
+            per_key_jobs=per_key_jobs,
         )
         self.fault_profile = fault_profile or FaultProfile()
         self._stats = Stats()

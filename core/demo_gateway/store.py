@@ -70,6 +70,8 @@ class Job:
     status_calls: int = 0
     content_calls: int = 0
     deleted: bool = False
+    #: The key that made the job, when the gateway keeps jobs per key (else None).
+    owner: str | None = None
 
     def phase(self, now: float, output_ttl: float | None = None) -> Phase:
         """The job's state at `now` (time only moves it forward; forced states win)."""

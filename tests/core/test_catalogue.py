@@ -214,22 +214,23 @@ def test_model_aliases_and_find_model() -> None:
     assert find_model([model], "google/veo-3.1-lite") is None
 
 
-def test_sizes_derive_aspect_ratios() -> None:
+def test_size_only_models_offer_every_listed_size_and_no_aspect_ratio() -> None:
     model = _one(
         _item(
             size={
                 "type": "string",
-                "enum": ["1280x720", "720x1280", "1792x1024", "1024x1792", "1024x1024", "bad"],
+                "enum": ["1280x720", "720x1280", "1792x1024", "1024x1792", "1024x1024"],
                 "default": "720x1280",
             }
         )
     )
-    rule = model.aspect_ratios
+    assert model.size_only and model.aspect_ratios is None
+    rule = model.sizes
     assert rule is not None
-    assert rule.choices == ("16:9", "9:16", "1:1")
-    assert rule.default == "9:16"
-    assert rule.describe() == "16:9, 9:16 or 1:1"
-    assert rule.allows("9:16") and not rule.allows("4:3")
+    # 1280x720 and 1792x1024 are both 16:9: each is still a choice of its own.
+    assert rule.choices == ("1280x720", "720x1280", "1792x1024", "1024x1792", "1024x1024")
+    assert rule.default == "720x1280"
+    assert model.size_label("1792x1024") == "1792x1024 (16:9)"
 
 
 def test_listed_aspect_ratio_beats_sizes() -> None:
@@ -240,6 +241,7 @@ def test_listed_aspect_ratio_beats_sizes() -> None:
         )
     )
     assert model.aspect_ratios is not None and model.aspect_ratios.choices == ("16:9",)
+    assert not model.size_only
 
 
 def test_pricing_raw_and_status_kept() -> None:
@@ -409,7 +411,8 @@ def test_fallback_models_are_flagged_and_match_the_api_table() -> None:
     for sora_id in ("openai/sora-2", "openai/sora-2-pro"):
         sora = by_id[sora_id]
         assert sora.durations is not None and sora.durations.choices == (4, 8, 12)
-        assert sora.aspect_ratios is not None and sora.aspect_ratios.choices == ("16:9", "9:16")
+        assert sora.size_only and sora.aspect_ratios is None
+        assert sora.sizes is not None and "720x1280" in sora.sizes.choices
         assert not sora.supports("resolution") and not sora.supports("negative_prompt")
     for hailuo_id in ("minimax/hailuo-02", "minimax/hailuo-2.3"):
         hailuo = by_id[hailuo_id]

@@ -100,6 +100,12 @@ def test_alias_and_second_route_prefix(gw: DemoGateway, http: requests.Session) 
         ({"sample_count": 5}, "validation_error", "sample_count"),
         ({"aspect_ratio": "4:3"}, "validation_error", "aspect_ratio"),
         ({"model": "openai/sora-2", "duration": 4, "seed": 3}, "not_supported", "seed"),
+        # Size-only models (the Sora family) take a size, never an aspect ratio.
+        (
+            {"model": "openai/sora-2", "duration": 4, "aspect_ratio": "16:9"},
+            "not_supported",
+            "aspect_ratio",
+        ),
         ({"prompt": "fox [size=lots]"}, "validation_error", "prompt"),
     ],
 )

@@ -153,11 +153,15 @@ def test_download_replaces_an_existing_file_only_when_complete(tmp_path: Path) -
     assert dest.read_bytes() == BODY
 
 
-def test_download_overwrites_a_stale_part_from_a_crash(tmp_path: Path) -> None:
+def test_download_writes_its_own_part_and_start_up_cleanup_removes_a_crashs(
+    tmp_path: Path,
+) -> None:
     dest = tmp_path / "cat.mp4"
     (tmp_path / "cat.mp4.part").write_bytes(b"garbage from last time" * 1000)
     download(Factory(FakeStream(BODY)), dest, min_free_bytes=0)
     assert dest.read_bytes() == BODY
+    assert leftovers(tmp_path) == ["cat.mp4", "cat.mp4.part"]  # another writer's: untouched
+    cleanup_partials(tmp_path)
     assert leftovers(tmp_path) == ["cat.mp4"]
 
 
@@ -177,7 +181,9 @@ def test_the_file_and_its_folder_are_fsynced_before_the_rename_counts(
     download(Factory(FakeStream(BODY)), dest, min_free_bytes=0)
     assert len(synced) == (2 if os.name == "posix" else 1)
     if os.path.exists("/proc/self/fd"):
-        assert synced[0] == f"{dest}.part exists=False"  # the data, before the rename
+        data, exists = synced[0].rsplit(" ", 1)
+        assert data.startswith(f"{dest}.") and data.endswith(".part")  # its own .part name
+        assert exists == "exists=False"  # the data, before the rename
         assert synced[1] == f"{tmp_path} exists=True"  # the folder entry, after it
 
 
@@ -336,7 +342,6 @@ def test_open_failing_transiently_is_retried(tmp_path: Path) -> None:
     [
         (gateway_error(ErrorKind.NOT_FOUND, 404, "not_found"), ErrorKind.NOT_FOUND),
         (gateway_error(ErrorKind.AUTH, 401, "unauthorised"), ErrorKind.AUTH),
-        (gateway_error(ErrorKind.POLICY_BLOCK, 403, "guardrail_blocked"), ErrorKind.POLICY_BLOCK),
     ],
 )
 def test_job_level_gateway_errors_propagate_at_once(
@@ -349,6 +354,63 @@ def test_job_level_gateway_errors_propagate_at_once(
     assert caught.value.kind is kind
     assert factory.calls == 1
     assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("error", "kind", "words"),
+    [
+        (
+            gateway_error(ErrorKind.POLICY_BLOCK, 403, "guardrail_blocked"),
+            DownloadErrorKind.REFUSED,
+            "refused to hand over",
+        ),
+        (
+            gateway_error(ErrorKind.VALIDATION, 400, "validation_error"),
+            DownloadErrorKind.REFUSED,
+            "refused the download request",
+        ),
+        (
+            GatewayError(
+                kind=ErrorKind.INSECURE, message="to http://cdn", code="insecure_redirect"
+            ),
+            DownloadErrorKind.INSECURE,
+            "insecure address",
+        ),
+        (
+            GatewayError(
+                kind=ErrorKind.TRANSIENT,
+                message="upstream",
+                status=502,
+                code="upstream_error",
+                reason="video_content_too_large",
+            ),
+            DownloadErrorKind.TOO_LARGE,
+            "larger than",
+        ),
+    ],
+)
+def test_content_errors_no_retry_can_change_stop_at_once_and_say_why(
+    tmp_path: Path, error: GatewayError, kind: DownloadErrorKind, words: str
+) -> None:
+    factory = Factory(error, FakeStream(BODY))
+    with pytest.raises(DownloadError) as caught:
+        download(factory, tmp_path / "v.mp4", min_free_bytes=0)
+    assert caught.value.kind is kind and not caught.value.retryable
+    assert words in caught.value.message
+    assert factory.calls == 1  # not retried
+    assert leftovers(tmp_path) == []
+
+
+def test_a_broken_transfer_never_quotes_a_signed_query(tmp_path: Path) -> None:
+    def broken() -> FakeStream:
+        leak = OSError("Max retries exceeded with url: /videos/G-1/content?signature=s3cr3t")
+        return FakeStream(BODY, fail_after=0, error=leak)
+
+    factory = Factory(broken(), broken(), broken())
+    with pytest.raises(DownloadError) as caught:
+        download(factory, tmp_path / "v.mp4", min_free_bytes=0)
+    assert "s3cr3t" not in caught.value.message
+    assert "/videos/G-1/content" in caught.value.message
 
 
 def test_a_non_retryable_error_midway_is_raised_once_and_cleaned(tmp_path: Path) -> None:

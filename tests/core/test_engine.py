@@ -50,6 +50,10 @@ class FakeClient:
     def set_api_key(self, key: str | None) -> None:
         self.key = key
 
+    @property
+    def identity(self) -> str:
+        return f"https://gw.test/v1#{self.key}"
+
     def open_content(self, job_id: str, index: int = 0) -> Any:
         raise GatewayError(kind=ErrorKind.NETWORK, message="offline")
 
@@ -115,7 +119,8 @@ def test_creates_that_may_have_happened_are_reconciled_never_resent(
     assert client.calls.count("list") >= 1
     final = engine.job(job.local_id)
     assert final is not None and final.state is JobState.SUBMIT_UNKNOWN
-    assert final.needs_review and engine.next_wake() is None  # left for a person
+    assert final.needs_review  # shown for a person, and still searched for slowly
+    assert engine.next_wake() == pytest.approx(clock.now + 600, abs=1)
 
 
 def test_429_at_create_is_not_sent(setup: Any) -> None:
@@ -169,7 +174,7 @@ def test_disk_full_download_waits_for_the_user(setup: Any, monkeypatch: pytest.M
     def full(*_: Any, **__: Any) -> Any:
         raise DownloadError(DownloadErrorKind.NO_SPACE, "Not enough free space", retryable=False)
 
-    monkeypatch.setattr("core.engine.download", full)
+    monkeypatch.setattr("core.engine_downloads.download", full)
     [claimed] = engine.claim_downloads()
     failed = engine.download(claimed)
     assert failed.download is DownloadState.FAILED and "free space" in (

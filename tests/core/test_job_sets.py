@@ -86,6 +86,9 @@ def test_compare_plan_gives_each_model_its_own_valid_request_and_says_what_chang
     assert plan_problems(plan, MODELS) == []
     sora = plan[2]
     assert sora.params.seed is None and "no seed" in sora.adjusted  # sora takes no seed
+    # Sora takes a size, never an aspect ratio: the listed size nearest to 1:1.
+    assert sora.params.aspect_ratio is None and sora.params.size == "1280x720"
+    assert "1:1 → 1280x720" in sora.adjusted
 
 
 def test_fit_keeps_named_values_for_validation_instead_of_changing_them() -> None:

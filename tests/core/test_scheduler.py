@@ -148,7 +148,9 @@ def test_429_retry_after_is_honoured_even_after_many_failures(seed: int) -> None
     assert 7.0 <= when <= 7.7  # Retry-After wins over the (longer) backoff
 
 
-@pytest.mark.parametrize(("retry_after", "low"), [(0.0, 1.0), (-3.0, None), (1e6, 600.0)])
+@pytest.mark.parametrize(
+    ("retry_after", "low"), [(0.0, 1.0), (-3.0, None), (1800.0, 1800.0), (1e6, 86400.0)]
+)
 def test_429_retry_after_is_clamped(retry_after: float, low: float | None) -> None:
     rng = random.Random(0)
     when = next_after_failure(0.0, 1, ErrorKind.RATE_LIMITED, retry_after, POLICY, rng)

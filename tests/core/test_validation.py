@@ -172,11 +172,26 @@ def test_aspect_ratio() -> None:
     ]
 
 
-def test_aspect_ratio_from_sizes() -> None:
-    params = _params(model=SORA.id, duration=4)
-    assert validate(replace(params, aspect_ratio="9:16"), SORA) == []
-    assert validate(replace(params, aspect_ratio="4:3"), SORA) == [
-        Problem("aspect_ratio", "Choose an aspect ratio of 16:9 or 9:16 for openai/sora-2.")
+def test_size_only_models_take_a_listed_size_and_never_an_aspect_ratio() -> None:
+    params = _params(model=SORA.id, duration=4, aspect_ratio=None)
+    assert validate(replace(params, size="720x1280"), SORA) == []
+    assert validate(replace(params, size="640x480"), SORA) == [
+        Problem("size", "Choose a size of 1280x720 or 720x1280 for openai/sora-2.")
+    ]
+    assert validate(params, SORA) == [
+        Problem("size", "Choose a size of 1280x720 or 720x1280 for openai/sora-2.")
+    ]
+    assert validate(replace(params, aspect_ratio="9:16"), SORA) == [
+        Problem(
+            "aspect_ratio",
+            "openai/sora-2 takes a size, not an aspect ratio: choose 1280x720 or 720x1280.",
+        )
+    ]
+    assert validate(_params(size="1280x720"), LITE) == [
+        Problem(
+            "size",
+            "google/veo-3.1-lite-preview does not let you choose a size; leave it unset.",
+        )
     ]
 
 
@@ -187,9 +202,10 @@ def test_resolution() -> None:
             "Choose a resolution of 720p or 1080p for google/veo-3.1-lite-preview.",
         )
     ]
-    assert validate(_params(model=SORA.id, duration=4, resolution="720p"), SORA) == [
-        Problem("resolution", "openai/sora-2 does not support choosing a resolution.")
-    ]
+    assert validate(
+        _params(model=SORA.id, duration=4, aspect_ratio=None, size="1280x720", resolution="720p"),
+        SORA,
+    ) == [Problem("resolution", "openai/sora-2 does not support choosing a resolution.")]
     assert validate(_params(resolution=" "), LITE) == [
         Problem("resolution", "Choose a resolution, or leave it unset.")
     ]
@@ -209,12 +225,14 @@ def test_resolution() -> None:
     ],
 )
 def test_unsupported_parameters(field: str, value: object, message: str) -> None:
-    params = _params(model=SORA.id, duration=4, **{field: value})
+    params = _params(
+        model=SORA.id, duration=4, aspect_ratio=None, size="1280x720", **{field: value}
+    )
     assert validate(params, SORA) == [Problem(field, message)]
 
 
 def test_unsupported_reported_once_even_if_value_is_also_bad() -> None:
-    params = _params(model=SORA.id, duration=4, seed=-5)
+    params = _params(model=SORA.id, duration=4, aspect_ratio=None, size="1280x720", seed=-5)
     assert validate(params, SORA) == [
         Problem("seed", "openai/sora-2 does not support a fixed seed.")
     ]

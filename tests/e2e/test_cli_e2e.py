@@ -264,3 +264,22 @@ def test_sigkill_mid_download_leaves_no_partial_file_under_a_final_name(
             digest.update(chunk)
     assert digest.hexdigest() == gateway.job_sha256(remote_id)  # type: ignore[arg-type]
     assert not list(videos.glob("*.part"))
+
+
+def test_size_only_models_get_a_size_from_the_command_line(
+    tmp_path: Path, gateway: DemoGateway
+) -> None:
+    from core.journal import Journal
+
+    data = tmp_path / "data"
+    base = ("generate", "--base-url", gateway.base_url, "--model", "openai/sora-2")
+    refused = run_cli(data, *base, "--prompt", "a tall tower", "--aspect-ratio", "9:16")
+    assert refused.returncode == 2
+    assert "takes a size, not an aspect ratio: choose 1280x720 or 720x1280" in refused.stderr
+    made = run_cli(data, *base, "--prompt", "a tall tower", "--duration", "4", "--size", "720x1280")
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert "720x1280" in made.stdout
+    with Journal.open(data / "journal.db") as journal:
+        [job] = journal.jobs()
+    assert job.params.size == "720x1280" and job.params.aspect_ratio is None
+    assert gateway.job_status(job.remote_id or "") == "completed"

@@ -59,6 +59,7 @@ FAULTS: dict[str, str] = {
     "status-504-html": "status",
     "status-429": "status",
     "status-429-noretry": "status",
+    "status-404": "status",  # a not_found the gateway does not mean (a replica behind)
     "status-timeout": "status",
     "status-drop": "status",
     "status-truncated": "status",
@@ -78,6 +79,7 @@ FAULTS: dict[str, str] = {
     "content-truncated": "content",
     "content-500": "content",
     "content-429": "content",
+    "content-502": "content",  # the provider refuses the bytes (upstream_error)
     "content-redirect-cdn": "content",  # 302 to another origin (the "CDN") serving the bytes
     # list (GET /videos, used by reconciliation)
     "list-500": "list",
@@ -206,6 +208,10 @@ class FaultProxy:
         self.stall_seconds = stall_seconds
         self.rng = random.Random(seed)
         self.revoked = False
+        #: The next this many listings (``GET /videos``) fail: 503s and dropped connections
+        #: in turn, as in an outage of the gateway's list (401s when ``list_outage_401``).
+        self.list_outage = 0
+        self.list_outage_401 = False
         #: Bodies the "CDN" serves (see ``content-redirect-cdn``), by token.
         self.cdn_blobs: dict[str, bytes] = {}
         self.cdn_base: str | None = None
@@ -401,12 +407,31 @@ class _Handler(BaseHTTPRequestHandler):
             }
             self._reply(401, json.dumps(body401).encode())
             return
+        if route == "list" and self._list_outage():
+            return
         key = prompt if route == "create" else job_id
         fault = proxy.pick(route, key, prompt)
         try:
             self._apply(fault, route, job_id, body)
         except (ConnectionError, TimeoutError, http.client.HTTPException, OSError):
             self._drop()
+
+    def _list_outage(self) -> bool:
+        """Fail this listing if an outage is on; True when it was answered (or dropped)."""
+        proxy = self.server.proxy
+        with proxy._lock:
+            if proxy.list_outage <= 0:
+                return False
+            proxy.list_outage -= 1
+            turn = proxy.list_outage
+            proxy.injected["list-outage"] += 1
+        if proxy.list_outage_401:
+            self._reply(401, json.dumps({"error": "unauthorised", "reason": "outage"}).encode())
+        elif turn % 2:
+            self._drop()
+        else:
+            self._json_error(503, "service_unavailable", None)
+        return True
 
     def _apply(self, fault: str | None, route: str, job_id: str | None, body: bytes) -> None:
         proxy = self.server.proxy
@@ -436,6 +461,8 @@ class _Handler(BaseHTTPRequestHandler):
             "content-409": (409, "not_ready", None),
             "content-500": (500, "gateway_error", None),
             "content-429": (429, "key_limit_exceeded", {"Retry-After": "5"}),
+            "content-502": (502, "upstream_error", None),
+            "status-404": (404, "not_found", None),
             "list-500": (500, "gateway_error", None),
         }
         if fault in before:

@@ -371,7 +371,7 @@ class MatrixRun:
 
     def _settled(self, job: Job) -> bool:
         if job.state is JobState.SUBMIT_UNKNOWN:
-            return int(job.extra.get("reconcile_attempts", 0)) >= RECONCILE_ATTEMPTS
+            return job.reconcile_attempts >= RECONCILE_ATTEMPTS
         if not job.terminal:
             return False
         if job.state is JobState.COMPLETED:
@@ -382,7 +382,7 @@ class MatrixRun:
         return (
             job.state is JobState.COMPLETED
             and job.download is DownloadState.FAILED
-            and not job.extra.get("download_retryable", True)
+            and not job.download_retryable
         )
 
     # -- the loop ------------------------------------------------------------------------------
@@ -478,7 +478,7 @@ class MatrixRun:
         """A full or read-only disk is explained in plain words, and nothing half-written stays."""
         for job in stuck:
             text = (job.download_problem or "").lower()
-            kind = job.extra.get("download_error")
+            kind = job.download_error
             if self.spec.disk == "full":
                 ok = kind == "no_space" and ("full" in text or "space" in text)
             else:
@@ -577,14 +577,12 @@ class MatrixRun:
         adopted = Counter(j.remote_id for j in journal_jobs.values() if j.remote_id)
         # Lost creates sent at the same moment cannot be told apart: one of them gets the
         # gateway job, flagged for review (core.reconcile.contested). Counted, not failed.
-        self.flagged = {
-            j.remote_id for j in journal_jobs.values() if j.extra.get("uncertain_match")
-        }
+        self.flagged = {j.remote_id for j in journal_jobs.values() if j.uncertain_match}
         report.uncertain = len(self.flagged)
         report.uncertain_wrong = sum(
             1
             for j in journal_jobs.values()
-            if j.extra.get("uncertain_match") and server.get(j.remote_id or "") != j.params.prompt
+            if j.uncertain_match and server.get(j.remote_id or "") != j.params.prompt
         )
         for remote_id, prompt in server.items():
             if adopted[remote_id] == 0:

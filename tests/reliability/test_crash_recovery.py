@@ -272,7 +272,9 @@ def settle_in_process(scene_: Scene, wall_limit: float = 120.0) -> list[Job]:
     """Restart once more, in process, on a virtual clock: reconciles take minutes for real."""
     clock = VirtualClock()
     journal = Journal.open(scene_.data / "journal.db")
-    client = GatewayClient(scene_.gateway.base_url, "demo", read_timeout=10)
+    # Through the proxy, as the killed runs did: a job is only ever polled through the
+    # gateway identity (base URL + key) that made it.
+    client = GatewayClient(scene_.proxy.base_url, "demo", read_timeout=10)
     engine = Engine(
         journal,
         client,
@@ -337,7 +339,7 @@ def explain(scene_: Scene, final: dict[str, Job], remote_ids: list[str | None]) 
         made_by = stored.params.prompt[:18] if stored else "?"
         made_at = stored.created if stored else None
         takers = [
-            f"{p[:18]} at {j.created_at:.2f} flagged={bool(j.extra.get('uncertain_match'))}"
+            f"{p[:18]} at {j.created_at:.2f} flagged={j.uncertain_match}"
             for p, j in final.items()
             if j.remote_id == remote_id
         ]
@@ -386,7 +388,7 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path: Path) -> None:
         lost = [rid for rid in server if adopted[rid] != 1]
         # Two lost creates sent within the same second cannot be told apart by the listing:
         # the gateway job goes to one of them, flagged for review (see core.reconcile).
-        flagged = {j.remote_id: j for j in final.values() if j.extra.get("uncertain_match")}
+        flagged = {j.remote_id: j for j in final.values() if j.uncertain_match}
         took_sibling = sum(
             1
             for rid, j in flagged.items()
@@ -403,7 +405,7 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path: Path) -> None:
                     lost.append(prompt)
                 continue  # killed before it was journaled: nothing was sent
             remote_id = s.server_job_for(prompt)
-            attempts = int(job.extra.get("reconcile_attempts", 0))
+            attempts = job.reconcile_attempts
             unresolved = job.state is JobState.SUBMIT_UNKNOWN and attempts >= RECONCILE_ATTEMPTS
             if job.remote_id in flagged and job.remote_id != remote_id:
                 continue  # matched by time next to a sibling lost create: flagged for review

@@ -266,7 +266,7 @@ def test_the_disk_filling_up_mid_download_leaves_nothing_and_the_job_completed(
                 {f"disk full mid-write ({'tmpfs 66m' if mounted else '/dev/full'})": 1}
             )
             assert failed.state is JobState.COMPLETED and failed.download is DownloadState.FAILED
-            assert failed.extra.get("download_error") == "no_space", failed.download_problem
+            assert failed.download_error == "no_space", failed.download_problem
             assert "full" in (failed.download_problem or "").lower()
             assert not list(videos.iterdir()), "no partial file (nor the .part) is left"
         finally:

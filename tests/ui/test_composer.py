@@ -64,6 +64,19 @@ CATALOGUE = {
                 "resolution": {"type": "string", "enum": ["768P", "1080P"]},
             },
         },
+        {
+            "model": "acme/sized",
+            "name": "Size only (like Sora)",
+            "supported_params": ["prompt", "duration", "size"],
+            "supported_params_detail": {
+                "duration": {"type": "enum", "values": [4, 8, 12]},
+                "size": {
+                    "type": "string",
+                    "enum": ["1280x720", "720x1280", "1792x1024", "1024x1792"],
+                    "default": "1280x720",
+                },
+            },
+        },
     ],
 }
 MODELS = parse_catalogue(CATALOGUE)
@@ -250,3 +263,24 @@ def test_a_model_without_aspect_choice_sends_none(composer: Composer) -> None:
     params = composer.params()
     assert params.aspect_ratio is None and "aspect_ratio" not in params.to_request()
     assert composer.submit_button.isEnabled()
+
+
+def test_a_size_only_model_offers_every_listed_size_and_sends_size_not_aspect(
+    composer: Composer,
+) -> None:
+    choose(composer, "acme/enum")
+    assert composer.aspect_combo.accessibleName() == "Aspect ratio"
+    choose(composer, "acme/sized")
+    # Two sizes share 16:9 and two 9:16: each stays a choice of its own.
+    assert aspects(composer) == ["1280x720", "720x1280", "1792x1024", "1024x1792"]
+    assert composer.aspect_combo.itemText(2) == "1792x1024 (16:9)"
+    assert composer.aspect_combo.accessibleName() == "Size"
+    assert composer.aspect_label.text() == "&Size:"
+    composer.aspect_combo.setCurrentIndex(3)
+    composer.prompt_edit.setPlainText("a tall waterfall")
+    params = composer.params()
+    assert params.size == "1024x1792" and params.aspect_ratio is None
+    assert "aspect_ratio" not in params.to_request() and composer.problems() == []
+    choose(composer, "acme/range")
+    params = composer.params()
+    assert params.size is None and params.aspect_ratio is not None

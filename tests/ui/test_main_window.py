@@ -343,6 +343,31 @@ def test_without_auto_download_the_download_action_fetches_the_video(
     assert window.detail_stack.currentWidget() is window.preview
 
 
+def test_deleting_a_video_not_saved_here_warns_it_will_be_lost(
+    window: MainWindow,
+    gateway: DemoGateway,
+    run: Any,
+    wait_for: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    window.context.settings.auto_download = False
+    job = run(window.job_actions.submit_job(PARAMS, None))
+    wait_for(lambda: window.model.job(job.local_id).state is JobState.COMPLETED)
+    assert window.jobs_view.select_job(job.local_id)
+    asked: list[tuple[str, str, str]] = []
+
+    def refuse(cls: Any, parent: Any, title: str, text: str, action: str) -> bool:
+        asked.append((title, text, action))
+        return False
+
+    monkeypatch.setattr(Confirm, "ask", classmethod(refuse))
+    window.job_actions.delete_on_server.trigger()
+    [(title, text, action)] = asked
+    assert "will be lost" in title and "not saved on this computer" in text
+    assert action == "Delete and lose it"
+    assert gateway.job_status(job.remote_id) == "completed"  # refused: nothing deleted
+
+
 def test_start_up_notes_are_shown_without_blocking(
     tmp_path: Path, make_context: Any, make_window: Any
 ) -> None:
