@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from enum import Enum
 from typing import Any, TypeVar
 
+from core.image_inputs import images_from_value
 from core.jobs import Cause, DownloadState, Job, JobFailure, JobParams, JobState
 from core.wire import JsonObject, as_float, as_int, as_str
 
@@ -241,6 +242,8 @@ _OPTIONAL_PARAMS: dict[str, Callable[[object], object]] = {
     "generate_audio": lambda value: value if isinstance(value, bool) else None,
     "sample_count": as_int,
     "enhance_prompt": lambda value: value if isinstance(value, bool) else None,
+    "images": images_from_value,
+    "image_field": _str,
 }
 _PARAMS_HANDLED = {*_OPTIONAL_PARAMS, *REQUIRED_PARAMS}
 _PARAMS_PASS_THROUGH = tuple(name for name in _PARAM_FIELDS if name not in _PARAMS_HANDLED)
@@ -353,6 +356,8 @@ def _trusted(data: dict[str, Any]) -> Job | None:
     params = object.__new__(JobParams)
     params.__dict__.update(_PARAM_DEFAULTS)
     params.__dict__.update(given)
+    if "images" in given:
+        params.__dict__["images"] = images_from_value(given["images"])
     failure = data["failure"]
     values = dict(data)
     del values[CODEC_KEY]
