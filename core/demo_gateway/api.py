@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core.demo_gateway import errors
@@ -13,6 +14,7 @@ from core.demo_gateway.catalogue import catalogue_json, scaled_dimensions
 from core.demo_gateway.errors import ApiError, new_job_id, new_request_id, validation_error
 from core.demo_gateway.fault_errors import HTML_502_PAGE, create_fault_error, status_fault_error
 from core.demo_gateway.faults import FaultDice, FaultProfile
+from core.demo_gateway.images import load_stills
 from core.demo_gateway.jobview import ViewContext, create_json, job_json, signed_link
 from core.demo_gateway.signing import DISPOSITIONS, LinkSigner
 from core.demo_gateway.store import Job, JobStore, Stats, build_payloads
@@ -38,6 +40,8 @@ class GatewayConfig:
     output_ttl_seconds: float | None = None
     max_content_bytes: int = 512 * MIB
     chunk_size: int = MIB
+    #: Extra certificates to trust when fetching image URLs (tests' local HTTPS servers).
+    image_ca_bundle: str | None = None
 
 
 @dataclass
@@ -91,6 +95,8 @@ class VideoApi:
         self.stats = stats
         self.store = JobStore()
         self.signer = LinkSigner()
+        #: The most recent create bodies as received (decoded JSON), newest last.
+        self.received: deque[Any] = deque(maxlen=16)
 
     def view(self, request: Request) -> ViewContext:
         """Rendering context for a response to `request`."""
@@ -137,7 +143,11 @@ class VideoApi:
             raise ApiError(
                 400, "invalid_json", "Body is not valid JSON", reason="invalid_json"
             ) from None
+        self.received.append(body)
         params = validate_create(body)
+        if params.images:
+            first, last = load_stills(params.images, self.config.image_ca_bundle)
+            params = replace(params, first_frame=first, last_frame=last)
         self._create_faults(params)
         job = self._new_job(params)
         self.store.add(job)

@@ -89,6 +89,21 @@ class ModelSpec:
     default_size: str | None = None
     optional: tuple[str, ...] = ()
     price_per_second: str = "0.05"
+    #: How the catalogue names this model's image parameters (as inconsistently as the real
+    #: one); empty: text only.
+    image_params: tuple[str, ...] = ()
+    #: Image-to-video only: a first-frame image is required.
+    image_only: bool = False
+
+    @property
+    def takes_images(self) -> bool:
+        """Whether the model accepts image inputs at all."""
+        return bool(self.image_params)
+
+    @property
+    def takes_data_url(self) -> bool:
+        """Whether the model takes ``input_reference`` (an https or data: URL)."""
+        return "input_reference" in self.image_params
 
     def allows_duration(self, seconds: int) -> bool:
         """Whether `seconds` is one of this model's accepted durations."""
@@ -155,12 +170,16 @@ class ModelSpec:
         for param in self.optional:
             params.append(param)
             detail[param] = _OPTIONAL_DETAIL[param]
+        params.extend(self.image_params)
+        inputs = (
+            ["image"] if self.image_only else ["text", "image"] if self.image_params else ["text"]
+        )
         return {
             "model": self.model,
             "name": self.name,
             "status": "active",
             "aliases": list(self.aliases),
-            "input_types": ["text"],
+            "input_types": inputs,
             "output_types": ["video"],
             "supported_params": params,
             "supported_params_detail": detail,
@@ -202,6 +221,7 @@ _MODELS: tuple[ModelSpec, ...] = (
         default_resolution="360p",
         optional=OPTIONAL_PARAMS,
         price_per_second="0.00",
+        image_params=("input_references", "last_frame", "reference_images"),
     ),
     ModelSpec(
         model="google/veo-3.1-lite-preview",
@@ -214,6 +234,7 @@ _MODELS: tuple[ModelSpec, ...] = (
         resolutions=("720p", "1080p"),
         optional=_VEO_OPTIONAL,
         price_per_second="0.05",
+        image_params=("input_image", "last_frame"),
     ),
     ModelSpec(
         model="google/veo-3.1-fast-preview",
@@ -226,6 +247,7 @@ _MODELS: tuple[ModelSpec, ...] = (
         resolutions=("720p", "1080p", "4k"),
         optional=_VEO_OPTIONAL,
         price_per_second="0.15",
+        image_params=("input_image", "last_frame", "reference_images"),
     ),
     ModelSpec(
         model="google/veo-3.1-preview",
@@ -238,6 +260,7 @@ _MODELS: tuple[ModelSpec, ...] = (
         resolutions=("720p", "1080p", "4k"),
         optional=_VEO_OPTIONAL,
         price_per_second="0.40",
+        image_params=("input_references", "input_image", "last_frame", "reference_images"),
     ),
     ModelSpec(
         model="openai/sora-2",
@@ -249,6 +272,7 @@ _MODELS: tuple[ModelSpec, ...] = (
         sizes=("1280x720", "720x1280"),
         default_size="1280x720",
         price_per_second="0.10",
+        image_params=("input_reference",),
     ),
     ModelSpec(
         model="openai/sora-2-pro",
@@ -260,6 +284,7 @@ _MODELS: tuple[ModelSpec, ...] = (
         sizes=("1280x720", "720x1280", "1792x1024", "1024x1792"),
         default_size="1280x720",
         price_per_second="0.30",
+        image_params=("input_reference",),
     ),
     ModelSpec(
         model="minimax/hailuo-02",
@@ -282,6 +307,20 @@ _MODELS: tuple[ModelSpec, ...] = (
         default_resolution="768P",
         optional=("enhance_prompt",),
         price_per_second="0.05",
+        image_params=("input_image",),
+    ),
+    ModelSpec(
+        model="minimax/hailuo-2.3-fast",
+        name="Hailuo 2.3 Fast (image to video)",
+        style=MINIMAX,
+        duration_values=(6, 10),
+        default_duration=6,
+        resolutions=("768P", "1080P"),
+        default_resolution="768P",
+        optional=("enhance_prompt",),
+        price_per_second="0.032",
+        image_params=("input_image",),
+        image_only=True,
     ),
 )
 

@@ -18,7 +18,8 @@ from core.demo_gateway.errors import ApiError, not_found
 from core.demo_gateway.store import RequestLog, Stats
 
 PREFIXES = ("/v1/videos", "/v1/video/generations")
-MAX_BODY_BYTES = 1024 * 1024
+#: The gateway caps JSON bodies at 16 MiB (an image can travel inline as a data: URL).
+MAX_BODY_BYTES = 16 * 1024 * 1024
 _QUIET_ERRORS = (ConnectionError, TimeoutError, socket.timeout, OSError)
 
 
