@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, TextIO
 
 from core.catalogue import DEMO_MODEL_ID, FALLBACK_MODELS, ModelInfo, parse_catalogue
 from core.errors import ErrorKind, GatewayError
+from core.image_inputs import ImageInput
+from core.image_rules import image_support, with_images
 from core.jobs import Cause, DownloadState, Job, JobParams, JobState
 from core.validation import check_prompt, parse_duration, validate
 
@@ -107,12 +109,42 @@ def _params_from_args(
     # and a lost create is found again by comparing models (core.reconcile).
     canonical = model.id if model is not None else model_id
     params = JobParams(model=canonical, prompt=args.prompt, duration=duration, aspect_ratio=aspect)
+    images = _images_from_args(args, model, err)
+    if images is None:
+        return None
+    params = with_images(params, images, model)
     problems = validate(params, model)
     if problems:
         for item in problems:
             print(f"{item.field.replace('_', ' ').capitalize()}: {item.message}", file=err)
         return None
     return params
+
+
+def _images_from_args(
+    args: argparse.Namespace, model: ModelInfo | None, err: TextIO
+) -> tuple[ImageInput, ...] | None:
+    """The ``--image-url``/``--image`` inputs in order; ``None`` after printing a problem.
+
+    A file is read only for a model that takes a data: URL; for the others validation says
+    that the model needs an image on the web.
+    """
+    from core.image_files import ImageError, read_image_file  # imports requests: only here
+
+    images: list[ImageInput] = []
+    inline = image_support(model).accepts_data_url
+    for kind, value, role in getattr(args, "images", None) or []:
+        if kind == "url":
+            images.append(ImageInput(url=value.strip(), role=role))
+        elif not inline:
+            images.append(ImageInput(url="", role=role, file=value))
+        else:
+            try:
+                images.append(read_image_file(value, role))
+            except ImageError as error:
+                print(f"Image: {error}", file=err)
+                return None
+    return tuple(images)
 
 
 def _outcome(job: Job) -> int | None:
@@ -252,6 +284,8 @@ def cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             f"{params.aspect_ratio or 'model default aspect'}",
             file=out,
         )
+        for image in params.images:
+            print(f"  image: {_short(image.describe())}", file=out)
         printer = Printer(out)
         ctx.engine.add_listener(printer.job)
         job = ctx.engine.submit(params, output_path=output)
@@ -262,6 +296,10 @@ def cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return drive(ctx, [job.local_id], out, printer)
     finally:
         ctx.close()
+
+
+def _short(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def cmd_jobs(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -314,6 +352,7 @@ def cmd_demo_gateway(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             queued_seconds=args.queued_seconds,
             processing_seconds=args.processing_seconds,
             poll_after_seconds=args.poll_after_seconds,
+            image_ca_bundle=args.image_ca_bundle,
         )
     except KeyboardInterrupt:
         return EXIT_OK

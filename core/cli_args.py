@@ -7,8 +7,47 @@ Kept apart from :mod:`core.cli` so that parsing a start's arguments imports noth
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
+from typing import Any
 
 __all__ = ["add_common_options", "build_parser"]
+
+#: Image roles (core.image_inputs.ROLES, repeated here so parsing imports nothing else).
+IMAGE_ROLES = ("first_frame", "last_frame", "reference")
+
+
+class _ImageAction(argparse.Action):
+    """``--image-url URL`` / ``--image FILE``: append ``[kind, value, role]`` to ``images``."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        kind = "file" if option_string == "--image" else "url"
+        images = list(getattr(namespace, "images", None) or [])
+        images.append([kind, str(values), None])
+        namespace.images = images
+
+
+class _RoleAction(argparse.Action):
+    """``--image-role ROLE``: the role of the ``--image-url``/``--image`` just before it."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        images = getattr(namespace, "images", None) or []
+        if not images:
+            parser.error("--image-role must follow the --image-url or --image it applies to")
+        if images[-1][2] is not None:
+            parser.error(f"--image-role given twice for {images[-1][1]}")
+        images[-1][2] = str(values)
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
@@ -29,6 +68,27 @@ def build_parser(parser: argparse.ArgumentParser) -> None:
     generate.add_argument("--duration", help="seconds (must be one the model accepts)")
     generate.add_argument("--aspect-ratio", help="for example 16:9, 9:16 or 1:1")
     generate.add_argument("--output", help="save the video to this file")
+    generate.add_argument(
+        "--image-url",
+        action=_ImageAction,
+        dest="images",
+        metavar="URL",
+        help="an https image for models that take images (repeatable)",
+    )
+    generate.add_argument(
+        "--image-role",
+        action=_RoleAction,
+        dest="images",
+        choices=IMAGE_ROLES,
+        help="role of the image just before: first_frame, last_frame or reference",
+    )
+    generate.add_argument(
+        "--image",
+        action=_ImageAction,
+        dest="images",
+        metavar="FILE",
+        help="a local image, for models that take one as a data: URL (e.g. Sora 2)",
+    )
     add_common_options(generate)
     jobs = sub.add_parser("jobs", help="list the jobs in the journal")
     jobs.add_argument("--limit", type=int, default=50, help="how many (newest first)")
@@ -41,3 +101,7 @@ def build_parser(parser: argparse.ArgumentParser) -> None:
     demo.add_argument("--queued-seconds", type=float, default=2.0)
     demo.add_argument("--processing-seconds", type=float, default=6.0)
     demo.add_argument("--poll-after-seconds", type=int, default=2)
+    demo.add_argument(
+        "--image-ca-bundle",
+        help="extra certificates to trust when fetching image URLs (local test servers)",
+    )
