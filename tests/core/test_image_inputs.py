@@ -276,3 +276,12 @@ def test_diagnostics_show_the_images_without_inline_data() -> None:
     assert document["parameters"]["images"] == [{"url": "", "file": "/pics/a.png"}]
     assert document["parameters"]["image_field"] == "input_reference"
     assert "BBBB" not in json.dumps(document)
+
+
+def test_the_built_in_list_knows_the_image_models_too() -> None:
+    from core.catalogue import FALLBACK_MODELS
+
+    support = {model.id: image_support(model) for model in FALLBACK_MODELS}
+    assert support["openai/sora-2"].accepts_data_url
+    assert support["google/veo-3.1-preview"].roles == ("first_frame", "last_frame", "reference")
+    assert not support["minimax/hailuo-02"].accepts
