@@ -124,8 +124,19 @@ class GatewayHandler(BaseHTTPRequestHandler):
             return b"".join(parts)
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_BODY_BYTES:
+            self._discard(length)
             raise _too_large()
         return self.rfile.read(length) if length > 0 else b""
+
+    def _discard(self, length: int) -> None:
+        """Read and drop a refused body (up to 64 MiB), so the client hears the 413 answer
+        instead of a reset connection while it is still sending."""
+        left = min(length, 64 * 1024 * 1024)
+        while left > 0:
+            piece = self.rfile.read(min(left, 1024 * 1024))
+            if not piece:
+                break
+            left -= len(piece)
 
     def _dispatch(self) -> None:
         stats = self.server.stats

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import av
@@ -20,7 +21,7 @@ from core.engine import Engine
 from core.image_files import read_image_file
 from core.image_inputs import ImageInput
 from core.image_rules import with_images
-from core.jobs import DownloadState, JobParams, JobState
+from core.jobs import Cause, DownloadState, JobParams, JobState
 from tests.e2e.conftest import build_engine
 from tests.e2e.test_cli_e2e import journal_rows, run_cli
 from tests.image_server import ImageServer, png_bytes, serve_images
@@ -206,3 +207,20 @@ def test_cli_image_mistakes_exit_2_and_send_nothing(
     assert message in result.stderr
     assert image_gateway.stats["create"] == 0
     assert not (tmp_path / "data" / "journal.db").exists() or journal_rows(tmp_path / "data") == []
+
+
+def test_a_body_over_16_mib_is_a_rejected_job_not_a_lost_one(
+    tmp_path: Path, image_gateway: DemoGateway
+) -> None:
+    huge = "data:image/png;base64," + "A" * (16 * 1024 * 1024)
+    params = JobParams(model="openai/sora-2", prompt="Zoom in", duration=4, aspect_ratio="16:9")
+    params = replace(params, images=(ImageInput(huge),), image_field="input_reference")
+    engine = build_engine(tmp_path, image_gateway.base_url)
+    try:
+        job = engine.submit(params)  # the engine sends what it is given: validation is upstream
+    finally:
+        engine.client.close()
+        engine.journal.close()
+    assert job.state is JobState.REJECTED and job.failure is not None
+    assert job.failure.http_status == 413 and job.failure.cause is Cause.INVALID
+    assert image_gateway.job_ids() == []
