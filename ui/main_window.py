@@ -126,6 +126,7 @@ class MainWindow(QMainWindow):
         )
         self.jobs_view = JobsView(self.model, self)
         self.composer = Composer(self)
+        self.composer.images.use_runner(controller.run_background)
         self.preview = PreviewPanel(self)
         self.review = ReviewPanel(self)
         self.placeholder = QLabel("Select a job to see it here.", self)
