@@ -22,8 +22,13 @@ from pathlib import Path
 
 def png_bytes(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
     """A solid-colour RGB PNG."""
-    row = b"\x00" + bytes(rgb) * width
-    raw = row * height
+    return png_from_pixels(width, height, bytes(rgb) * (width * height))
+
+
+def png_from_pixels(width: int, height: int, pixels: bytes) -> bytes:
+    """An RGB PNG from packed 8-bit RGB rows (``width * height * 3`` bytes)."""
+    stride = width * 3
+    raw = b"".join(b"\x00" + pixels[y * stride : (y + 1) * stride] for y in range(height))
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         crc = zlib.crc32(kind + data) & 0xFFFFFFFF
