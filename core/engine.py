@@ -20,6 +20,7 @@ from core.download import DownloadError, DownloadErrorKind, DownloadResult, copy
 from core.errors import ErrorKind, GatewayError
 from core.gateway import GatewayClient, SignedLink
 from core.jobs import (
+    MAX_RATING,
     AuthRejected,
     Cause,
     CreateAmbiguous,
@@ -33,13 +34,16 @@ from core.jobs import (
     JobFailure,
     JobParams,
     JobState,
+    KeepChanged,
     KeyReplaced,
     PollFailed,
+    Rated,
     Reviewed,
     Scheduled,
     StatusSeen,
     Vanished,
     apply,
+    with_marks_of,
 )
 from core.journal import Journal
 from core.reconcile import RECONCILE_ATTEMPTS, contested, find_match, next_reconcile_at
@@ -143,6 +147,9 @@ class Engine:
         #: Held while a refusal is recorded and while the key is replaced, so a refusal
         #: cannot land between set_api_key's clearing and its resuming of blocked jobs.
         self._key_lock = threading.RLock()
+        #: One job change at a time from apply to journal to memory, so a rating given while
+        #: a poll is in flight is neither overwritten in memory nor in the journal.
+        self._commit_lock = threading.RLock()
 
     # -- observation -------------------------------------------------------------------------
 
@@ -197,6 +204,34 @@ class Engine:
         note: str | None = None,
         record: bool = True,
     ) -> Job:
+        with self._commit_lock:
+            updated = self._commit_locked(
+                job, event, kind, http_status, request_id, raw, note, record
+            )
+        for listener in list(self._listeners):
+            try:
+                listener(updated)
+            except Exception:  # a broken listener must not break the job loop
+                logger.exception("Job listener failed")
+        return updated
+
+    def _commit_locked(
+        self,
+        job: Job,
+        event: Event,
+        kind: str,
+        http_status: int | None,
+        request_id: str | None,
+        raw: object,
+        note: str | None,
+        record: bool,
+    ) -> Job:
+        with self._lock:
+            current = self._jobs.get(job.local_id)
+        if current is not None and not isinstance(event, Rated | KeepChanged):
+            # ``job`` may be a copy taken before a slow call (a poll, a download) while the
+            # person rated or kept it meanwhile: their marks must survive that call's result.
+            job = with_marks_of(job, current)
         updated = apply(job, event)
         if record:
             self.journal.save(
@@ -217,11 +252,6 @@ class Engine:
                 self._jobs.pop(updated.local_id, None)
             else:
                 self._jobs[updated.local_id] = updated
-        for listener in list(self._listeners):
-            try:
-                listener(updated)
-            except Exception:  # a broken listener must not break the job loop
-                logger.exception("Job listener failed")
         return updated
 
     def _schedule(self, job: Job, when: float | None) -> Job:
@@ -707,6 +737,27 @@ class Engine:
         if job is None:
             raise KeyError(local_id)
         return self._commit(job, Reviewed(reviewed, note, self.clock()), "review", note=note)
+
+    def set_rating(self, local_id: str, rating: int) -> Job:
+        """Rate a job 1-5 stars (0 clears the rating); journaled as a ``rate`` event."""
+        if not 0 <= rating <= MAX_RATING:
+            raise ValueError(f"A rating is 0 (none) to {MAX_RATING} stars, not {rating}.")
+        with self._commit_lock:
+            job = self._known(local_id)
+            return self._commit(job, Rated(rating, self.clock()), "rate", note=str(rating))
+
+    def set_kept(self, local_id: str, kept: bool) -> Job:
+        """Mark a job as one the creator keeps (or not); journaled as a ``keep`` event."""
+        with self._commit_lock:
+            job = self._known(local_id)
+            note = "kept" if kept else "not kept"
+            return self._commit(job, KeepChanged(kept, self.clock()), "keep", note=note)
+
+    def _known(self, local_id: str) -> Job:
+        job = self.job(local_id)
+        if job is None:
+            raise KeyError(local_id)
+        return job
 
     def set_hidden(self, local_id: str, hidden: bool) -> None:
         """Remove a job from the list (or bring it back); the journal keeps it."""

@@ -18,6 +18,8 @@ from core.image_inputs import ImageInput, images_from_value, images_to_request
 from core.wire import JsonObject, RemoteJob, RemoteStatus
 
 MAX_PROMPT_CHARS = 32_000
+#: Ratings a person can give a job: 0 means "not rated", 1-5 are stars.
+MAX_RATING = 5
 #: Consecutive failed polls after which a job shows "cannot reach the gateway".
 UNREACHABLE_AFTER = 3
 
@@ -275,6 +277,10 @@ class Job:
     review_note: str = ""
     auth_blocked: bool = False
     deleted_on_server: bool = False
+    #: The creator's rating: 0 (not rated) or 1-5 stars.
+    rating: int = 0
+    #: The creator keeps this clip (a pick among takes or a compare set).
+    kept: bool = False
     extra: JsonObject = field(default_factory=dict)
 
     @property
@@ -434,6 +440,22 @@ class Reviewed:
 
 
 @dataclass(frozen=True)
+class Rated:
+    """A person rated the job: 1-5 stars, or 0 to clear the rating."""
+
+    rating: int
+    at: float
+
+
+@dataclass(frozen=True)
+class KeepChanged:
+    """A person marked the job as one to keep (or no longer)."""
+
+    kept: bool
+    at: float
+
+
+@dataclass(frozen=True)
 class DeletedOnServer:
     """The job's server copy was deleted at the user's request."""
 
@@ -452,6 +474,8 @@ Event = (
     | Scheduled
     | DownloadChanged
     | Reviewed
+    | Rated
+    | KeepChanged
     | DeletedOnServer
 )
 
@@ -459,7 +483,7 @@ Event = (
 #: for a finished job, say, must not revive it.
 _SERVER_EVENTS: frozenset[type] = frozenset({StatusSeen, PollFailed, Vanished, AuthRejected})
 _ALWAYS: frozenset[type] = frozenset(
-    {Scheduled, DownloadChanged, Reviewed, DeletedOnServer, KeyReplaced}
+    {Scheduled, DownloadChanged, Reviewed, Rated, KeepChanged, DeletedOnServer, KeyReplaced}
 )
 TRANSITIONS: dict[JobState, frozenset[type]] = {
     JobState.SUBMITTING: frozenset({Created, CreateRejected, CreateAmbiguous}) | _ALWAYS,
@@ -598,9 +622,25 @@ def apply(job: Job, event: Event) -> Job:
             )
         case Reviewed(reviewed=reviewed, note=note, at=at):
             return replace(job, reviewed=reviewed, review_note=note, updated_at=at)
+        case Rated(rating=rating, at=at):
+            return replace(job, rating=clamp_rating(rating), updated_at=at)
+        case KeepChanged(kept=kept, at=at):
+            return replace(job, kept=kept, updated_at=at)
         case DeletedOnServer(at=at):
             return replace(job, deleted_on_server=True, updated_at=at)
     return job  # pragma: no cover - every event type is matched above
+
+
+def clamp_rating(rating: int) -> int:
+    """A rating within 0 (not rated) and :data:`MAX_RATING`."""
+    return max(0, min(MAX_RATING, int(rating)))
+
+
+def with_marks_of(job: Job, other: Job) -> Job:
+    """``job`` carrying ``other``'s rating and keep flag (a person's marks, never a server's)."""
+    if job.rating == other.rating and job.kept == other.kept:
+        return job
+    return replace(job, rating=other.rating, kept=other.kept)
 
 
 def cause_for(job: Job) -> Cause | None:

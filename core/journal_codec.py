@@ -19,7 +19,7 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from core.image_inputs import images_from_value
-from core.jobs import Cause, DownloadState, Job, JobFailure, JobParams, JobState
+from core.jobs import MAX_RATING, Cause, DownloadState, Job, JobFailure, JobParams, JobState
 from core.wire import JsonObject, as_float, as_int, as_str
 
 #: Keys a job record must have; everything else is optional.
@@ -179,6 +179,12 @@ def _texts(value: object) -> tuple[str, ...] | None:
     return tuple(item for item in items if item is not None)
 
 
+def _rating(value: object) -> int | None:
+    """A rating 0-5 (0: not rated); anything else means "not rated"."""
+    number = as_int(value)
+    return number if number is not None and 0 <= number <= MAX_RATING else None
+
+
 def _extra(value: object) -> JsonObject | None:
     """A JSON object."""
     return value if isinstance(value, dict) else None
@@ -228,6 +234,8 @@ _OPTIONAL: dict[str, Callable[[object], object]] = {
     "review_note": _text,
     "auth_blocked": _flag,
     "deleted_on_server": _flag,
+    "rating": _rating,
+    "kept": _flag,
     "extra": _extra,
 }
 _HANDLED = {*_OPTIONAL, "local_id", "params", "state", "created_at", "updated_at"}

@@ -35,8 +35,10 @@ APP_NAME = "Reelgate"
 EXE_NAME = "reelgate"
 APP_ID = "app.phaseo.Reelgate"
 PACKAGE_NAME = "reelgate"
-MAINTAINER = "Reelgate contributors <hello@reelgate.app>"
-HOMEPAGE = "https://reelgate.app"
+#: The .deb ``Maintainer:`` field. Reelgate has no public contact address or homepage yet, so
+#: the publisher supplies one at build time (``REELGATE_MAINTAINER="Name <address>"``); without
+#: it the field names the project only, and no homepage is claimed anywhere.
+MAINTAINER = os.environ.get("REELGATE_MAINTAINER", "").strip() or "Reelgate contributors"
 MACOS_MINIMUM_VERSION = "12.0"
 
 #: PySide6 binding modules Reelgate imports (directly or through its dependencies).

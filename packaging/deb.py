@@ -137,7 +137,6 @@ exec /{INSTALL_DIR}/{rules.EXE_NAME} "$@"
 COPYRIGHT = f"""\
 Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
 Upstream-Name: {rules.APP_NAME}
-Source: {rules.HOMEPAGE}
 
 Files: *
 Copyright: Reelgate contributors
@@ -388,7 +387,6 @@ def control_text(
         "Suggests: gnome-keyring | kwalletmanager",
         "Section: video",
         "Priority: optional",
-        f"Homepage: {rules.HOMEPAGE}",
         f"Description: {SUMMARY}",
     ]
     lines += [f" {line}" if line else " ." for line in DESCRIPTION.splitlines()]

@@ -2,16 +2,16 @@
 
 Widgets never call the engine, the gateway client or the journal's writers directly. They
 call a :class:`Controller` method: the ``async`` ones (submit, refresh, save, ...) await a
-worker thread through ``loop.run_in_executor`` so the window never freezes, and the
-fire-and-forget ones (the catalogue, the poller's work) hand back a ``concurrent.futures``
-future. The engine reports every job change from whatever thread made it; the controller
-re-emits it as :attr:`Controller.job_changed`, which Qt queues to the GUI thread.
+worker thread through :func:`ui.offthread.run_async` so the window never freezes, and
+:meth:`Controller.run_background` is the pool's submit function for
+:func:`ui.offthread.run_task` (the catalogue, the poller's work, thumbnails, history).
+The engine reports every job change from whatever thread made it; the controller re-emits
+it as :attr:`Controller.job_changed`, which Qt queues to the GUI thread.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import sys
 import threading
@@ -34,6 +34,7 @@ from core.gateway import SignedLink
 from core.jobs import DownloadState, Job, JobParams
 from core.logsetup import REDACTION
 from core.secrets import resolve_api_key
+from ui.offthread import run_async, run_task
 
 logger = logging.getLogger(__name__)
 
@@ -101,8 +102,7 @@ class Controller(QObject):
         return self._executor.submit(fn, *args)
 
     async def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+        return await run_async(self.run_background, fn, *args, **kwargs)
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run a coroutine on the Qt event loop; an unexpected error reaches the crash hook."""
@@ -161,17 +161,10 @@ class Controller(QObject):
                 logger.exception("Loading the model list failed")
             return choose_models(fetched, cached)
 
-        try:
-            future = self.run_background(fetch)
-        except RuntimeError:
-            return
-        future.add_done_callback(self._catalogue_done)
+        run_task(self.run_background, fetch, on_result=self._catalogue_done, receiver=self)
 
-    def _catalogue_done(self, future: Future[tuple[list[ModelInfo], str]]) -> None:
-        if future.cancelled() or future.exception() is not None:
-            return
-        models, source = future.result()
-        self._emit(self.catalogue_loaded, models, source)
+    def _catalogue_done(self, chosen: tuple[list[ModelInfo], str]) -> None:
+        self._emit(self.catalogue_loaded, *chosen)
 
     # -- user actions (awaitable, never on the GUI thread) ------------------------------------
 
@@ -234,6 +227,14 @@ class Controller(QObject):
     async def review(self, local_id: str, reviewed: bool, note: str) -> Job:
         """Mark a job reviewed (or not) with a note."""
         return await self._run(self.engine.review, local_id, reviewed, note)
+
+    async def set_rating(self, local_id: str, rating: int) -> Job:
+        """Rate a job 1-5 stars (0 clears the rating); the change arrives as ``job_changed``."""
+        return await self._run(self.engine.set_rating, local_id, rating)
+
+    async def set_kept(self, local_id: str, kept: bool) -> Job:
+        """Keep a job (or stop keeping it); the change arrives as ``job_changed``."""
+        return await self._run(self.engine.set_kept, local_id, kept)
 
     async def set_hidden(self, local_id: str, hidden: bool) -> None:
         """Hide a job from the list, or bring it back."""

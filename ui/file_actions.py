@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, QUrl, Signal
+from PySide6.QtCore import QObject, QUrl
 from PySide6.QtGui import QDesktopServices
 
 from core.diagnostics import sidecar_document
@@ -19,6 +19,7 @@ from core.download import DownloadError
 from core.filenames import suggest_filename
 from core.jobs import Job
 from ui.dialogs.save_dialog import ExportDialog, SaveDialog
+from ui.offthread import on_gui_thread
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
@@ -32,14 +33,12 @@ def output_paths(dest: Path, count: int) -> list[Path]:
 class FileActions(QObject):
     """Saving and exporting for one main window."""
 
-    #: Internal: copy progress from a worker thread ``(bytes done, total or None)``.
-    _save_progressed = Signal(int, object)
-
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
         self.controller = window.controller
-        self._save_progressed.connect(self._on_save_progress, Qt.ConnectionType.QueuedConnection)
+        #: Copy progress ``(bytes done, total or None)``, callable from the worker thread.
+        self._save_progressed = on_gui_thread(self._on_save_progress, self)
 
     def _folder(self) -> Path:
         """The last folder saved to, else the home folder."""
@@ -82,7 +81,7 @@ class FileActions(QObject):
         saved: list[Path] = []
         try:
             for index, path in enumerate(output_paths(dest, len(job.files))):
-                await self.controller.save_as(job.local_id, path, self._save_progressed.emit, index)
+                await self.controller.save_as(job.local_id, path, self._save_progressed, index)
                 saved.append(path)
         except DownloadError as error:
             self.window.show_error("Could not save the video", error.message)

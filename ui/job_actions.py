@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QMenu, QMessageBox, QToolBar, QWidget
 from core.errors import GatewayError
 from core.jobs import DownloadState, Job, JobState
 from ui.file_actions import FileActions
+from ui.pick_actions import PickActions
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
@@ -91,11 +92,15 @@ class JobActions(QObject):
         self.settings = add("Settings", "settingsAction", "Ctrl+,", window.open_settings)
         self.find = add("Find", "findAction", "Ctrl+F", window.jobs_view.focus_search)
         self.undo_remove.setEnabled(False)
+        self.picks = PickActions(
+            self.selected, self.controller.set_rating, self.controller.set_kept, self._spawn, self
+        )
         # Del and Return belong to the table only: in the prompt they edit text.
         table = window.jobs_view.table
         for action in (self.remove, self.preview):
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             table.addAction(action)
+        self.picks.attach(table)
         for action in (
             self.save_as,
             self.copy_link,
@@ -159,6 +164,7 @@ class JobActions(QObject):
     def update_enabled(self, job: Job | None) -> None:
         """Enable exactly the actions that make sense for ``job``."""
         self._job = job
+        self.picks.update_enabled(job)
         on_disk = job is not None and job.download is DownloadState.DONE and bool(job.files)
         completed = job is not None and job.state is JobState.COMPLETED
         # A job made on another gateway (demo vs real) must not be asked about here.
@@ -190,7 +196,8 @@ class JobActions(QObject):
         menu.setObjectName("jobContextMenu")
         _add_all(menu, self.preview, self.save_as, self.copy_link, self.open_folder, None)
         _add_all(menu, self.resubmit, self.refresh, self.download, None)
-        _add_all(menu, self.copy_diagnostics, self.export_diagnostics, None)
+        self.picks.add_to(menu)
+        _add_all(menu, None, self.copy_diagnostics, self.export_diagnostics, None)
         _add_all(menu, self.delete_on_server, self.remove)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.popup(position)

@@ -24,7 +24,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor, QPixmap
 
-from core.jobs import DownloadState, Job, JobState
+from core.jobs import MAX_RATING, DownloadState, Job, JobState
 from ui.thumbnails import ThumbnailCache
 
 Index = QModelIndex | QPersistentModelIndex
@@ -42,6 +42,8 @@ class Column(IntEnum):
     CREATED = 6
     ELAPSED = 7
     COST = 8
+    KEPT = 9
+    RATING = 10
 
 
 HEADERS: dict[Column, str] = {
@@ -54,6 +56,8 @@ HEADERS: dict[Column, str] = {
     Column.CREATED: "Created",
     Column.ELAPSED: "Elapsed",
     Column.COST: "Cost",
+    Column.KEPT: "Keep",
+    Column.RATING: "Rating",
 }
 #: The job itself, for any column.
 JobRole = Qt.ItemDataRole.UserRole + 1
@@ -77,6 +81,8 @@ _COLOURS: dict[JobState, QColor] = {
     JobState.GONE: QColor("#6b6f76"),
 }
 _NUMERIC = frozenset({Column.DURATION, Column.ELAPSED, Column.COST})
+_CENTRED = frozenset({Column.KEPT, Column.RATING})
+KEPT_MARK = "✔"
 _PROMPT_CHARS = 90
 _TOOLTIP_CHARS = 1_000
 
@@ -96,6 +102,11 @@ def format_elapsed(seconds: float) -> str:
         return f"{minutes} m {secs:02d} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} m"
+
+
+def stars(rating: int) -> str:
+    """``"★★★☆☆"`` for 3; empty for "not rated"."""
+    return "★" * rating + "☆" * (MAX_RATING - rating) if rating > 0 else ""
 
 
 def _cost_value(cost: str | None) -> float:
@@ -132,6 +143,8 @@ class JobsModel(QAbstractTableModel):
         self._hidden: set[str] = set(hidden or ())
         self._download: dict[str, tuple[int, int | None]] = {}
         self._thumbnails = thumbnails
+        #: Catalogue model id -> human name (ids without one are shown as they are).
+        self._model_names: dict[str, str] = {}
         if thumbnails is not None:
             thumbnails.thumbnail_ready.connect(self._on_thumbnail)
         self._ticker = QTimer(self)
@@ -230,6 +243,20 @@ class JobsModel(QAbstractTableModel):
         cell = self.index(row, Column.STATUS)
         self.dataChanged.emit(cell, cell)
 
+    def set_model_names(self, names: dict[str, str]) -> None:
+        """Show the catalogue's human model names (the id stays in the tooltip)."""
+        names = {model_id: name for model_id, name in names.items() if name and name != model_id}
+        if names == self._model_names:
+            return
+        self._model_names = names
+        if self._jobs:
+            top, bottom = self.index(0, Column.MODEL), self.index(len(self._jobs) - 1, Column.MODEL)
+            self.dataChanged.emit(top, bottom)
+
+    def model_name(self, model_id: str) -> str:
+        """The human name of a model id (the id itself when the catalogue has none)."""
+        return self._model_names.get(model_id, model_id)
+
     def start_ticking(self) -> None:
         """Refresh countdowns and elapsed times of active rows every second."""
         self._ticker.start()
@@ -313,7 +340,11 @@ class JobsModel(QAbstractTableModel):
             return QBrush(_COLOURS.get(job.state, ACTIVE_COLOUR))
         if role == Qt.ItemDataRole.TextAlignmentRole and column in _NUMERIC:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in _CENTRED:
+            return int(Qt.AlignmentFlag.AlignCenter)
         if role == Qt.ItemDataRole.AccessibleTextRole:
+            if column in _CENTRED:
+                return self._tooltip(job, column)
             return self._display(job, column) or HEADERS[column]
         return None
 
@@ -328,7 +359,7 @@ class JobsModel(QAbstractTableModel):
                 line = " ".join(params.prompt.split())
                 return line if len(line) <= _PROMPT_CHARS else line[: _PROMPT_CHARS - 1] + "…"
             case Column.MODEL:
-                return params.model
+                return self._model_names.get(params.model, params.model)
             case Column.DURATION:
                 return f"{params.duration} s"
             case Column.ASPECT:
@@ -343,6 +374,10 @@ class JobsModel(QAbstractTableModel):
                 return format_elapsed(self._elapsed(job))
             case Column.COST:
                 return f"${job.cost}" if job.cost else "—"
+            case Column.KEPT:
+                return KEPT_MARK if job.kept else ""
+            case Column.RATING:
+                return stars(job.rating)
         return ""  # pragma: no cover - every column is matched
 
     def status_line(self, job: Job) -> str:
@@ -401,6 +436,10 @@ class JobsModel(QAbstractTableModel):
                 return _cost_value(job.cost)
             case Column.STATUS:
                 return job.state.label
+            case Column.KEPT:
+                return int(job.kept)
+            case Column.RATING:
+                return job.rating
         return self._display(job, column).casefold()
 
     def _tooltip(self, job: Job, column: Column) -> str:
@@ -418,6 +457,13 @@ class JobsModel(QAbstractTableModel):
             return f"{self.status_line(job)}\n{detail}" if detail else self.status_line(job)
         if column is Column.COST:
             return f"Billing: {job.billing_state}" if job.billing_state else "No cost reported yet"
+        if column is Column.MODEL:
+            name = self._model_names.get(job.params.model)
+            return f"{name}\n{job.params.model}" if name else job.params.model
+        if column is Column.KEPT:
+            return "Kept" if job.kept else "Not kept (K keeps it)"
+        if column is Column.RATING:
+            return f"{job.rating} of {MAX_RATING} stars" if job.rating else "Not rated (keys 1-5)"
         return self._display(job, column)
 
     def _thumbnail(self, job: Job) -> QPixmap | None:

@@ -14,7 +14,6 @@ updates need.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any
 
 from PySide6.QtCore import (
@@ -25,95 +24,13 @@ from PySide6.QtCore import (
     Qt,
 )
 
-from core.jobs import TERMINAL_STATES, DownloadState, Job, JobParams, JobState
-from ui.jobs_model import Column, JobsModel, SortRole, is_active
+from ui.job_filters import JobFilter, all_marks, filter_marks
+from ui.jobs_model import Column, JobsModel, SortRole
+
+__all__ = ["JobFilter", "JobsFilterProxy", "filter_marks"]
 
 Index = QModelIndex | QPersistentModelIndex
 _NO_INDEX = QModelIndex()
-
-#: Which filters accept a job, as bits (see :func:`filter_marks`).
-_ACTIVE, _COMPLETED, _NEEDS_REVIEW, _REVIEWED = 1, 2, 4, 8
-
-
-def filter_marks(job: Job) -> int:
-    """The filters that accept ``job``, one bit each (computed once per job change)."""
-    marks = _ACTIVE if is_active(job) else 0
-    if job.state is JobState.COMPLETED:
-        marks |= _COMPLETED
-    if job.needs_review:
-        marks |= _NEEDS_REVIEW
-    if job.reviewed:
-        marks |= _REVIEWED
-    return marks
-
-
-def _all_marks(jobs: list[Job]) -> list[int]:
-    """:func:`filter_marks` of many jobs, about four times faster.
-
-    A finished job that is neither unreachable nor blocked (nearly all of a long history)
-    is decided by its state, download and reviewed flag alone; anything else takes the
-    exact path.
-    """
-    marks: list[int] = []
-    append = marks.append
-    simple = _SIMPLE_MARKS
-    for job in jobs:
-        found = (
-            simple.get((job.state, job.download, job.reviewed)) if not job.auth_blocked else None
-        )
-        append(found if found is not None else filter_marks(job))
-    return marks
-
-
-class JobFilter(StrEnum):
-    """The choices of the filter box."""
-
-    ALL = "All"
-    ACTIVE = "Active"
-    COMPLETED = "Completed"
-    NEEDS_REVIEW = "Needs review"
-    REVIEWED = "Reviewed"
-
-    @property
-    def mark(self) -> int:
-        """The :func:`filter_marks` bit of this filter (0 for All)."""
-        return _MARKS[self]
-
-    def accepts(self, job: Job) -> bool:
-        """Whether a job belongs under this filter."""
-        return self is JobFilter.ALL or bool(filter_marks(job) & self.mark)
-
-
-#: Marks of finished jobs by (state, download, reviewed); unfinished ones are left out
-#: because "cannot reach the gateway" (failures) also decides whether they need review.
-_SIMPLE_MARKS: dict[tuple[JobState, DownloadState, bool], int] = {}
-
-
-def _simple_marks() -> None:
-    for state in TERMINAL_STATES:
-        for download in DownloadState:
-            for reviewed in (False, True):
-                probe = Job(
-                    local_id="",
-                    params=JobParams(model="", prompt="", duration=0, aspect_ratio=""),
-                    state=state,
-                    created_at=0.0,
-                    updated_at=0.0,
-                    download=download,
-                    reviewed=reviewed,
-                )
-                _SIMPLE_MARKS[state, download, reviewed] = filter_marks(probe)
-
-
-_simple_marks()
-
-_MARKS = {
-    JobFilter.ALL: 0,
-    JobFilter.ACTIVE: _ACTIVE,
-    JobFilter.COMPLETED: _COMPLETED,
-    JobFilter.NEEDS_REVIEW: _NEEDS_REVIEW,
-    JobFilter.REVIEWED: _REVIEWED,
-}
 
 
 class JobsFilterProxy(QAbstractProxyModel):
@@ -122,12 +39,14 @@ class JobsFilterProxy(QAbstractProxyModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._filter = JobFilter.ALL
+        self._min_rating = 0
         self._words: tuple[str, ...] = ()
         self._sort_column = -1
         self._descending = False
-        # Per source row: casefolded prompt, filter bits, sort key (when sorted).
+        # Per source row: casefolded prompt, filter bits, rating, sort key (when sorted).
         self._text: list[str] = []
         self._marks: list[int] = []
+        self._ratings: list[int] = []
         self._keys: list[Any] = []
         #: Every source row in sort order; the visible ones in the same order.
         self._order: list[int] = []
@@ -152,6 +71,18 @@ class JobsFilterProxy(QAbstractProxyModel):
         if job_filter is self._filter:
             return
         self._filter = job_filter
+        self._refilter()
+
+    @property
+    def min_rating(self) -> int:
+        """The fewest stars a listed job has (0: rated or not)."""
+        return self._min_rating
+
+    def set_min_rating(self, stars: int) -> None:
+        """Show only jobs rated ``stars`` or more (0 shows every job)."""
+        if stars == self._min_rating:
+            return
+        self._min_rating = stars
         self._refilter()
 
     def set_search(self, text: str) -> None:
@@ -231,7 +162,8 @@ class JobsFilterProxy(QAbstractProxyModel):
         """Recompute everything from the source model (no signals)."""
         jobs = self._source.jobs() if self._source is not None else []
         self._text = [job.params.prompt.casefold() for job in jobs]
-        self._marks = _all_marks(jobs)
+        self._marks = all_marks(jobs)
+        self._ratings = [job.rating for job in jobs]
         self._keys = self._all_keys()
         self._order = self._sorted(range(len(jobs)))
         self._found = None
@@ -290,7 +222,11 @@ class JobsFilterProxy(QAbstractProxyModel):
         mark = self._filter.mark
         if mark:
             marks = self._marks
-            return [row for row in rows if marks[row] & mark]
+            rows = [row for row in rows if marks[row] & mark]
+        least = self._min_rating
+        if least:
+            ratings = self._ratings
+            return [row for row in rows if ratings[row] >= least]
         return list(rows)  # a copy: _rows changes row by row, the caches must not
 
     def _refind(self, row: int) -> None:
@@ -318,6 +254,8 @@ class JobsFilterProxy(QAbstractProxyModel):
     def _accepts(self, row: int) -> bool:
         mark = self._filter.mark
         if mark and not self._marks[row] & mark:
+            return False
+        if self._ratings[row] < self._min_rating:
             return False
         text = self._text[row]
         return all(word in text for word in self._words)
@@ -384,6 +322,7 @@ class JobsFilterProxy(QAbstractProxyModel):
             moved = text != self._text[row]
             self._text[row] = text
             self._marks[row] = filter_marks(job)
+            self._ratings[row] = job.rating
         if self._sort_column >= 0 and self._keys:
             key = self._key_of(row)
             if key != self._keys[row]:
@@ -436,6 +375,7 @@ class JobsFilterProxy(QAbstractProxyModel):
             job = self._source.job_at(row)
             self._text.append(job.params.prompt.casefold())
             self._marks.append(filter_marks(job))
+            self._ratings.append(job.rating)
             if self._sort_column >= 0 and self._keys:
                 self._keys.append(self._key_of(row))
             self._order.insert(self._position(self._order, row), row)
@@ -466,6 +406,7 @@ class JobsFilterProxy(QAbstractProxyModel):
         count = last - first + 1
         del self._text[first : last + 1]
         del self._marks[first : last + 1]
+        del self._ratings[first : last + 1]
         if self._keys:
             del self._keys[first : last + 1]
 

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.jobs import Job
+from core.jobs import MAX_RATING, Job
 from ui.jobs_model import Column, JobRole, JobsModel, ProgressRole
 
 # The filter and the proxy live in ui.jobs_proxy (bulk filtering for long histories);
@@ -96,6 +96,14 @@ class JobsView(QWidget):
         self.filter_combo.currentIndexChanged.connect(self._on_filter_changed)
         filter_label = QLabel("&Show:", self)
         filter_label.setBuddy(self.filter_combo)
+        self.rating_combo = QComboBox(self)
+        self.rating_combo.setObjectName("minRatingFilter")
+        self.rating_combo.setAccessibleName("Minimum rating")
+        self.rating_combo.setToolTip("List only jobs rated at least this many stars")
+        self.rating_combo.addItem("Any rating", 0)
+        for rating in range(1, MAX_RATING + 1):
+            self.rating_combo.addItem(f"{'★' * rating}{'+' if rating < MAX_RATING else ''}", rating)
+        self.rating_combo.currentIndexChanged.connect(self._on_rating_changed)
 
         self.search_edit = QLineEdit(self)
         self.search_edit.setObjectName("searchEdit")
@@ -140,6 +148,8 @@ class JobsView(QWidget):
             (Column.CREATED, 116),
             (Column.ELAPSED, 76),
             (Column.COST, 60),
+            (Column.KEPT, 44),
+            (Column.RATING, 76),
         ):
             header.resizeSection(column, width)
         # The status matters most: by default it follows the prompt (columns can be moved).
@@ -153,12 +163,14 @@ class JobsView(QWidget):
         top = QHBoxLayout()
         top.addWidget(filter_label)
         top.addWidget(self.filter_combo)
+        top.addWidget(self.rating_combo)
         top.addWidget(self.search_edit, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
-        self.setTabOrder(self.filter_combo, self.search_edit)
+        self.setTabOrder(self.filter_combo, self.rating_combo)
+        self.setTabOrder(self.rating_combo, self.search_edit)
         self.setTabOrder(self.search_edit, self.table)
 
     # -- selection ----------------------------------------------------------------------------
@@ -179,6 +191,7 @@ class JobsView(QWidget):
         index = self.proxy.mapFromSource(self.model.index(source_row, Column.PROMPT))
         if not index.isValid():
             self.filter_combo.setCurrentIndex(0)
+            self.rating_combo.setCurrentIndex(0)
             self.search_edit.clear()
             self._apply_search()
             index = self.proxy.mapFromSource(self.model.index(source_row, Column.PROMPT))
@@ -229,6 +242,9 @@ class JobsView(QWidget):
         choice = self.filter_combo.currentData()
         self.proxy.set_filter(JobFilter(choice) if choice else JobFilter.ALL)
 
+    def _on_rating_changed(self, _index: int) -> None:
+        self.proxy.set_min_rating(int(self.rating_combo.currentData() or 0))
+
     def _apply_search(self) -> None:
         self._search_timer.stop()
         self.proxy.set_search(self.search_edit.text())
@@ -246,6 +262,7 @@ class JobsView(QWidget):
         return {
             "header": bytes(header_state.toBase64().data()).decode("ascii"),
             "filter": self.proxy.job_filter.value,
+            "min_rating": self.proxy.min_rating,
         }
 
     def restore_state(self, state: dict[str, Any]) -> None:
@@ -258,3 +275,8 @@ class JobsView(QWidget):
             position = self.filter_combo.findText(choice)
             if position >= 0:
                 self.filter_combo.setCurrentIndex(position)
+        rating = state.get("min_rating")
+        if isinstance(rating, int) and not isinstance(rating, bool):
+            position = self.rating_combo.findData(rating)
+            if position >= 0:
+                self.rating_combo.setCurrentIndex(position)

@@ -7,9 +7,7 @@ happens in the controller (worker threads) and the per-job actions live in
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +36,7 @@ from ui.job_actions import JobActions
 from ui.jobs_model import JobsModel, is_active
 from ui.jobs_view import JobsView
 from ui.notifier import Notifier
+from ui.offthread import run_task
 from ui.poller import Poller
 from ui.preview import PreviewPanel
 from ui.review_panel import ReviewPanel
@@ -94,8 +93,6 @@ class MainWindow(QMainWindow):
 
     #: The window closed (after saving its state); the app may quit.
     closed = Signal()
-    #: Internal: the older history was read (a Future, emitted from a worker thread).
-    _history_loaded = Signal(object)
 
     def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -211,7 +208,6 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         queued = Qt.ConnectionType.QueuedConnection
-        self._history_loaded.connect(self._on_history_loaded, queued)
         self.controller.job_changed.connect(self.on_job_changed, queued)
         self.controller.download_progressed.connect(self.model.set_download_progress, queued)
         self.controller.error_raised.connect(self.show_status, queued)
@@ -236,25 +232,19 @@ class MainWindow(QMainWindow):
         if not self._history_pending:
             return
         self._history_pending = False
+        run_task(
+            self.controller.run_background,
+            self.context.journal.jobs,
+            on_result=self._on_history_loaded,
+            on_error=self._on_history_failed,
+            receiver=self,
+        )
 
-        def done(future: Future[list[Job]]) -> None:  # on the worker thread
-            with contextlib.suppress(RuntimeError):  # the window closed meanwhile
-                self._history_loaded.emit(future)
+    def _on_history_failed(self, error: BaseException) -> None:
+        logger.error("Could not list the job history", exc_info=error)
+        self.show_status(f"Could not list older jobs: {error}")
 
-        try:
-            self.controller.run_background(self.context.journal.jobs).add_done_callback(done)
-        except RuntimeError:  # the controller closed
-            return
-
-    def _on_history_loaded(self, future: Future[list[Job]]) -> None:
-        if future.cancelled():
-            return
-        error = future.exception()
-        if error is not None:
-            logger.error("Could not list the job history", exc_info=error)
-            self.show_status(f"Could not list older jobs: {error}")
-            return
-        jobs = future.result()
+    def _on_history_loaded(self, jobs: list[Job]) -> None:
         self.notifier.remember(jobs)
         self.model.add_jobs(jobs)
 

@@ -8,7 +8,6 @@ re-arms it too, so a fresh submission is picked up at once.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from core.errors import GatewayError
 from core.jobs import Job
 from ui.controller import Controller
+from ui.offthread import when_done
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +36,6 @@ class Poller(QObject):
 
     #: The gateway refused the API key; polling is paused until a new key is set.
     key_rejected = Signal(object)
-    #: Internal: a worker finished (emitted from worker threads, queued to the GUI thread).
-    _work_finished = Signal()
 
     def __init__(
         self,
@@ -61,7 +59,6 @@ class Poller(QObject):
         self._reported_key_error: GatewayError | None = None
         self.wakes = 0
         controller.job_changed.connect(self._on_job_changed, Qt.ConnectionType.QueuedConnection)
-        self._work_finished.connect(self.rearm, Qt.ConnectionType.QueuedConnection)
 
     # -- control ------------------------------------------------------------------------------
 
@@ -145,15 +142,21 @@ class Poller(QObject):
         self.rearm()
 
     def _start(self, job: Job, future: Future[Any]) -> None:
-        self._in_flight.add(job.local_id)
-        future.add_done_callback(lambda done: self._finished(job.local_id, done))
+        local_id = job.local_id
+        self._in_flight.add(local_id)
+        when_done(
+            future,
+            on_result=lambda _job: self._finished(local_id),
+            on_error=lambda error: self._crashed(local_id, error),
+            receiver=self,
+        )
 
-    def _finished(self, local_id: str, future: Future[Any]) -> None:
-        """Runs on the worker thread that did the work."""
+    def _finished(self, local_id: str) -> None:
         self._in_flight.discard(local_id)
-        if not future.cancelled() and (error := future.exception()) is not None:
-            logger.error("Background job work failed", exc_info=error)
-            self._cooldown_until = self._clock() + CRASH_COOLDOWN_SECONDS
-            self._controller.report_error(f"Checking a job failed unexpectedly: {error}")
-        with contextlib.suppress(RuntimeError):  # the poller was deleted while the work ran
-            self._work_finished.emit()
+        self.rearm()
+
+    def _crashed(self, local_id: str, error: BaseException) -> None:
+        logger.error("Background job work failed", exc_info=error)
+        self._cooldown_until = self._clock() + CRASH_COOLDOWN_SECONDS
+        self._controller.report_error(f"Checking a job failed unexpectedly: {error}")
+        self._finished(local_id)

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
-from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage, QPixmap
 
 from core.jobs import DownloadState, Job, JobState
 from core.thumbnails import Thumbnail, ThumbnailError, first_frame
+from ui.offthread import Submit, run_task
 
 logger = logging.getLogger(__name__)
 
-Submit = Callable[..., Future[Any]]
 #: Pixmaps kept in memory (each is a few tens of kilobytes).
 CACHE_SIZE = 500
 
@@ -28,8 +24,6 @@ class ThumbnailCache(QObject):
 
     #: The thumbnail of this job (local id) is now available.
     thumbnail_ready = Signal(str)
-    #: Internal: a decode finished (emitted from a worker thread).
-    _decoded = Signal(str, str, object)
 
     def __init__(self, submit: Submit, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -37,7 +31,6 @@ class ThumbnailCache(QObject):
         self._pixmaps: OrderedDict[tuple[str, str], QPixmap] = OrderedDict()
         self._pending: set[tuple[str, str]] = set()
         self._failed: set[tuple[str, str]] = set()
-        self._decoded.connect(self._on_decoded, Qt.ConnectionType.QueuedConnection)
 
     def pixmap(self, job: Job) -> QPixmap | None:
         """The thumbnail, or ``None`` (then it may be on its way: see :attr:`thumbnail_ready`)."""
@@ -52,30 +45,27 @@ class ThumbnailCache(QObject):
             return cached
         if key in self._pending or key in self._failed:
             return None
-        try:
-            future = self._submit(first_frame, Path(job.files[0]))
-        except RuntimeError:  # the worker pool is shut down: the window is closing
-            return None
-        self._pending.add(key)
-        future.add_done_callback(lambda done: self._report(key, done))
+        future = run_task(
+            self._submit,
+            first_frame,
+            Path(job.files[0]),
+            on_result=lambda thumb: self._on_decoded(key, thumb),
+            on_error=lambda error: self._on_failed(key, error),
+            receiver=self,
+        )
+        if future is not None:  # None: the worker pool is shut down, the window is closing
+            self._pending.add(key)
         return None
 
-    def _report(self, key: tuple[str, str], future: Future[Any]) -> None:
-        with contextlib.suppress(RuntimeError):  # deleted while decoding
-            self._decoded.emit(key[0], key[1], future)
-
-    def _on_decoded(self, local_id: str, path: str, future: Future[Any]) -> None:
-        key = (local_id, path)
+    def _on_failed(self, key: tuple[str, str], error: BaseException) -> None:
         self._pending.discard(key)
-        if future.cancelled():
-            return
-        error = future.exception()
-        if error is not None:
-            if not isinstance(error, ThumbnailError):
-                logger.warning("Thumbnail failed for %s", path, exc_info=error)
-            self._failed.add(key)
-            return
-        thumb: Thumbnail = future.result()
+        if not isinstance(error, ThumbnailError):
+            logger.warning("Thumbnail failed for %s", key[1], exc_info=error)
+        self._failed.add(key)
+
+    def _on_decoded(self, key: tuple[str, str], thumb: Thumbnail) -> None:
+        self._pending.discard(key)
+        local_id = key[0]
         image = QImage(
             thumb.rgb, thumb.width, thumb.height, thumb.stride, QImage.Format.Format_RGB888
         ).copy()  # own the pixels: the bytes object may go away

@@ -75,6 +75,8 @@ def full_job() -> Job:
         review_note="checked by hand",
         auth_blocked=True,
         deleted_on_server=True,
+        rating=4,
+        kept=True,
         extra={"webhook": None, "nested": {"list": [1, "two", {"three": 3.0}]}},
     )
 

@@ -96,6 +96,8 @@ jobs = st.builds(
     review_note=texts,
     auth_blocked=st.booleans(),
     deleted_on_server=st.booleans(),
+    rating=st.integers(min_value=0, max_value=5),
+    kept=st.booleans(),
     extra=st.dictionaries(st.text(max_size=8), json_values, max_size=3),
 )
 

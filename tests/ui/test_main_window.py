@@ -97,14 +97,16 @@ def test_layout_and_filter_are_remembered_across_restarts(
     data = tmp_path / "data"
     first = make_window(make_context(data))
     first.jobs_view.filter_combo.setCurrentText("Completed")
+    first.jobs_view.rating_combo.setCurrentIndex(3)
     first.jobs_view.table.horizontalHeader().resizeSection(2, 233)
     first.close()
     saved = first.context.settings.window
     assert {"geometry", "main_splitter", "jobs_splitter", "jobs"} <= saved.keys()
-    assert all(isinstance(value, str) for value in saved["jobs"].values())
+    assert all(isinstance(value, str | int) for value in saved["jobs"].values())
 
     second = make_window(make_context(data))
     assert second.jobs_view.filter_combo.currentText() == "Completed"
+    assert second.jobs_view.proxy.min_rating == 3
     assert second.jobs_view.table.horizontalHeader().sectionSize(2) == 233
 
 

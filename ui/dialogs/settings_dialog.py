@@ -1,18 +1,19 @@
 """The Settings dialog: API key (kept only in the secret store), gateway URL, downloads, alerts.
 
-"Test connection" asks the gateway for its model list from a worker thread, using a
-temporary client built from what is typed in the dialog, so a slow or dead gateway never
-freezes the window and nothing is saved until OK.
+"Test connection" asks the gateway for its model list on the dialog's own one-thread pool
+(the dialog also opens at first run, before the app's controller exists), using a temporary
+client built from what is typed in the dialog, so a slow or dead gateway never freezes the
+window and nothing is saved until OK.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -33,6 +34,7 @@ from core.errors import GatewayError
 from core.gateway import DEFAULT_BASE_URL, GatewayClient
 from core.gateway_http import normalise_base_url
 from core.logsetup import REDACTION
+from ui.offthread import run_task
 
 if TYPE_CHECKING:
     from core.context import AppContext
@@ -88,12 +90,6 @@ def probe_gateway(base_url: str, api_key: str | None) -> tuple[bool, str]:
     return True, f"Connected: {count} model{'' if count == 1 else 's'} available"
 
 
-class _ProbeBridge(QObject):
-    """Carries a worker thread's probe result back to the GUI thread (a queued signal)."""
-
-    finished = Signal(int, bool, str)
-
-
 class SettingsDialog(QDialog):
     """Edits the API key and the user's settings; see :meth:`ask`."""
 
@@ -107,8 +103,7 @@ class SettingsDialog(QDialog):
         self._result: SettingsResult | None = None
         self._key_removed = False
         self._probe_generation = 0
-        self._bridge = _ProbeBridge()
-        self._bridge.finished.connect(self._on_probe_finished)
+        self._pool: ThreadPoolExecutor | None = None
         self._build()
         self._load()
 
@@ -306,17 +301,19 @@ class SettingsDialog(QDialog):
             return
         self._probe_generation += 1
         generation = self._probe_generation
-        bridge = self._bridge
         self.test_button.setEnabled(False)
         self._show(self.test_result, f"Testing {base_url} …")
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="settings-connection-test")
+        run_task(
+            self._pool.submit,
+            probe_gateway,
+            base_url,
+            key,
+            on_result=lambda outcome: self._on_probe_finished(generation, *outcome),
+            receiver=self,
+        )
 
-        def work() -> None:
-            ok, message = probe_gateway(base_url, key)
-            bridge.finished.emit(generation, ok, message)
-
-        threading.Thread(target=work, name="settings-connection-test", daemon=True).start()
-
-    @Slot(int, bool, str)
     def _on_probe_finished(self, generation: int, ok: bool, message: str) -> None:
         if generation != self._probe_generation:
             return
@@ -386,6 +383,9 @@ class SettingsDialog(QDialog):
     def done(self, code: int) -> None:
         """Close, invalidate any running test, and announce the outcome for ``open()`` users."""
         self._probe_generation += 1
+        if self._pool is not None:  # a test still running finishes on its own, unseen
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
         super().done(code)
         self.settings_chosen.emit(self.settings_result)
 
