@@ -8,9 +8,8 @@ too. Nothing here blocks the GUI thread.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -32,8 +31,8 @@ from core.image_files import ImageError, ca_bundle_from_env, fetch_image, read_i
 from core.image_inputs import ROLE_LABELS, ROLES, ImageInput
 from core.image_rules import NO_IMAGES, ImageSupport, check_image_url, image_support
 from ui.composer_fields import problem_label, set_problem
+from ui.offthread import Submit, run_task
 
-Submit = Callable[..., Future[Any]]
 THUMB_SIZE = (96, 54)
 #: How long typing pauses before an URL is fetched for its thumbnail.
 FETCH_DELAY_MS = 600
@@ -166,7 +165,6 @@ class ImageInputs(QWidget):
     changed = Signal()
     #: A thumbnail or a local file finished loading (for tests and screen readers).
     loaded = Signal()
-    _done = Signal(object, int, object, object)
 
     def __init__(
         self,
@@ -183,7 +181,6 @@ class ImageInputs(QWidget):
         self.ca_bundle = ca_bundle if ca_bundle is not None else ca_bundle_from_env()
         self.support: ImageSupport = NO_IMAGES
         self.rows: list[ImageRow] = []
-        self._done.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
         self._build()
         self.configure(None)
 
@@ -363,17 +360,14 @@ class ImageInputs(QWidget):
             if self._own_pool is None:
                 self._own_pool = ThreadPoolExecutor(2, thread_name_prefix="image-input")
             submit = self._own_pool.submit
-        try:
-            future = submit(fn, *args)
-        except RuntimeError:  # the worker pool is shut down: the window is closing
-            return
-        future.add_done_callback(lambda done: self._report(row, token, done))
-
-    def _report(self, row: ImageRow, token: int, future: Future[Any]) -> None:
-        error = None if future.cancelled() else future.exception()
-        result = None if error is not None or future.cancelled() else future.result()
-        with contextlib.suppress(RuntimeError):  # the widget went away meanwhile
-            self._done.emit(row, token, result, error)
+        run_task(
+            submit,
+            fn,
+            *args,
+            on_result=lambda value: self._on_done(row, token, value, None),
+            on_error=lambda error: self._on_done(row, token, None, error),
+            receiver=row,
+        )
 
     def _on_done(self, row: ImageRow, token: int, result: Any, error: Any) -> None:
         if row not in self.rows or token != row.token:
