@@ -17,7 +17,8 @@ IMAGE_ROLES = ("first_frame", "last_frame", "reference")
 
 
 class _ImageAction(argparse.Action):
-    """``--image-url URL`` / ``--image FILE``: append ``[kind, value, role]`` to ``images``."""
+    """``--image-url URL`` / ``--image FILE`` append ``[kind, value, role]`` to ``images``;
+    ``--image-role ROLE`` sets the role of the image given just before it."""
 
     def __call__(
         self,
@@ -26,28 +27,17 @@ class _ImageAction(argparse.Action):
         values: str | Sequence[Any] | None,
         option_string: str | None = None,
     ) -> None:
-        kind = "file" if option_string == "--image" else "url"
         images = list(getattr(namespace, "images", None) or [])
-        images.append([kind, str(values), None])
-        namespace.images = images
-
-
-class _RoleAction(argparse.Action):
-    """``--image-role ROLE``: the role of the ``--image-url``/``--image`` just before it."""
-
-    def __call__(
-        self,
-        parser: argparse.ArgumentParser,
-        namespace: argparse.Namespace,
-        values: str | Sequence[Any] | None,
-        option_string: str | None = None,
-    ) -> None:
-        images = getattr(namespace, "images", None) or []
-        if not images:
+        if option_string != "--image-role":
+            kind = "file" if option_string == "--image" else "url"
+            images.append([kind, str(values), None])
+        elif not images:
             parser.error("--image-role must follow the --image-url or --image it applies to")
-        if images[-1][2] is not None:
+        elif images[-1][2] is not None:
             parser.error(f"--image-role given twice for {images[-1][1]}")
-        images[-1][2] = str(values)
+        else:
+            images[-1][2] = str(values)
+        namespace.images = images
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
@@ -77,7 +67,7 @@ def build_parser(parser: argparse.ArgumentParser) -> None:
     )
     generate.add_argument(
         "--image-role",
-        action=_RoleAction,
+        action=_ImageAction,
         dest="images",
         choices=IMAGE_ROLES,
         help="role of the image just before: first_frame, last_frame or reference",

@@ -144,7 +144,7 @@ def _local_problem(image: ImageInput, model: ModelInfo, support: ImageSupport) -
         )
     name = image.file or "The image"
     if not image.loaded:
-        return f"The image file {name} has not been read; choose it again."
+        return f"The image file {name} is still being read, or could not be read."
     kind = data_url_type(image.url)
     if kind is None or not kind.startswith("image/"):
         return (

@@ -19,6 +19,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 
 def png_bytes(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
     """A solid-colour RGB PNG."""
@@ -149,3 +151,10 @@ def serve_images(folder: Path) -> Iterator[ImageServer]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def images(tmp_path: Path) -> Iterator[ImageServer]:
+    """A local HTTPS image server for one test (its certificate in the test's folder)."""
+    with serve_images(tmp_path) as server:
+        yield server

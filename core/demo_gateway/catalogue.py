@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -208,6 +208,18 @@ _OPTIONAL_DETAIL: dict[str, dict[str, Any]] = {
 }
 
 _VEO_OPTIONAL = OPTIONAL_PARAMS
+_HAILUO_23 = ModelSpec(
+    model="minimax/hailuo-2.3",
+    name="Hailuo 2.3",
+    style=MINIMAX,
+    duration_values=(6, 10),
+    default_duration=6,
+    resolutions=("768P", "1080P"),
+    default_resolution="768P",
+    optional=("enhance_prompt",),
+    price_per_second="0.05",
+    image_params=("input_image",),
+)
 _MODELS: tuple[ModelSpec, ...] = (
     ModelSpec(
         model="demo/test-pattern",
@@ -286,40 +298,19 @@ _MODELS: tuple[ModelSpec, ...] = (
         price_per_second="0.30",
         image_params=("input_reference",),
     ),
-    ModelSpec(
+    replace(
+        _HAILUO_23,
         model="minimax/hailuo-02",
         name="Hailuo 02",
-        style=MINIMAX,
-        duration_values=(6, 10),
-        default_duration=6,
-        resolutions=("768P", "1080P"),
-        default_resolution="768P",
-        optional=("enhance_prompt",),
         price_per_second="0.045",
+        image_params=(),
     ),
-    ModelSpec(
-        model="minimax/hailuo-2.3",
-        name="Hailuo 2.3",
-        style=MINIMAX,
-        duration_values=(6, 10),
-        default_duration=6,
-        resolutions=("768P", "1080P"),
-        default_resolution="768P",
-        optional=("enhance_prompt",),
-        price_per_second="0.05",
-        image_params=("input_image",),
-    ),
-    ModelSpec(
+    _HAILUO_23,
+    replace(
+        _HAILUO_23,
         model="minimax/hailuo-2.3-fast",
         name="Hailuo 2.3 Fast (image to video)",
-        style=MINIMAX,
-        duration_values=(6, 10),
-        default_duration=6,
-        resolutions=("768P", "1080P"),
-        default_resolution="768P",
-        optional=("enhance_prompt",),
         price_per_second="0.032",
-        image_params=("input_image",),
         image_only=True,
     ),
 )

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from core.demo_gateway.catalogue import ModelSpec
-from core.demo_gateway.errors import ApiError, validation_error
+from core.demo_gateway.errors import ApiError, not_supported, validation_error
 from core.image_files import ImageError, fetch_image
 from core.image_inputs import MAX_DATA_URL_CHARS
 from core.image_rules import IMAGE_PARAMS
@@ -48,13 +48,7 @@ class Still:
 
 
 def _not_supported(spec: ModelSpec, what: str, field: str) -> ApiError:
-    return ApiError(
-        400,
-        "not_supported",
-        f"{what} is not supported by {spec.model}",
-        reason="param_not_supported",
-        details=[{"field": field, "path": [field], "message": f"not supported by {spec.model}"}],
-    )
+    return not_supported(spec.model, what, field)
 
 
 def _roles(spec: ModelSpec) -> set[str]:

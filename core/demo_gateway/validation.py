@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.demo_gateway.catalogue import ModelSpec, find_model, nominal_dimensions
-from core.demo_gateway.errors import ApiError, validation_error
+from core.demo_gateway.errors import ApiError, not_supported, validation_error
 from core.demo_gateway.faults import JobFaults, parse_job_faults
 from core.demo_gateway.images import ImageRef, Still, parse_images
 
@@ -67,13 +67,7 @@ def _is_int(value: Any) -> bool:
 
 
 def _not_supported(spec: ModelSpec, field: str) -> ApiError:
-    return ApiError(
-        400,
-        "not_supported",
-        f"{field} is not supported by {spec.model}",
-        reason="param_not_supported",
-        details=[{"field": field, "path": [field], "message": f"not supported by {spec.model}"}],
-    )
+    return not_supported(spec.model, field, field)
 
 
 def _check_unknown(body: dict[str, Any]) -> None:

@@ -13,17 +13,11 @@ import pytest
 import requests
 
 from core.demo_gateway import DemoGateway
-from tests.image_server import ImageServer, Route, png_bytes, serve_images
+from tests.image_server import ImageServer, Route, png_bytes
 
 AUTH = {"Authorization": "Bearer demo"}
 RED = (220, 30, 30)
 BLUE = (20, 40, 230)
-
-
-@pytest.fixture
-def images(tmp_path: Path) -> Iterator[ImageServer]:
-    with serve_images(tmp_path) as server:
-        yield server
 
 
 @pytest.fixture

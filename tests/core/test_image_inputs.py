@@ -258,7 +258,7 @@ def test_sent_jobs_drop_the_inline_data_but_keep_the_file() -> None:
         "Image: local file /pics/a.png (sent as a data: URL)"
     )
     reread = _messages(replace(created.params))
-    assert reread == ["The image file /pics/a.png has not been read; choose it again."]
+    assert reread == ["The image file /pics/a.png is still being read, or could not be read."]
 
 
 def test_params_round_trip_through_to_dict() -> None:

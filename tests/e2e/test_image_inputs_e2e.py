@@ -24,17 +24,11 @@ from core.image_rules import with_images
 from core.jobs import Cause, DownloadState, JobParams, JobState
 from tests.e2e.conftest import build_engine
 from tests.e2e.test_cli_e2e import journal_rows, run_cli
-from tests.image_server import ImageServer, png_bytes, serve_images
+from tests.image_server import ImageServer, png_bytes
 
 pytestmark = pytest.mark.e2e
 
 GREEN = (30, 200, 60)
-
-
-@pytest.fixture
-def images(tmp_path: Path) -> Iterator[ImageServer]:
-    with serve_images(tmp_path) as server:
-        yield server
 
 
 @pytest.fixture

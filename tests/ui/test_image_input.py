@@ -17,19 +17,13 @@ from core.demo_gateway import DemoGateway
 from core.demo_gateway.catalogue import catalogue_json
 from core.image_inputs import ImageInput
 from core.jobs import JobParams
-from tests.image_server import ImageServer, Route, png_bytes, serve_images
+from tests.image_server import ImageServer, Route, png_bytes
 from tests.ui.conftest import TEST_KEY
 from ui.composer import Composer
 from ui.image_input import ImageInputs, ImageRow
 from ui.main_window import MainWindow
 
 RED = (220, 30, 30)
-
-
-@pytest.fixture
-def images(tmp_path: Path) -> Iterator[ImageServer]:
-    with serve_images(tmp_path) as server:
-        yield server
 
 
 @pytest.fixture
