@@ -185,6 +185,14 @@ class GatewayClient:
         """``GET /videos/models``: the raw decoded catalogue (parsed elsewhere)."""
         return self._call_json("GET", "/videos/models")[1]
 
+    def pricing_models(self) -> object:
+        """``GET /pricing/models``: the raw price list (parsed by ``core.pricing``)."""
+        return self._call_json("GET", "/pricing/models")[1]
+
+    def pricing_calculate(self, body: object) -> object:
+        """``POST /pricing/calculate``: the gateway prices one usage (``core.estimate``)."""
+        return self._call_json("POST", "/pricing/calculate", json_body=body)[1]
+
     def delete(self, job_id: str) -> bool:
         """``DELETE /videos/{id}``: True when the gateway confirms ``deleted: true``."""
         response = self._send("DELETE", self._url(f"/videos/{_segment(job_id)}"), accept=_JSON)

@@ -267,6 +267,10 @@ class Job:
     request_ids: tuple[str, ...] = ()
     billing_state: str | None = None
     cost: str | None = None
+    #: The gateway's estimate (credit reserved at create), in nanos of USD (core.money).
+    estimated_nanos: int | None = None
+    #: The settled bill in nanos once billing is ``settled``; 0 when ``void`` (not charged).
+    settled_nanos: int | None = None
     outputs: int = 1
     download: DownloadState = DownloadState.NONE
     files: tuple[str, ...] = ()
@@ -556,6 +560,10 @@ def _apply_remote(job: Job, remote: RemoteJob, at: float, *, created: bool) -> J
         request_ids=_with_request_id(job, remote.id),
         billing_state=remote.billing_state or job.billing_state,
         cost=remote.cost or job.cost,
+        estimated_nanos=job.estimated_nanos
+        if remote.estimated_nanos is None
+        else remote.estimated_nanos,
+        settled_nanos=job.settled_nanos if remote.settled_nanos is None else remote.settled_nanos,
         outputs=remote.output_count if state is JobState.COMPLETED else job.outputs,
         download=DownloadState.PENDING
         if state is JobState.COMPLETED and job.download is DownloadState.NONE

@@ -224,6 +224,8 @@ _OPTIONAL: dict[str, Callable[[object], object]] = {
     "request_ids": _texts,
     "billing_state": _str,
     "cost": _str,
+    "estimated_nanos": _count,
+    "settled_nanos": _count,
     "outputs": _count,
     "download": _download,
     "files": _texts,
@@ -326,6 +328,11 @@ def job_from_dict(data: Mapping[str, Any]) -> Job:
 CODEC_KEY = "_codec"
 CODEC = 2
 _DOC_KEYS = frozenset({*_JOB_FIELDS, CODEC_KEY})
+#: Fields added after codec 2 was first written: documents from before lack them and still
+#: take the fast path, with the field's default.
+_LATER_KEYS = frozenset({"estimated_nanos", "settled_nanos", "rating", "kept"})
+_EARLIER_KEYS = _DOC_KEYS - _LATER_KEYS
+_LATER_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Job) if f.name in _LATER_KEYS}
 _PARAM_NAMES = frozenset(_PARAM_FIELDS)
 _PARAM_REQUIRED = frozenset(REQUIRED_PARAMS)
 _PARAM_DEFAULTS = {
@@ -357,7 +364,10 @@ def _trusted(data: dict[str, Any]) -> Job | None:
     ``__dict__``): about three times faster than calling the frozen constructor.
     """
     given = data.get("params")
-    if data.keys() != _DOC_KEYS or not isinstance(given, dict):
+    keys = data.keys()
+    if keys != _DOC_KEYS and not (_EARLIER_KEYS <= keys <= _DOC_KEYS):
+        return None
+    if not isinstance(given, dict):
         return None
     if not (_PARAM_REQUIRED <= given.keys() <= _PARAM_NAMES):
         return None
@@ -367,7 +377,7 @@ def _trusted(data: dict[str, Any]) -> Job | None:
     if "images" in given:
         params.__dict__["images"] = images_from_value(given["images"])
     failure = data["failure"]
-    values = dict(data)
+    values = {**_LATER_DEFAULTS, **data} if len(keys) != len(_DOC_KEYS) else dict(data)
     del values[CODEC_KEY]
     values["params"] = params
     values["state"] = JobState(data["state"])

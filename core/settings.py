@@ -24,6 +24,10 @@ class Settings:
     save_sidecar: bool = False  # write name.json with the job's parameters beside saved videos
     notifications: bool = True
     demo_mode: bool | None = None  # None: not chosen yet (first run asks)
+    #: Ask before a job (or batch) whose estimate is above this many dollars ("": never).
+    confirm_cost_above: str = "2.00"
+    #: Monthly budget in dollars; "" means no budget (the default).
+    monthly_budget: str = ""
     last_save_dir: str = ""
     last_params: dict[str, Any] = field(default_factory=dict)
     window: dict[str, Any] = field(default_factory=dict)

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from core.money import parse_billing
+
 JsonObject = dict[str, Any]
 
 
@@ -195,6 +197,8 @@ class RemoteJob:
     error: RemoteError | None = None
     billing_state: str | None = None
     cost: str | None = None
+    estimated_nanos: int | None = None
+    settled_nanos: int | None = None
     asset_bytes: int | None = None
     asset_duration: float | None = None
     raw: JsonObject = field(default_factory=dict)
@@ -225,8 +229,10 @@ def _cost(document: JsonObject) -> tuple[str | None, str | None]:
     usage = as_object(document.get("usage"))
     state = as_str(billing.get("state"))
     for candidate in (
+        billing.get("settled_user_cost"),
         billing.get("cost"),
         billing.get("total_cost"),
+        billing.get("estimated_user_cost"),
         billing.get("estimated_cost"),
         usage.get("cost"),
         usage.get("total_cost"),
@@ -261,6 +267,7 @@ def parse_job(document: object) -> RemoteJob:
                 outputs.append(parsed)
     asset = as_object(doc.get("asset"))
     billing_state, cost = _cost(doc)
+    bill = parse_billing(doc)
     job_id = as_str(doc.get("id")) or as_str(doc.get("generation_id"))
     return RemoteJob(
         id=job_id,
@@ -282,6 +289,8 @@ def parse_job(document: object) -> RemoteJob:
         error=parse_error(doc.get("error")),
         billing_state=billing_state,
         cost=cost,
+        estimated_nanos=bill.estimated_nanos,
+        settled_nanos=bill.settled_nanos,
         asset_bytes=as_int(asset.get("bytes")),
         asset_duration=as_float(asset.get("duration_seconds")),
         raw=doc,

@@ -24,7 +24,9 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor, QPixmap
 
+from core.billing import ChargeKind, job_charge
 from core.jobs import MAX_RATING, DownloadState, Job, JobState
+from core.money import NANOS_PER_USD
 from ui.thumbnails import ThumbnailCache
 
 Index = QModelIndex | QPersistentModelIndex
@@ -109,11 +111,21 @@ def stars(rating: int) -> str:
     return "★" * rating + "☆" * (MAX_RATING - rating) if rating > 0 else ""
 
 
-def _cost_value(cost: str | None) -> float:
-    try:
-        return float(cost) if cost else -1.0
-    except ValueError:
-        return -1.0
+def _cost_value(job: Job) -> float:
+    """Sort key of the Cost cell: the settled or estimated amount; -1 when there is none."""
+    charge = job_charge(job)
+    return -1.0 if charge.nanos is None else charge.nanos / NANOS_PER_USD
+
+
+def _cost_tooltip(job: Job) -> str:
+    charge = job_charge(job)
+    if charge.kind is ChargeKind.SETTLED:
+        return "Settled: the gateway's bill for this job"
+    if charge.kind is ChargeKind.ESTIMATED:
+        return "Estimated: credit reserved; the bill settles when the job ends"
+    if charge.kind is ChargeKind.VOID:
+        return "Not charged: the gateway voided the bill"
+    return f"Billing: {job.billing_state}" if job.billing_state else "No cost reported yet"
 
 
 class JobsModel(QAbstractTableModel):
@@ -373,7 +385,7 @@ class JobsModel(QAbstractTableModel):
             case Column.ELAPSED:
                 return format_elapsed(self._elapsed(job))
             case Column.COST:
-                return f"${job.cost}" if job.cost else "—"
+                return job_charge(job).text or "—"
             case Column.KEPT:
                 return KEPT_MARK if job.kept else ""
             case Column.RATING:
@@ -433,7 +445,7 @@ class JobsModel(QAbstractTableModel):
             case Column.ELAPSED:
                 return self._elapsed(job)
             case Column.COST:
-                return _cost_value(job.cost)
+                return _cost_value(job)
             case Column.STATUS:
                 return job.state.label
             case Column.KEPT:
@@ -456,7 +468,7 @@ class JobsModel(QAbstractTableModel):
                     detail += f"\n{job.failure.message}"
             return f"{self.status_line(job)}\n{detail}" if detail else self.status_line(job)
         if column is Column.COST:
-            return f"Billing: {job.billing_state}" if job.billing_state else "No cost reported yet"
+            return _cost_tooltip(job)
         if column is Column.MODEL:
             name = self._model_names.get(job.params.model)
             return f"{name}\n{job.params.model}" if name else job.params.model

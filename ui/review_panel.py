@@ -27,12 +27,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.billing import ChargeKind, job_charge
 from core.jobs import UNREACHABLE_AFTER, Cause, Job, JobState, cause_for
 from core.journal import JournalEvent
+from core.money import format_usd
 from ui.timeline import TimelineView
 
 SELECTABLE = Qt.TextInteractionFlag.TextSelectableByMouse
-NO_CHARGE_VOID = "No charge expected (billing void)"
+NO_CHARGE_VOID = "Not charged (the gateway voided the bill)"
 NO_CHARGE_REJECTED = "No charge expected (the gateway refused the request, nothing was made)"
 CHARGE_UNKNOWN = "Unknown"
 
@@ -54,17 +56,22 @@ _AUTH_BLOCKED_TEXT = (
 
 
 def charge_text(job: Job) -> str:
-    """Whether a charge is likely, from the job's billing state and cost."""
-    state = (job.billing_state or "").lower()
-    if state == "void":
-        return NO_CHARGE_VOID
+    """Plainly whether the job was charged, and how much, from its bill."""
     if job.state is JobState.REJECTED:
         return NO_CHARGE_REJECTED
-    if job.cost:
-        suffix = f" (billing {state})" if state else ""
-        return f"A charge is likely: {job.cost}{suffix}"
+    charge = job_charge(job)
+    if charge.kind is ChargeKind.VOID:
+        return NO_CHARGE_VOID
+    if charge.kind is ChargeKind.SETTLED and charge.nanos is not None:
+        return f"Charged: {format_usd(charge.nanos)} (billing settled)"
+    if charge.kind is ChargeKind.ESTIMATED and charge.nanos is not None:
+        return (
+            f"Not settled yet: about {format_usd(charge.nanos)} is reserved; failed, cancelled "
+            "and expired jobs are not charged"
+        )
+    state = (job.billing_state or "").lower()
     if state:
-        return f"A charge is likely (billing {state}; amount not known yet)"
+        return f"A charge is possible (billing {state}; amount not known yet)"
     if job.state is JobState.SUBMIT_UNKNOWN:
         return f"{CHARGE_UNKNOWN}: if the job was created, credit may have been reserved"
     return CHARGE_UNKNOWN

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from core.demo_gateway import errors
+from core.demo_gateway import errors, prices
 from core.demo_gateway.catalogue import catalogue_json, scaled_dimensions
 from core.demo_gateway.errors import ApiError, new_job_id, new_request_id, validation_error
 from core.demo_gateway.fault_errors import HTML_502_PAGE, create_fault_error, status_fault_error
@@ -97,6 +97,8 @@ class VideoApi:
         self.signer = LinkSigner()
         #: The most recent create bodies as received (decoded JSON), newest last.
         self.received: deque[Any] = deque(maxlen=16)
+        #: None, or one of ``prices.FAULTS``: the pricing endpoints answer 404/501.
+        self.pricing_fault: str | None = None
 
     def view(self, request: Request) -> ViewContext:
         """Rendering context for a response to `request`."""
@@ -268,6 +270,16 @@ class VideoApi:
     def models(self) -> Reply:
         """``GET /videos/models``: the catalogue."""
         return Reply(200, catalogue_json())
+
+    def pricing(self, endpoint: str, request: Request) -> Reply:
+        """``GET /pricing/models`` and ``POST /pricing/calculate`` (or the switched-on fault)."""
+        error = prices.fault_error(self.pricing_fault, endpoint)
+        if error is not None:
+            self.fault(f"pricing-{error.status}")
+            raise error
+        if endpoint == "models":
+            return Reply(200, prices.price_list())
+        return Reply(200, prices.calculate(request.body))
 
     def content(self, request: Request, job_id: str) -> Reply | StreamReply:
         """``GET /videos/{id}/content``: stream the MP4 (signed links need no auth)."""

@@ -191,10 +191,20 @@ class ModelSpec:
                     "endpoint": "video.generations",
                 }
             ],
+            # As on the real catalogue: the output meters are null for video models (the
+            # tiers live in GET /pricing/models), only side meters survive.
             "pricing": {
-                "currency": "USD",
-                "unit": "second",
-                "per_second": self.price_per_second,
+                "pricing_plan": "standard",
+                "meters": {
+                    "output_video_seconds": None,
+                    "input_image": {
+                        "provider_id": self.style.provider,
+                        "unit": "image",
+                        "unit_size": 1,
+                        "price_per_unit": "0.00",
+                        "currency": "USD",
+                    },
+                },
             },
         }
 

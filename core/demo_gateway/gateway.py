@@ -13,6 +13,7 @@ from typing import Any, Self
 from core.demo_gateway.api import MIB, GatewayConfig, VideoApi
 from core.demo_gateway.faults import FaultProfile
 from core.demo_gateway.persistence import StateFile
+from core.demo_gateway.prices import FAULTS
 from core.demo_gateway.server import GatewayServer
 from core.demo_gateway.signing import LinkSigner
 from core.demo_gateway.store import Job, RequestLog, Stats
@@ -43,6 +44,7 @@ class DemoGateway:
         chunk_size: int = MIB,
         state_path: Path | None = None,
         image_ca_bundle: str | None = None,
+        pricing_fault: str | None = None,
     ) -> None:
         """Configure the gateway; nothing listens until start().
 
@@ -76,10 +78,22 @@ class DemoGateway:
         self._stats = Stats()
         self._log = RequestLog()
         self._api = VideoApi(self.config, self.fault_profile, self._stats)
+        self.pricing_fault = pricing_fault
         self._server: GatewayServer | None = None
         self._thread: threading.Thread | None = None
         self.state_path = None if state_path is None else Path(state_path)
         self._restored = False
+
+    @property
+    def pricing_fault(self) -> str | None:
+        """The pricing endpoints' switched-on fault (``prices.FAULTS``), or None."""
+        return self._api.pricing_fault
+
+    @pricing_fault.setter
+    def pricing_fault(self, fault: str | None) -> None:
+        if fault is not None and fault not in FAULTS:
+            raise ValueError(f"pricing_fault must be one of {', '.join(FAULTS)} or None")
+        self._api.pricing_fault = fault
 
     # -- lifecycle -----------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from core.demo_gateway.prices import job_billing
 from core.demo_gateway.signing import LinkSigner
 from core.demo_gateway.store import Job, Phase
 
@@ -86,22 +87,21 @@ def create_json(job: Job) -> dict[str, Any]:
         "error": None,
         "generation_id": job.id,
         "provider": spec.style.provider,
+        "billing": _billing(job, "queued")[1],
     }
 
 
-def _billing(job: Job, phase: Phase) -> tuple[dict[str, Any], dict[str, Any]]:
-    spec, params = job.params.spec, job.params
-    cost = spec.cost(params.duration, params.sample_count)
-    if phase.kind == "completed":
-        return {"cost": float(cost), "output_seconds": params.duration}, {
-            "state": "settled",
-            "cost": cost,
-            "currency": "USD",
-        }
-    if phase.kind in ("failed", "cancelled", "expired"):
-        return {"cost": 0}, {"state": "void", "cost": "0.00", "currency": "USD"}
-    state = "pending" if phase.kind == "queued" else "estimated"
-    return {"cost": None}, {"state": state, "cost": cost, "currency": "USD"}
+def _billing(job: Job, kind: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(usage, billing)``: estimated after create, then settled, void or pending."""
+    params = job.params
+    return job_billing(
+        kind,
+        params.spec.model,
+        params.resolution,
+        params.generate_audio,
+        params.duration,
+        params.sample_count,
+    )
 
 
 def _outputs(ctx: ViewContext, job: Job, phase: Phase) -> list[dict[str, Any]]:
@@ -131,7 +131,7 @@ def job_json(ctx: ViewContext, job: Job) -> dict[str, Any]:
     params, spec = job.params, job.params.spec
     style = spec.style
     done = phase.kind == "completed"
-    usage, billing = _billing(job, phase)
+    usage, billing = _billing(job, phase.kind)
     body: dict[str, Any] = {
         "id": job.id,
         "object": "video",

@@ -18,6 +18,8 @@ from core.demo_gateway.errors import ApiError, not_found
 from core.demo_gateway.store import RequestLog, Stats
 
 PREFIXES = ("/v1/videos", "/v1/video/generations")
+PRICING_PREFIX = "/v1/pricing"
+_PRICING_ROUTES = {"models": "GET", "calculate": "POST"}
 #: The gateway caps JSON bodies at 16 MiB (an image can travel inline as a data: URL).
 MAX_BODY_BYTES = 16 * 1024 * 1024
 _QUIET_ERRORS = (ConnectionError, TimeoutError, socket.timeout, OSError)
@@ -163,10 +165,14 @@ class GatewayHandler(BaseHTTPRequestHandler):
             body=body,
             base=f"http://{host}{prefix or PREFIXES[0]}",
         )
+        reply: Reply | StreamReply
         try:
-            if prefix is None:
+            if _under(parts.path, PRICING_PREFIX):
+                reply = self._route_pricing(request, parts.path[len(PRICING_PREFIX) :].strip("/"))
+            elif prefix is None:
                 raise not_found("Route")
-            reply = self._route(request, parts.path[len(prefix) :].strip("/"))
+            else:
+                reply = self._route(request, parts.path[len(prefix) :].strip("/"))
         except ApiError as error:
             if error.status == 401:
                 stats.bump("unauthorised")
@@ -222,6 +228,22 @@ class GatewayHandler(BaseHTTPRequestHandler):
         if name == "download_url":
             return api.download_url(request, job_id)
         return api.cancel()
+
+    def _route_pricing(self, request: Request, rest: str) -> Reply:
+        method = _PRICING_ROUTES.get(rest)
+        if method is None:
+            raise not_found("Route")
+        if request.method != method:
+            raise ApiError(
+                405,
+                "method_not_allowed",
+                f"{request.method} is not allowed here",
+                reason="method_not_allowed",
+                headers={"Allow": method},
+            )
+        self.server.stats.bump(f"pricing_{rest}")
+        self.server.api.authorise(request)
+        return self.server.api.pricing(rest, request)
 
     def _send(self, reply: Reply) -> None:
         if reply.delay > 0:

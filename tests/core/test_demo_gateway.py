@@ -167,7 +167,9 @@ def test_google_lifecycle_queued_processing_completed(
     assert isinstance(queued["created_at"], str) and queued["created_at"].endswith("Z")
     assert queued["content_url"] == f"{gw.base_url}/videos/{job_id}/content"
     assert queued["download_url"] is None and queued["asset"] is None
-    assert queued["billing"]["state"] == "pending" and queued["billing"]["cost"] == "0.20"
+    # 720p (the model's default) without audio: 4 s x $0.03; credit reserved at create
+    assert queued["billing"]["state"] == "estimated"
+    assert queued["billing"]["estimated_user_cost"] == "0.12"
     clock.advance(2)
     running = job(http, gw, job_id)
     assert running["status"] == "processing" and running["progress"] == 0
@@ -175,7 +177,9 @@ def test_google_lifecycle_queued_processing_completed(
     clock.advance(3)
     done = job(http, gw, job_id)
     assert done["status"] == "completed" and done["progress"] == 100
-    assert done["billing"] == {"state": "settled", "cost": "0.20", "currency": "USD"}
+    assert done["billing"]["state"] == "settled"
+    assert done["billing"]["settled_user_cost"] == "0.12"
+    assert done["billing"]["total_nanos"] == 117_600_000  # billed on the 3.92 s delivered
     assert done["seconds"] == 4 and done["size"] == "1280x720"
     assert done["asset"]["bytes"] == gw.job_size(job_id)
     assert done["asset"]["duration_seconds"] == 4

@@ -65,6 +65,8 @@ def full_job() -> Job:
         request_ids=("G-01FULL", "G-01ERR"),
         billing_state="charged",
         cost="0.40",
+        estimated_nanos=400_000_000,
+        settled_nanos=396_000_000,
         outputs=2,
         download=DownloadState.FAILED,
         files=("/videos/a.mp4", "/videos/b.mp4"),

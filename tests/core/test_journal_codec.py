@@ -86,6 +86,8 @@ jobs = st.builds(
     request_ids=st.lists(st.text(min_size=1, max_size=10), max_size=3).map(tuple),
     billing_state=st.none() | st.text(min_size=1, max_size=10),
     cost=st.none() | st.text(min_size=1, max_size=10),
+    estimated_nanos=st.none() | st.integers(min_value=0, max_value=10**15),
+    settled_nanos=st.none() | st.integers(min_value=0, max_value=10**15),
     outputs=st.integers(min_value=0, max_value=8),
     download=st.sampled_from(DownloadState),
     files=st.lists(st.text(min_size=1, max_size=10), max_size=3).map(tuple),
@@ -118,6 +120,35 @@ def test_round_trip_through_dict_and_stored_document(job: Job) -> None:
     assert job_from_dict(json.loads(text)) == job
     assert data["state"] == job.state.value and data["download"] == job.download.value
     assert job_from_json(job_to_doc(job)) == job  # the fast path
+
+
+def test_a_document_from_before_the_bill_fields_reads_fast_with_no_amounts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from core import journal_codec
+
+    job = Job(
+        local_id="L-old",
+        params=JobParams(model="veo-3", prompt="a kite", duration=8),
+        state=JobState.COMPLETED,
+        created_at=1_000.0,
+        updated_at=1_000.0,
+        billing_state="settled",
+        cost="0.40",
+    )
+    data = json.loads(job_to_doc(job))
+    for later in ("estimated_nanos", "settled_nanos", "rating", "kept"):
+        del data[later]  # as codec 2 wrote it before these fields
+    slow = journal_codec.job_from_dict
+
+    def refuse(data: object) -> Job:
+        raise AssertionError("an older codec-2 document took the slow path")
+
+    monkeypatch.setattr(journal_codec, "job_from_dict", refuse)
+    read = job_from_json(json.dumps(data))
+    assert read == job and read.estimated_nanos is None and read.settled_nanos is None
+    monkeypatch.setattr(journal_codec, "job_from_dict", slow)
+    assert job_from_dict(data) == job
 
 
 def test_minimal_record_takes_every_default() -> None:

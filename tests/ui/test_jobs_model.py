@@ -99,6 +99,38 @@ def test_roles_give_display_sort_job_progress_and_colour(model: JobsModel) -> No
     assert "Render failed" in failed.data(Qt.ItemDataRole.ToolTipRole)
 
 
+def test_cost_cell_shows_settled_else_estimate_and_void_as_not_charged() -> None:
+    settled = make_job(
+        "s",
+        JobState.COMPLETED,
+        "x",
+        billing_state="settled",
+        estimated_nanos=400_000_000,
+        settled_nanos=396_000_000,
+    )
+    running = make_job(
+        "r", JobState.PROCESSING, "y", billing_state="estimated", estimated_nanos=640_000_000
+    )
+    void = make_job(
+        "v",
+        JobState.FAILED,
+        "z",
+        billing_state="void",
+        estimated_nanos=640_000_000,
+        settled_nanos=0,
+    )
+    model = JobsModel([settled, running, void], clock=lambda: NOW)
+    cells = {
+        local_id: model.index(model.row_of(local_id) or 0, Column.COST)
+        for local_id in ("s", "r", "v")
+    }
+    assert cells["s"].data() == "$0.40"
+    assert cells["r"].data() == "~$0.64"
+    assert cells["v"].data() == "not charged"
+    assert cells["s"].data(SortRole) == pytest.approx(0.396)
+    assert "Estimated" in cells["r"].data(Qt.ItemDataRole.ToolTipRole)
+
+
 def test_a_status_change_touches_exactly_one_row(model: JobsModel, jobs: list[Job]) -> None:
     changed: list[tuple[int, int]] = []
     resets: list[bool] = []

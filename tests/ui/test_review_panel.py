@@ -157,7 +157,7 @@ def test_failed_job_with_error_string(panel: ReviewPanel, journal: Journal) -> N
 
     assert_common(panel, job, events)
     assert message in panel.error_detail.toPlainText()
-    assert panel.charge_label.text() == "A charge is likely: 0.15 (billing settled)"
+    assert panel.charge_label.text() == "Charged: $0.15 (billing settled)"
 
 
 def test_expired_job(panel: ReviewPanel, journal: Journal) -> None:
