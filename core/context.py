@@ -23,7 +23,7 @@ from core.logsetup import REDACTION
 from core.paths import AppPaths, resolve_paths
 from core.scheduler import PollPolicy
 from core.secrets import SecretStore, open_secret_store, resolve_api_key
-from core.settings import Settings, load_settings, save_settings
+from core.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
 
@@ -54,10 +54,6 @@ class AppContext:
     def has_key(self) -> bool:
         """Whether a real API key is configured (demo mode needs none)."""
         return self.client.has_key and not self.demo_mode
-
-    def save_settings(self) -> None:
-        """Persist the current settings."""
-        save_settings(self.paths.settings, self.settings)
 
     def close(self) -> None:
         """Stop the demo gateway and close the journal and HTTP session."""

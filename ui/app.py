@@ -107,6 +107,7 @@ def open_for_window(args: argparse.Namespace, paths: AppPaths) -> AppContext | N
     """
     from core.secrets import open_secret_store, resolve_api_key
     from ui.dialogs.first_run import FirstRunDialog
+    from ui.preferences import Preferences
 
     secrets, keyring_warning = open_secret_store()
     settings, _message = load_settings(paths.settings)
@@ -130,8 +131,9 @@ def open_for_window(args: argparse.Namespace, paths: AppPaths) -> AppContext | N
     if keyring_warning and not context.demo_mode:
         context.messages.append(keyring_warning)
     if remember_demo:
-        context.settings.demo_mode = True
-        context.save_settings()
+        preferences = Preferences(context.settings, context.paths.settings)
+        preferences.demo_mode = True
+        preferences.flush()
     return context
 
 
@@ -139,14 +141,16 @@ def _ask_for_key(args: argparse.Namespace, secrets: SecretStore) -> bool:
     """Show Settings for a first key; True (demo) when the user gave none."""
     from core.secrets import resolve_api_key
     from ui.dialogs.settings_dialog import SettingsDialog
+    from ui.preferences import Preferences
 
     context = _open(args, demo=False, secrets=secrets)
     try:
         SettingsDialog.ask(None, context)
         key, _source = resolve_api_key(secrets)
         if key or context.settings.base_url:
-            context.settings.demo_mode = False
-            context.save_settings()
+            preferences = Preferences(context.settings, context.paths.settings)
+            preferences.demo_mode = False
+            preferences.flush()
             return False
         return True
     finally:

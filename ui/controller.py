@@ -35,6 +35,7 @@ from core.jobs import DownloadState, Job, JobParams
 from core.logsetup import REDACTION
 from core.secrets import resolve_api_key
 from ui.offthread import run_async, run_task
+from ui.preferences import Preferences
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,10 @@ class Controller(QObject):
         self._cancel = threading.Event()
         self._closed = False
         self._tasks: set[asyncio.Task[Any]] = set()
+        #: The user's settings: change them here, they save themselves off the GUI thread.
+        self.preferences = Preferences(
+            context.settings, context.paths.settings, submit=self.run_background, parent=self
+        )
         key, _source = resolve_api_key(context.secrets)
         self._key: str | None = None if context.demo_mode else key
         context.engine.add_listener(self._on_job)
@@ -246,10 +251,6 @@ class Controller(QObject):
         self._key = key
         await self._run(self.engine.set_api_key, key)
 
-    async def save_settings(self) -> None:
-        """Write the settings file."""
-        await self._run(self.context.save_settings)
-
     def diagnostics(self, local_id: str) -> str | None:
         """The job's diagnostics as redacted JSON text (a local journal read)."""
         job = self.engine.job(local_id)
@@ -264,6 +265,7 @@ class Controller(QObject):
         """Cancel transfers, let in-flight calls finish, then close the context (idempotent)."""
         if self._closed:
             return
+        self.preferences.flush()
         self._closed = True
         self._cancel.set()
         for task in list(self._tasks):

@@ -42,7 +42,7 @@ class FileActions(QObject):
 
     def _folder(self) -> Path:
         """The last folder saved to, else the home folder."""
-        last = self.window.context.settings.last_save_dir
+        last = self.window.preferences.last_save_dir
         folder = Path(last) if last else Path.home()
         return folder if folder.is_dir() else Path.home()
 
@@ -70,7 +70,7 @@ class FileActions(QObject):
         dest = SaveDialog.ask(self.window, self._folder() / name)
         if dest is None:
             return
-        self.window.context.settings.last_save_dir = str(dest.parent)
+        self.window.preferences.last_save_dir = str(dest.parent)
         self.controller.spawn(self.save_job(job, dest))
 
     async def save_job(self, job: Job, dest: Path) -> list[Path]:
@@ -88,7 +88,7 @@ class FileActions(QObject):
             return saved
         finally:
             bar.setVisible(False)
-        if self.window.context.settings.save_sidecar:
+        if self.window.preferences.save_sidecar:
             sidecar = dest.with_suffix(".json")
             document = sidecar_document(job, [path.name for path in saved])
             try:

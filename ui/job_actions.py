@@ -187,7 +187,7 @@ class JobActions(QObject):
             job is not None and job.wants_download and job.download is not DownloadState.ACTIVE
         )
         self.download.setText(
-            "Retry download" if self.window.context.settings.auto_download else "Download"
+            "Retry download" if self.window.preferences.auto_download else "Download"
         )
 
     def show_context_menu(self, position: QPoint) -> None:
@@ -219,7 +219,6 @@ class JobActions(QObject):
     async def submit_job(self, params: Any, parent_id: str | None) -> Job:
         """Send the create off the GUI thread and say how it went next to the composer."""
         composer = self.window.composer
-        settings = self.window.context.settings
         composer.set_busy(True)
         try:
             job = await self.controller.submit(params, parent_id)
@@ -228,12 +227,9 @@ class JobActions(QObject):
         composer.show_submit_result(job)
         # Images stay in the composer for the next job but are not kept in the settings.
         skip = ("prompt", "images", "image_field")
-        settings.last_params = {k: v for k, v in params.to_dict().items() if k not in skip}
+        last = {k: v for k, v in params.to_dict().items() if k not in skip}
+        self.window.preferences.last_params = last
         self.window.jobs_view.select_job(job.local_id)
-        try:
-            await self.controller.save_settings()
-        except OSError as exc:
-            logger.warning("Could not save the settings: %s", exc)
         return job
 
     # -- per-job actions ----------------------------------------------------------------------

@@ -99,6 +99,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.controller = controller
         self.context = controller.context
+        self.preferences = controller.preferences
         self._closing = False
         self._quiet_close = False
         demo = self.context.demo_mode
@@ -169,16 +170,16 @@ class MainWindow(QMainWindow):
 
         self._build_status_bar()
         self.poller = Poller(
-            controller, auto_download=lambda: self.context.settings.auto_download, parent=self
+            controller, auto_download=lambda: self.preferences.auto_download, parent=self
         )
         self.notifier = Notifier(self, self.windowIcon())
-        self.notifier.set_enabled(self.context.settings.notifications)
+        self.notifier.set_enabled(self.preferences.notifications)
         self.notifier.remember(self.model.jobs())
         self.job_actions = JobActions(self)
         self._connect()
         self.setTabOrder(self.composer.submit_button, self.jobs_view.filter_combo)
         self.restore_state()
-        self.composer.restore(self.context.settings.last_params)
+        self.composer.restore(self.preferences.last_params)
         self.show_detail(None)
         self.resize(self.size().expandedTo(self.minimumSizeHint()))
 
@@ -211,6 +212,7 @@ class MainWindow(QMainWindow):
         self.controller.job_changed.connect(self.on_job_changed, queued)
         self.controller.download_progressed.connect(self.model.set_download_progress, queued)
         self.controller.error_raised.connect(self.show_status, queued)
+        self.preferences.save_failed.connect(self.show_status)
         self.controller.catalogue_loaded.connect(self.composer.set_models, queued)
         self.poller.key_rejected.connect(self.on_key_rejected)
         self.jobs_view.selection_changed.connect(self.show_detail)
@@ -366,8 +368,8 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         """Show Settings and apply what changed."""
         context = self.context
-        old_base_url = context.settings.base_url
-        result = SettingsDialog.ask(self, context)
+        old_base_url = self.preferences.base_url
+        result = SettingsDialog.ask(self, context, self.preferences)
         if result is None:
             return
         context.engine.videos_dir = (
@@ -376,8 +378,7 @@ class MainWindow(QMainWindow):
         self.notifier.set_enabled(result.notifications)
         if result.api_key_changed and context.demo_mode:
             if result.api_key:
-                context.settings.demo_mode = False
-                self.controller.spawn(self.controller.save_settings())
+                self.preferences.demo_mode = False
             self.show_status("The key is saved. Restart Reelgate to leave demo mode.", 0)
         elif result.api_key_changed:
             self.controller.spawn(self._use_key(result.api_key))
@@ -394,7 +395,7 @@ class MainWindow(QMainWindow):
 
     def restore_state(self) -> None:
         """Geometry, splitters, columns and filter from ``settings.window``."""
-        state: dict[str, Any] = self.context.settings.window or {}
+        state: dict[str, Any] = self.preferences.window or {}
         geometry = _unb64(state.get("geometry"))
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1360, 820)
@@ -411,7 +412,7 @@ class MainWindow(QMainWindow):
 
     def save_state(self) -> None:
         """Put the window layout into ``settings.window`` (saved with the settings)."""
-        self.context.settings.window = {
+        self.preferences.window = {
             "geometry": _b64(self.saveGeometry()),
             "main_splitter": _b64(self.main_splitter.saveState()),
             "jobs_splitter": _b64(self.jobs_splitter.saveState()),
@@ -434,10 +435,7 @@ class MainWindow(QMainWindow):
             return
         self._closing = True
         self.save_state()
-        try:
-            self.context.save_settings()
-        except OSError as exc:
-            logger.warning("Could not save the settings: %s", exc)
+        self.preferences.flush()
         self.poller.stop()
         self.model.stop_ticking()
         self.preview.clear()

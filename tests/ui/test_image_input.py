@@ -231,5 +231,5 @@ def test_a_failed_image_job_shows_its_image_and_resubmits_it(
     window.review.resubmit_button.click()
     assert composer.params().images == (ImageInput(url, "first_frame"),)
     assert composer.images.rows[0].url_edit.text() == url
-    assert window.context.settings.last_params.get("images") is None
+    assert "images" not in window.preferences.last_params
     assert composer.images.rows[0].role_combo.currentData(Qt.ItemDataRole.UserRole) == "first_frame"

@@ -14,6 +14,7 @@ from core.context import open_context
 from core.demo_gateway import DemoGateway
 from core.jobs import DownloadState, JobParams, JobState
 from core.paths import resolve_paths
+from core.settings import load_settings
 from ui.app import open_for_window
 from ui.crash import CrashHandler
 from ui.dialogs.first_run import FirstRunDialog
@@ -110,6 +111,21 @@ def test_layout_and_filter_are_remembered_across_restarts(
     assert second.jobs_view.table.horizontalHeader().sectionSize(2) == 233
 
 
+def test_the_last_request_is_saved_while_the_window_stays_open(
+    window: MainWindow, run: Any, wait_for: Any
+) -> None:
+    """A crash later must not lose the request settings the composer comes back with."""
+    run(window.job_actions.submit_job(PARAMS, None))
+    path = window.context.paths.settings
+
+    def saved_model() -> object:
+        reloaded, _problem = load_settings(path)
+        return reloaded.last_params.get("model")
+
+    wait_for(lambda: path.exists() and saved_model() == PARAMS.model)
+    assert "prompt" not in load_settings(path)[0].last_params
+
+
 def test_closing_with_a_running_job_says_it_continues_next_time(
     window: MainWindow, run: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -152,7 +168,7 @@ def test_a_refused_key_pauses_polling_until_a_new_key_is_set(
         auto_download=True,
         notifications=True,
     )
-    monkeypatch.setattr(SettingsDialog, "ask", classmethod(lambda cls, parent, ctx: result))
+    monkeypatch.setattr(SettingsDialog, "ask", classmethod(lambda cls, *_args: result))
     box.buttons()[0].click()
     wait_for(lambda: window.controller.engine.key_rejected is None)
     job = run(window.job_actions.submit_job(PARAMS, None))

@@ -35,6 +35,7 @@ from core.gateway import DEFAULT_BASE_URL, GatewayClient
 from core.gateway_http import normalise_base_url
 from core.logsetup import REDACTION
 from ui.offthread import run_task
+from ui.preferences import Preferences
 
 if TYPE_CHECKING:
     from core.context import AppContext
@@ -95,11 +96,18 @@ class SettingsDialog(QDialog):
 
     settings_chosen = Signal(object)  # SettingsResult | None, for callers that use open()
 
-    def __init__(self, parent: QWidget | None, context: AppContext) -> None:
+    def __init__(
+        self, parent: QWidget | None, context: AppContext, preferences: Preferences | None = None
+    ) -> None:
+        """Edit ``context``'s key and settings; ``preferences`` (the app's) saves them."""
         super().__init__(parent)
         self.setObjectName("settingsDialog")
         self.setWindowTitle("Settings")
         self._context = context
+        #: Without the app's preferences (the first run), the dialog saves on its own.
+        self._preferences = preferences or Preferences(
+            context.settings, context.paths.settings, parent=self
+        )
         self._result: SettingsResult | None = None
         self._key_removed = False
         self._probe_generation = 0
@@ -348,14 +356,14 @@ class SettingsDialog(QDialog):
                 return
             REDACTION.add_secret(new_key)
             changed = True
-        settings = self._context.settings
-        settings.base_url = self.base_url_edit.text().strip().rstrip("/")
-        settings.download_dir = self.download_dir_edit.text().strip()
-        settings.auto_download = self.auto_download_check.isChecked()
-        settings.notifications = self.notifications_check.isChecked()
-        settings.save_sidecar = self.sidecar_check.isChecked()
+        preferences = self._preferences
+        preferences.base_url = self.base_url_edit.text().strip().rstrip("/")
+        preferences.download_dir = self.download_dir_edit.text().strip()
+        preferences.auto_download = self.auto_download_check.isChecked()
+        preferences.notifications = self.notifications_check.isChecked()
+        preferences.save_sidecar = self.sidecar_check.isChecked()
         try:
-            self._context.save_settings()
+            preferences.save_now()  # the dialog stays open and says why if this fails
         except OSError as exc:
             self._show(self.error_label, f"The settings could not be saved: {exc}")
             return
@@ -390,9 +398,11 @@ class SettingsDialog(QDialog):
         self.settings_chosen.emit(self.settings_result)
 
     @classmethod
-    def ask(cls, parent: QWidget | None, context: AppContext) -> SettingsResult | None:
+    def ask(
+        cls, parent: QWidget | None, context: AppContext, preferences: Preferences | None = None
+    ) -> SettingsResult | None:
         """Run the dialog modally (from plain slots only, never inside a coroutine)."""
-        dialog = cls(parent, context)
+        dialog = cls(parent, context, preferences)
         try:
             dialog.exec()
             return dialog.settings_result
