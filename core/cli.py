@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from core.catalogue import DEMO_MODEL_ID, FALLBACK_MODELS, ModelInfo, parse_catalogue
 from core.errors import ErrorKind, GatewayError
+from core.failure_class import verdict_for
 from core.image_inputs import ImageInput
 from core.image_rules import image_support, with_images
 from core.jobs import Cause, DownloadState, Job, JobParams, JobState
@@ -178,11 +179,14 @@ def _report_end(job: Job, code: int, out: TextIO) -> None:
             print(f"Saved {path}", file=out)
         return
     print(f"Job {name}: {job.status_text}", file=out)
-    if job.failure is not None:
-        print(f"  cause: {job.failure.cause.explanation}", file=out)
-        detail = " ".join(bit for bit in (job.failure.code, job.failure.message) if bit)
-        if detail:
-            print(f"  provider detail: {detail}", file=out)
+    verdict = verdict_for(job)
+    if verdict is not None:
+        print(f"  cause: {verdict.heading}. {verdict.cause}", file=out)
+        print(f"  next step: {verdict.next_step}", file=out)
+        if verdict.provider_words:
+            print("  provider detail:", file=out)
+            for line in verdict.provider_words:
+                print(f"    {line}", file=out)
     if job.problem:
         print(f"  last problem: {job.problem}", file=out)
     if job.download_problem:

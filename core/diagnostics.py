@@ -12,7 +12,8 @@ import platform
 import time
 from typing import Any
 
-from core.jobs import Job, cause_for
+from core.failure_class import verdict_for
+from core.jobs import Job
 from core.journal import JournalEvent, job_to_dict
 from core.logsetup import redact
 from core.version import APP_NAME, __version__
@@ -41,7 +42,7 @@ def build_diagnostics(
     job: Job, events: list[JournalEvent], *, secrets: tuple[str, ...] = ()
 ) -> dict[str, Any]:
     """The diagnostics document for one job (redacted)."""
-    cause = cause_for(job)
+    verdict = verdict_for(job)
     document: dict[str, Any] = {
         "app": {"name": APP_NAME, "version": __version__},
         "system": {"python": platform.python_version(), "platform": platform.platform()},
@@ -53,7 +54,8 @@ def build_diagnostics(
             "request_ids": list(job.request_ids),
             "status": job.status_text,
             "state": job.state.value,
-            "cause": cause.explanation if cause else None,
+            "cause": f"{verdict.heading}: {verdict.cause}" if verdict else None,
+            "next_step": verdict.next_step if verdict else None,
             "created_at": _iso(job.created_at),
             "finished_at": _iso(job.finished_at),
             "billing_state": job.billing_state,
@@ -62,7 +64,9 @@ def build_diagnostics(
             "review_note": job.review_note,
         },
         "parameters": job.params.to_dict(),
+        "failure_class": verdict.to_dict() if verdict else None,
         "failure": job.failure.to_dict() if job.failure else None,
+        "last_status_error": job.extra.get("poll_error"),
         "timeline": [
             {
                 "at": _iso(event.at),

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from core.download import DownloadError, DownloadErrorKind, DownloadResult, copy_file, download
 from core.errors import ErrorKind, GatewayError
+from core.failure_evidence import poll_error_record, problem_text
 from core.gateway import GatewayClient, SignedLink
 from core.jobs import (
     MAX_RATING,
@@ -462,7 +463,7 @@ class Engine:
                     )
         job = self._commit(
             job,
-            PollFailed(error.summary, at, error.request_id),
+            PollFailed(problem_text(error), at, error.request_id, poll_error_record(error)),
             "poll_failed",
             http_status=error.status,
             request_id=error.request_id,

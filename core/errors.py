@@ -57,6 +57,13 @@ _PLAIN_WORDS: dict[ErrorKind, str] = {
     ErrorKind.LINK_EXPIRED: "The signed download link expired",
 }
 
+#: A 501 on any video route names what is off; none of them is fixed by other parameters.
+_DISABLED_WORDS = {
+    "video_api_feature_disabled": "The video API is not enabled for this account",
+    "video_api_temporarily_disabled": "The gateway has paused its video API for the moment",
+    "video_cancellation_disabled": "Cancelling is not available on this gateway",
+}
+
 
 @dataclass(frozen=True)
 class GatewayError(Exception):
@@ -86,6 +93,8 @@ class GatewayError(Exception):
     @property
     def plain_words(self) -> str:
         """A one-line cause a person understands."""
+        if self.kind is ErrorKind.FEATURE_DISABLED and self.reason in _DISABLED_WORDS:
+            return _DISABLED_WORDS[self.reason]
         return _PLAIN_WORDS[self.kind]
 
     @property

@@ -293,9 +293,19 @@ class Job:
         return self.state.terminal
 
     @property
-    def unreachable(self) -> bool:
-        """True after repeated failed polls: the job may still be running."""
+    def troubled(self) -> bool:
+        """True after repeated failed status checks: the job may still be running."""
         return not self.terminal and self.failures >= UNREACHABLE_AFTER
+
+    @property
+    def refused(self) -> bool:
+        """Troubled, and the last check got the gateway's own error answer (it is reachable)."""
+        return self.troubled and _answered(self.extra.get("poll_error"))
+
+    @property
+    def unreachable(self) -> bool:
+        """Troubled because the gateway could not be reached (or read): "cannot reach"."""
+        return self.troubled and not _answered(self.extra.get("poll_error"))
 
     @property
     def needs_review(self) -> bool:
@@ -305,7 +315,7 @@ class Job:
         create was sent at the same moment (``extra["uncertain_match"]``, see the engine).
         """
         uncertain = bool(self.extra.get("uncertain_match"))
-        flagged = self.state in REVIEW_STATES or self.unreachable or self.auth_blocked
+        flagged = self.state in REVIEW_STATES or self.troubled or self.auth_blocked
         return (flagged or uncertain) and not self.reviewed
 
     @property
@@ -325,6 +335,8 @@ class Job:
             return self.remote_status
         if self.unreachable:
             return f"{self.state.label} (cannot reach gateway)"
+        if self.refused:
+            return f"{self.state.label} (status checks refused)"
         if self.auth_blocked:
             return f"{self.state.label} (API key refused)"
         if (
@@ -391,6 +403,9 @@ class PollFailed:
     problem: str
     at: float
     request_id: str | None = None
+    #: The gateway's error answer (``core.failure_evidence.poll_error_record``); ``None``
+    #: when nothing answered.
+    evidence: JsonObject | None = None
 
 
 @dataclass(frozen=True)
@@ -529,6 +544,18 @@ def _failure_from_remote(remote: RemoteJob, state: JobState) -> JobFailure | Non
     )
 
 
+def _answered(record: object) -> bool:
+    """Whether a poll-error record is the gateway's JSON error answer (see PollFailed)."""
+    if not isinstance(record, dict):
+        return False
+    status = record.get("http_status")
+    return isinstance(status, int) and status >= 400 and bool(record.get("body"))
+
+
+def _without_poll_error(extra: JsonObject) -> JsonObject:
+    return {k: v for k, v in extra.items() if k != "poll_error"} if "poll_error" in extra else extra
+
+
 def _with_request_id(job: Job, request_id: str | None) -> tuple[str, ...]:
     if not request_id or request_id in job.request_ids:
         return job.request_ids
@@ -556,6 +583,7 @@ def _apply_remote(job: Job, remote: RemoteJob, at: float, *, created: bool) -> J
         poll_after=remote.poll_after_seconds,
         failures=0,
         problem=None,
+        extra=_without_poll_error(job.extra),
         failure=_failure_from_remote(remote, state) or job.failure,
         request_ids=_with_request_id(job, remote.id),
         billing_state=remote.billing_state or job.billing_state,
@@ -594,12 +622,14 @@ def apply(job: Job, event: Event) -> Job:
             )
         case CreateAmbiguous(problem=problem, at=at):
             return replace(job, state=JobState.SUBMIT_UNKNOWN, problem=problem, updated_at=at)
-        case PollFailed(problem=problem, at=at, request_id=request_id):
+        case PollFailed(problem=problem, at=at, request_id=request_id, evidence=evidence):
+            extra = _without_poll_error(job.extra)
             return replace(
                 job,
                 failures=job.failures + 1,
                 problem=problem,
                 request_ids=_with_request_id(job, request_id),
+                extra={**extra, "poll_error": evidence} if evidence else extra,
                 updated_at=at,
             )
         case Vanished(failure=failure, at=at):

@@ -26,6 +26,7 @@ from core.catalogue import (
     ModelInfo,
     ParamRule,
 )
+from core.failure_class import verdict_for
 from core.jobs import Job, JobState
 
 PROBLEM_STYLE = "color: #b3261e;"
@@ -291,8 +292,9 @@ def configure_aspects(combo: QComboBox, model: ModelInfo | None) -> None:
 def submit_result_text(job: Job) -> tuple[str, bool]:
     """What to say after a submission, and whether it was refused (shown as an error)."""
     failure = job.failure
-    if failure is not None and job.state is JobState.REJECTED:
-        words = failure.cause.explanation
+    verdict = verdict_for(job)
+    if failure is not None and verdict is not None and job.state is JobState.REJECTED:
+        words = f"{verdict.cause} {verdict.next_step}"
         if failure.message:
             words += f"\n{failure.message}"
         if failure.http_status:

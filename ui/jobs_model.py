@@ -25,6 +25,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QPixmap
 
 from core.billing import ChargeKind, job_charge
+from core.failure_class import verdict_for
 from core.jobs import MAX_RATING, DownloadState, Job, JobState
 from core.money import NANOS_PER_USD
 from ui.thumbnails import ThumbnailCache
@@ -461,12 +462,7 @@ class JobsModel(QAbstractTableModel):
                 prompt = prompt[:_TOOLTIP_CHARS] + "…"
             return prompt
         if column is Column.STATUS:
-            detail = job.problem or job.download_problem
-            if job.failure is not None:
-                detail = job.failure.cause.explanation
-                if job.failure.message:
-                    detail += f"\n{job.failure.message}"
-            return f"{self.status_line(job)}\n{detail}" if detail else self.status_line(job)
+            return self._status_tooltip(job)
         if column is Column.COST:
             return _cost_tooltip(job)
         if column is Column.MODEL:
@@ -478,10 +474,28 @@ class JobsModel(QAbstractTableModel):
             return f"{job.rating} of {MAX_RATING} stars" if job.rating else "Not rated (keys 1-5)"
         return self._display(job, column)
 
+    def _status_tooltip(self, job: Job) -> str:
+        """The status, the failure's class, cause and next step, and the provider's words."""
+        lines = [self.status_line(job)]
+        verdict = verdict_for(job)
+        if verdict is not None:
+            lines.append(f"{verdict.heading}: {verdict.cause}")
+            lines.append(f"Next step: {verdict.next_step}")
+            lines.extend(_clip(line) for line in verdict.provider_words)
+        elif job.problem or job.download_problem:
+            lines.append(_clip(job.problem or job.download_problem or ""))
+        if verdict is not None and job.download_problem:
+            lines.append(_clip(job.download_problem))
+        return "\n".join(lines)
+
     def _thumbnail(self, job: Job) -> QPixmap | None:
         if self._thumbnails is None:
             return None
         return self._thumbnails.pixmap(job)
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _TOOLTIP_CHARS else text[:_TOOLTIP_CHARS] + "…"
 
 
 def _percent(done: int, total: int | None) -> int | None:

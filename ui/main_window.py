@@ -298,7 +298,7 @@ class MainWindow(QMainWindow):
             return
         if job.state is JobState.COMPLETED:
             self._show_completed(job)
-        elif job.state in REVIEW_STATES or job.unreachable or job.auth_blocked:
+        elif job.state in REVIEW_STATES or job.troubled or job.auth_blocked:
             self.review.show_job(job, self.context.journal.events(job.local_id))
             self.detail_stack.setCurrentWidget(self.review)
         else:

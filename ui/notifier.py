@@ -11,7 +11,8 @@ from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QSystemTrayIcon, QWidget
 
-from core.jobs import Job, JobState, cause_for
+from core.failure_class import verdict_for
+from core.jobs import Job, JobState
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +46,8 @@ def describe(job: Job) -> Message:
     excerpt = _prompt_excerpt(job)
     if job.state is JobState.COMPLETED:
         return Message("Video ready", excerpt, job.local_id)
-    cause = cause_for(job)
-    reason = cause.explanation if cause else job.status_text
+    verdict = verdict_for(job)
+    reason = verdict.cause if verdict else job.status_text
     title = _FAILED_TITLES.get(job.state, "Job failed")
     return Message(title, f"Job failed: {reason}\n{excerpt}", job.local_id)
 

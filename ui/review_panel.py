@@ -28,7 +28,8 @@ from PySide6.QtWidgets import (
 )
 
 from core.billing import ChargeKind, job_charge
-from core.jobs import UNREACHABLE_AFTER, Cause, Job, JobState, cause_for
+from core.failure_class import FailureClass, FailureVerdict, verdict_for
+from core.jobs import UNREACHABLE_AFTER, Job, JobState
 from core.journal import JournalEvent
 from core.money import format_usd
 from ui.timeline import TimelineView
@@ -48,6 +49,11 @@ _UNREACHABLE_TEXT = (
     "The last {count} status checks could not reach the gateway. The job may still be "
     "running on the server; Reelgate keeps checking with growing pauses and picks up the "
     "result once the gateway answers."
+)
+_REFUSED_TEXT = (
+    "The gateway answered the last {count} status checks with an error, so it is reachable: "
+    "the trouble is on the provider's side. The job is kept; Reelgate keeps checking with "
+    "growing pauses and picks up the result once the checks succeed."
 )
 _AUTH_BLOCKED_TEXT = (
     "Status checks are paused because the gateway refused the API key. Enter a working key "
@@ -79,49 +85,21 @@ def charge_text(job: Job) -> str:
 
 def detail_text(job: Job) -> str:
     """The gateway's and provider's own words, verbatim, plus the raw error record."""
-    lines: list[str] = []
+    verdict = verdict_for(job)
+    lines: list[str] = list(verdict.provider_words) if verdict else []
     failure = job.failure
-    if failure is not None:
-        if failure.code:
-            lines.append(f"Code: {failure.code}")
-        if failure.message:
-            lines.append(f"Message: {failure.message}")
-        if failure.provider:
-            lines.append(f"Provider: {failure.provider}")
-        if failure.http_status is not None:
-            lines.append(f"HTTP status: {failure.http_status}")
-        lines.extend(_gateway_extras(failure.raw))
-        if failure.raw not in (None, "", {}):
-            raw = (
-                failure.raw
-                if isinstance(failure.raw, str)
-                else json.dumps(failure.raw, indent=2, ensure_ascii=False, default=str)
-            )
-            lines.extend(["", "Raw error:", raw])
+    if failure is not None and failure.raw not in (None, "", {}):
+        raw = (
+            failure.raw
+            if isinstance(failure.raw, str)
+            else json.dumps(failure.raw, indent=2, ensure_ascii=False, default=str)
+        )
+        lines.extend(["", "Raw error:", raw])
     if job.problem and (failure is None or job.problem not in (failure.message or "")):
         lines.insert(0, f"Last problem: {job.problem}")
     if job.download_problem:
         lines.append(f"Download problem: {job.download_problem}")
     return "\n".join(lines) if lines else "The gateway gave no error detail for this job."
-
-
-def _gateway_extras(raw: object) -> list[str]:
-    """Reason, upstream error and provider diagnostics from a recorded gateway error body."""
-    if not isinstance(raw, dict):
-        return []
-    body = raw.get("body") if isinstance(raw.get("body"), dict) else raw
-    lines = []
-    if isinstance(raw.get("reason"), str):
-        lines.append(f"Reason: {raw['reason']}")
-    upstream = body.get("upstream_error")
-    if isinstance(upstream, dict) and (upstream.get("code") or upstream.get("message")):
-        said = ": ".join(str(upstream[k]) for k in ("code", "message") if upstream.get(k))
-        lines.append(f"Provider said: {said}")
-    hint = body.get("provider_failure_diagnostics")
-    if isinstance(hint, dict) and (hint.get("category") or hint.get("hint")):
-        text = " - ".join(str(hint[k]) for k in ("category", "hint") if hint.get(k))
-        lines.append(f"Provider diagnostics: {text}")
-    return lines
 
 
 def situation_text(job: Job) -> str:
@@ -132,7 +110,20 @@ def situation_text(job: Job) -> str:
         return _AUTH_BLOCKED_TEXT
     if job.unreachable:
         return _UNREACHABLE_TEXT.format(count=max(job.failures, UNREACHABLE_AFTER))
+    if job.refused:
+        return _REFUSED_TEXT.format(count=max(job.failures, UNREACHABLE_AFTER))
     return ""
+
+
+def heading_text(job: Job, verdict: FailureVerdict | None) -> str:
+    """The panel's heading: the job's status and, when it says more, the failure's class."""
+    if (
+        verdict is None
+        or verdict.failure_class is FailureClass.ENDED  # the status already says it
+        or verdict.heading.casefold() in job.status_text.casefold()
+    ):
+        return job.status_text
+    return f"{job.status_text} — {verdict.heading}"
 
 
 class ReviewPanel(QWidget):
@@ -172,6 +163,7 @@ class ReviewPanel(QWidget):
         self.status_label = self._label("reviewStatus", "Job status")
         self.status_label.setStyleSheet("font-weight: bold; font-size: 14pt;")
         self.cause_label = self._label("causeLabel", "Cause in plain words")
+        self.next_step_label = self._label("nextStepLabel", "Next step")
         self.situation_label = self._label("situationLabel", "What happens next")
         self.error_detail = QPlainTextEdit(self)
         self.error_detail.setObjectName("errorDetail")
@@ -270,6 +262,7 @@ class ReviewPanel(QWidget):
         column = QVBoxLayout(body)
         column.addWidget(self.status_label)
         column.addWidget(self.cause_label)
+        column.addWidget(self.next_step_label)
         column.addWidget(self.situation_label)
         column.addWidget(QLabel("The gateway's own words:", body))
         column.addWidget(self.error_detail)
@@ -313,10 +306,12 @@ class ReviewPanel(QWidget):
         self._job = job
         self.placeholder.hide()
         self.scroll.show()
-        cause: Cause | None = cause_for(job)
-        self.status_label.setText(job.status_text)
-        self.cause_label.setText(cause.explanation if cause else "")
-        self.cause_label.setVisible(cause is not None)
+        verdict = verdict_for(job)
+        self.status_label.setText(heading_text(job, verdict))
+        self.cause_label.setText(verdict.cause if verdict else "")
+        self.cause_label.setVisible(verdict is not None)
+        self.next_step_label.setText(f"Next step: {verdict.next_step}" if verdict else "")
+        self.next_step_label.setVisible(verdict is not None)
         situation = situation_text(job)
         self.situation_label.setText(situation)
         self.situation_label.setVisible(bool(situation))
@@ -341,7 +336,7 @@ class ReviewPanel(QWidget):
             self.review_note_edit.setModified(False)
         self.resubmit_button.setToolTip(
             "The original request may still have been created: resubmitting makes a new job."
-            if job.state is JobState.SUBMIT_UNKNOWN or job.unreachable
+            if job.state is JobState.SUBMIT_UNKNOWN or job.troubled
             else "Open the request in the composer to edit and send it again."
         )
         for button in self._action_buttons():

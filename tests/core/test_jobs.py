@@ -140,6 +140,31 @@ def test_unreachable_threshold_and_reset_on_success() -> None:
     assert job.failures == 0 and not job.unreachable and job.problem is None
 
 
+def test_refused_status_checks_are_not_an_unreachable_gateway() -> None:
+    """A 502 the gateway keeps answering means the provider refuses, not "cannot reach"."""
+    record = {
+        "http_status": 502,
+        "code": "upstream_error",
+        "message": "The provider refused the status check",
+        "body": {"error": "upstream_error", "upstream_error": {"code": "PERMISSION_DENIED"}},
+    }
+    job = make_job(JobState.PROCESSING, remote_id="G-1")
+    for attempt in range(UNREACHABLE_AFTER):
+        job = apply(job, PollFailed("refused", 10.0 + attempt, "req-1", record))
+    assert job.refused and job.troubled and job.needs_review
+    assert not job.unreachable
+    assert "cannot reach" not in job.status_text
+    assert job.status_text == "Processing (status checks refused)"
+    assert cause_for(job) is None
+    assert job.extra["poll_error"] == record
+    # A transport failure next is "cannot reach" again; a status answer clears it all.
+    job = apply(job, PollFailed("Cannot reach the gateway", 20.0))
+    assert job.unreachable and "poll_error" not in job.extra
+    job = apply(job, PollFailed("refused", 21.0, None, record))
+    job = apply(job, StatusSeen(remote("processing"), 22.0))  # type: ignore[arg-type]
+    assert not job.troubled and "poll_error" not in job.extra
+
+
 def test_failed_job_keeps_provider_detail_object_and_string() -> None:
     as_object = apply(
         make_job(JobState.PROCESSING, remote_id="G-1"),

@@ -123,6 +123,27 @@ def test_failed_job_prints_status_detail_and_request_id(
 
 
 @pytest.mark.parametrize(
+    ("keyword", "code", "cause"),
+    [
+        ("[policy]", 3, "cause: Blocked by a safety or content policy."),
+        ("[disabled]", 3, "cause: Video API not enabled. The video API is not enabled for"),
+        ("[funds]", 3, "cause: Out of credit."),
+        ("[fail]", 3, "cause: Provider fault."),
+    ],
+)
+def test_the_cause_line_tells_failures_apart(
+    tmp_path: Path, gateway: DemoGateway, keyword: str, code: int, cause: str
+) -> None:
+    result = run_cli(
+        tmp_path, "generate", "--base-url", gateway.base_url, "--prompt", f"{keyword} x"
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == code, output
+    assert cause in output
+    assert "next step:" in output and "allowed values" not in output
+
+
+@pytest.mark.parametrize(
     ("args", "message"),
     [
         (["--prompt", "   "], "Write a prompt"),

@@ -10,6 +10,7 @@ import pytest
 
 from core.demo_gateway import DemoGateway
 from core.engine import Engine
+from core.failure_class import FailureClass, verdict_for
 from core.jobs import Cause, DownloadState, Job, JobParams, JobState
 
 from .conftest import build_engine
@@ -259,3 +260,24 @@ def test_model_without_aspect_choice_is_sent_without_one(
     creates = [entry for entry in gateway.requests_log if entry[0] == "POST"]
     assert creates, "the create reached the gateway"
     assert "aspect_ratio" not in JobParams(model="m", prompt="p", duration=6).to_request()
+
+
+def test_a_persistent_502_keeps_the_provider_words_and_is_no_unreachable_gateway(
+    engine: Engine,
+) -> None:
+    job = engine.submit(params("[upstream=6] a lighthouse"))
+    for _ in range(3):
+        job = engine.poll_once(job.local_id)
+    assert job.state is JobState.QUEUED and job.failures == 3
+    assert job.refused and not job.unreachable and job.needs_review
+    # The problem keeps the gateway's message and the provider's own words, not a bare code.
+    assert job.problem is not None
+    assert "The provider refused the status check" in job.problem
+    assert "PERMISSION_DENIED: Permission denied on resource project" in job.problem
+    verdict = verdict_for(job)
+    assert verdict is not None and verdict.failure_class is FailureClass.ACCESS
+    assert "cannot reach" not in (job.status_text + verdict.cause_line).lower()
+    words = "\n".join(verdict.provider_words)
+    assert "Provider diagnostics: provider_access_missing - " in words
+    settled = settle(engine, job)
+    assert settled.state is JobState.COMPLETED and "poll_error" not in settled.extra

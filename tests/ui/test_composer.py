@@ -218,7 +218,11 @@ def test_the_built_in_list_is_marked_when_the_gateway_cannot_be_reached(
 
 @pytest.mark.parametrize(
     ("keyword", "words", "status"),
-    [("[policy]", "content policy", "HTTP 403"), ("[funds]", "out of credit", "HTTP 402")],
+    [
+        ("[policy]", "content policy", "HTTP 403"),
+        ("[funds]", "out of credit", "HTTP 402"),
+        ("[disabled]", "The video API is not enabled for this account", "HTTP 501"),
+    ],
 )
 def test_a_refused_submission_is_explained_and_the_prompt_kept(
     window: MainWindow, wait_for: Any, keyword: str, words: str, status: str
@@ -231,6 +235,7 @@ def test_a_refused_submission_is_explained_and_the_prompt_kept(
     wait_for(lambda: composer.submit_error.isVisible())
     text = composer.submit_error.text()
     assert words in text and status in text
+    assert "allowed values" not in text
     assert composer.prompt_edit.toPlainText() == prompt
     assert composer.submit_button.isEnabled()
     rejected = window.jobs_view.selected_job()

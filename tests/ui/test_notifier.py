@@ -57,7 +57,7 @@ def test_failed_job_names_the_cause(notifier: Notifier) -> None:
     assert notifier.last_message is not None
     title, text, local_id = notifier.last_message
     assert title == "Job failed"
-    assert text.startswith(f"Job failed: {Cause.POLICY.explanation}")
+    assert text.startswith("Job failed: A safety or content policy blocked this prompt")
     assert PARAMS.prompt in text
     assert local_id == "job-1"
 

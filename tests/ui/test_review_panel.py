@@ -15,6 +15,8 @@ from PySide6.QtGui import QGuiApplication
 
 from core.engine import failure_from_error
 from core.errors import error_from_response
+from core.failure_class import FailureClass, verdict_for
+from core.failure_evidence import poll_error_record, problem_text
 from core.jobs import (
     Cause,
     CreateAmbiguous,
@@ -30,7 +32,6 @@ from core.jobs import (
     StatusSeen,
     Vanished,
     apply,
-    cause_for,
 )
 from core.journal import Journal, JournalEvent
 from core.wire import parse_job
@@ -104,10 +105,11 @@ def rejected(http: int, body: dict[str, object]) -> Step:
 
 
 def assert_common(panel: ReviewPanel, job: Job, events: list[JournalEvent]) -> None:
-    cause = cause_for(job)
-    assert cause is not None
-    assert panel.status_label.text() == job.status_text
-    assert panel.cause_label.text() == cause.explanation
+    verdict = verdict_for(job)
+    assert verdict is not None
+    assert panel.status_label.text().startswith(job.status_text)
+    assert panel.cause_label.text() == verdict.cause
+    assert panel.next_step_label.text() == f"Next step: {verdict.next_step}"
     assert panel.request_id_label.text() == job.request_id
     rows = panel.timeline.row_texts()
     assert [(r[0], r[1], r[2], r[3]) for r in rows] == [
@@ -131,7 +133,8 @@ def test_failed_job_with_error_object(panel: ReviewPanel, journal: Journal) -> N
     panel.show_job(job, events)
 
     assert_common(panel, job, events)
-    assert cause_for(job) is Cause.PROVIDER
+    assert panel.status_label.text() == "Failed — Provider fault"
+    assert panel.cause_label.text() == "The video provider failed to generate this video."
     detail = panel.error_detail.toPlainText()
     assert "PROVIDER_INTERNAL" in detail
     assert "Veo could not render: frame 12 <oops>" in detail
@@ -156,6 +159,9 @@ def test_failed_job_with_error_string(panel: ReviewPanel, journal: Journal) -> N
     panel.show_job(job, events)
 
     assert_common(panel, job, events)
+    # A safety refusal in a plain-string error is not "the provider failed".
+    assert panel.status_label.text() == "Failed — Blocked by a safety or content policy"
+    assert "Rephrase the prompt" in panel.next_step_label.text()
     assert message in panel.error_detail.toPlainText()
     assert panel.charge_label.text() == "Charged: $0.15 (billing settled)"
 
@@ -170,6 +176,7 @@ def test_expired_job(panel: ReviewPanel, journal: Journal) -> None:
     )
     panel.show_job(job, events)
     assert_common(panel, job, events)
+    assert panel.status_label.text() == "Expired"
     assert panel.cause_label.text() == Cause.EXPIRED.explanation
     assert panel.charge_label.text() == NO_CHARGE_VOID
 
@@ -204,7 +211,7 @@ def test_gone_job(panel: ReviewPanel, journal: Journal) -> None:
 
 
 @pytest.mark.parametrize(
-    ("http", "body", "cause", "verbatim"),
+    ("http", "body", "failure_class", "verbatim"),
     [
         (
             402,
@@ -213,7 +220,7 @@ def test_gone_job(panel: ReviewPanel, journal: Journal) -> None:
                 "message": "Balance 0.00 is below 0.40",
                 "request_id": "G-REQ402",
             },
-            Cause.CREDIT,
+            FailureClass.LIMIT,
             "Balance 0.00 is below 0.40",
         ),
         (
@@ -224,7 +231,7 @@ def test_gone_job(panel: ReviewPanel, journal: Journal) -> None:
                 "generation_id": "G-REQ403",
                 "error_origin": "gateway",
             },
-            Cause.POLICY,
+            FailureClass.POLICY,
             "Prompt violates policy P-7",
         ),
         (
@@ -235,18 +242,20 @@ def test_gone_job(panel: ReviewPanel, journal: Journal) -> None:
                 "details": [{"path": "duration", "message": "must be one of 4, 6, 8"}],
                 "request_id": "G-REQ400",
             },
-            Cause.INVALID,
+            FailureClass.INVALID,
             "duration: must be one of 4, 6, 8",
         ),
     ],
 )
-def test_rejected_create(panel, journal, http, body, cause, verbatim) -> None:
+def test_rejected_create(panel, journal, http, body, failure_class, verbatim) -> None:
     job, events = run(journal, [rejected(http, body)])
     panel.show_job(job, events)
 
     assert job.state is JobState.REJECTED
     assert_common(panel, job, events)
-    assert panel.cause_label.text() == cause.explanation
+    verdict = verdict_for(job)
+    assert verdict is not None and verdict.failure_class is failure_class
+    assert panel.status_label.text() == f"Rejected — {verdict.heading}"
     detail = panel.error_detail.toPlainText()
     assert verbatim in detail
     assert f"Code: {body['error']}" in detail
@@ -301,8 +310,68 @@ def test_unreachable_job_may_still_be_running(panel, journal) -> None:
     assert job.unreachable
     assert_common(panel, job, events)
     assert "may still be" in panel.situation_label.text()
+    assert panel.cause_label.text().startswith("The gateway could not be reached")
     assert "connection refused" in panel.error_detail.toPlainText()
     assert panel.timeline.topLevelItemCount() == 4
+
+
+def test_invalid_request_names_the_parameter_to_change(panel, journal) -> None:
+    body = {
+        "error": "validation_error",
+        "message": "Invalid request",
+        "details": [{"path": "duration", "message": "must be one of 4, 6, 8"}],
+    }
+    job, events = run(journal, [rejected(400, body)])
+    panel.show_job(job, events)
+    assert panel.next_step_label.text() == "Next step: Change `duration`, then resubmit."
+
+
+def test_feature_disabled_at_create_says_the_video_api_is_not_enabled(panel, journal) -> None:
+    body = {
+        "error": "not_implemented_yet",
+        "reason": "video_api_feature_disabled",
+        "message": "Not available",
+    }
+    job, events = run(journal, [rejected(501, body)])
+    panel.show_job(job, events)
+    assert panel.status_label.text() == "Rejected — Video API not enabled"
+    assert panel.cause_label.text() == "The video API is not enabled for this account."
+    assert "allowed values" not in panel.cause_label.text() + panel.next_step_label.text()
+
+
+def test_persistent_502_is_a_provider_refusal_not_an_unreachable_gateway(panel, journal) -> None:
+    body = {
+        "error": "upstream_error",
+        "status_code": 502,
+        "error_origin": "upstream",
+        "reason": "provider_status_check_failed",
+        "message": "The provider refused the status check",
+        "provider": "google-vertex",
+        "upstream_status": 403,
+        "upstream_error": {"code": "PERMISSION_DENIED", "message": "Permission denied on it"},
+        "provider_failure_diagnostics": {"category": "provider_access_missing", "hint": "Ask"},
+    }
+    error = error_from_response(502, body)
+    steps: list[Step] = [created()]
+    for n in range(3):
+        record = poll_error_record(error)
+        failed = PollFailed(problem_text(error), T0 + 10 + n, error.request_id, record)
+        steps.append((failed, "poll_failed", 502, None, body, None))
+    job, events = run(journal, steps)
+    panel.show_job(job, events)
+
+    assert not job.unreachable and job.refused and job.needs_review
+    heading = panel.status_label.text()
+    assert heading == "Queued (status checks refused) — Provider access missing"
+    everything = " ".join(
+        label.text() for label in (panel.status_label, panel.cause_label, panel.situation_label)
+    )
+    assert "cannot reach" not in everything.lower()
+    assert "may still finish" in panel.cause_label.text()
+    detail = panel.error_detail.toPlainText()
+    assert "Message: The provider refused the status check" in detail
+    assert "Provider said (HTTP 403): PERMISSION_DENIED: Permission denied on it" in detail
+    assert "Provider diagnostics: provider_access_missing - Ask" in detail
 
 
 def test_buttons_emit_the_job_id(qtbot, panel, journal) -> None:
