@@ -1,4 +1,4 @@
-"""The command line: ``generate``, ``jobs``, ``resume`` and ``demo-gateway``, headless.
+"""The command line: ``generate``, ``batch``, ``jobs``, ``resume`` and ``demo-gateway``.
 
 The same engine and journal as the window: a job started here shows up in the app and the
 other way round. Exit codes tell scripts what happened (see ``EXIT_*``).
@@ -19,6 +19,7 @@ from core.errors import ErrorKind, GatewayError
 from core.failure_class import verdict_for
 from core.image_inputs import ImageInput
 from core.image_rules import image_support, with_images
+from core.job_sets import nearest_duration
 from core.jobs import Cause, DownloadState, Job, JobParams, JobState
 from core.validation import check_prompt, parse_duration, validate
 
@@ -79,6 +80,18 @@ def _load_models(ctx: AppContext) -> tuple[list[ModelInfo], bool]:
     return (models, True) if models else (list(FALLBACK_MODELS), False)
 
 
+def duration_arg(text: str | None, model: ModelInfo | None, err: TextIO) -> int | None:
+    """``--duration`` as whole seconds, else the model's first; None (said why) if unusable."""
+    if text is None:
+        options = model.durations.options() if model and model.durations else []
+        return int(options[0]) if options else nearest_duration(model, 8)
+    parsed = parse_duration(text)
+    if not isinstance(parsed, int):
+        print(f"Duration: {parsed.message}", file=err)
+        return None
+    return parsed
+
+
 def _params_from_args(
     args: argparse.Namespace, models: list[ModelInfo], live: bool, err: TextIO
 ) -> JobParams | None:
@@ -92,15 +105,9 @@ def _params_from_args(
         names = ", ".join(sorted(m.id for m in models))
         print(f"Model: {model_id} is not offered by this gateway. Choose one of: {names}", file=err)
         return None
-    if args.duration is not None:
-        parsed = parse_duration(args.duration)
-        if not isinstance(parsed, int):
-            print(f"Duration: {parsed.message}", file=err)
-            return None
-        duration = parsed
-    else:
-        options = model.durations.options() if model and model.durations else []
-        duration = int(options[0]) if options else 8
+    duration = duration_arg(args.duration, model, err)
+    if duration is None:
+        return None
     if args.aspect_ratio is not None:
         aspect = args.aspect_ratio.strip()
     else:
@@ -260,6 +267,19 @@ def _open(args: argparse.Namespace, err: TextIO) -> AppContext | None:
         return None
 
 
+def key_ready(ctx: AppContext, out: TextIO, err: TextIO) -> bool:
+    """Say when the demo gateway is used; False (said why) when there is no key to send."""
+    if ctx.demo_mode:
+        print("Demo mode: using the built-in demo gateway (no API key needed).", file=out)
+    elif not ctx.client.has_key:
+        print(
+            "No API key. Set PHASEO_API_KEY, store a key in the app's Settings, or try --demo.",
+            file=err,
+        )
+        return False
+    return True
+
+
 def cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``generate``: create one video, wait, download, save."""
     # Checked before anything starts (no gateway, no journal); validate() repeats it later.
@@ -270,13 +290,7 @@ def cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if ctx is None:
         return EXIT_BAD_INPUT
     try:
-        if ctx.demo_mode:
-            print("Demo mode: using the built-in demo gateway (no API key needed).", file=out)
-        elif not ctx.client.has_key:
-            print(
-                "No API key. Set PHASEO_API_KEY, store a key in the app's Settings, or try --demo.",
-                file=err,
-            )
+        if not key_ready(ctx, out, err):
             return EXIT_AUTH
         models, live = _load_models(ctx)
         params = _params_from_args(args, models, live, err)
@@ -366,8 +380,16 @@ def cmd_demo_gateway(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``batch``: many prompts as one linked batch (see core.cli_batch)."""
+    from core.cli_batch import cmd_batch as run_batch
+
+    return run_batch(args, out, err)
+
+
 COMMANDS = {
     "generate": cmd_generate,
+    "batch": cmd_batch,
     "jobs": cmd_jobs,
     "resume": cmd_resume,
     "demo-gateway": cmd_demo_gateway,

@@ -80,6 +80,28 @@ def build_parser(parser: argparse.ArgumentParser) -> None:
         help="a local image, for models that take one as a data: URL (e.g. Sora 2)",
     )
     add_common_options(generate)
+    batch = sub.add_parser(
+        "batch",
+        help="send many prompts (a .txt with one per line, or a .csv) as one batch",
+        description="A .txt file holds one prompt per line (# starts a comment). A .csv file "
+        "has a header row with a 'prompt' column and optional model, duration and "
+        "aspect_ratio columns. Every row is checked before anything is sent.",
+    )
+    batch.add_argument("file", help="the .txt or .csv file of prompts")
+    batch.add_argument("--model", help="model for rows that name none (default: the first)")
+    batch.add_argument(
+        "--compare-models",
+        metavar="A,B,C",
+        help="send every prompt to each of these models (each at its nearest valid duration)",
+    )
+    batch.add_argument("--duration", help="seconds for rows that give none (nearest valid)")
+    batch.add_argument("--aspect-ratio", help="for rows that give none (nearest valid)")
+    batch.add_argument(
+        "--variations", type=int, default=1, help="seeds per prompt (models that take a seed)"
+    )
+    batch.add_argument("--seed", type=int, help="first seed of the variations (default random)")
+    batch.add_argument("--output-dir", help="copy every finished video into this folder")
+    add_common_options(batch)
     jobs = sub.add_parser("jobs", help="list the jobs in the journal")
     jobs.add_argument("--limit", type=int, default=50, help="how many (newest first)")
     add_common_options(jobs)

@@ -41,6 +41,7 @@ from core.jobs import (
     Rated,
     Reviewed,
     Scheduled,
+    SetKind,
     StatusSeen,
     Vanished,
     apply,
@@ -266,8 +267,14 @@ class Engine:
         *,
         output_path: str | None = None,
         parent_id: str | None = None,
+        set_id: str | None = None,
+        set_kind: SetKind | None = None,
     ) -> Job:
-        """Journal the job, then send the create exactly once; returns the job as it stands."""
+        """Journal the job, then send the create exactly once; returns the job as it stands.
+
+        ``set_id``/``set_kind`` link the job to a compare set or batch (see core.job_sets);
+        every member of a set is sent through here, one create at a time.
+        """
         self._begin_call()
         now = self.clock()
         job = Job(
@@ -278,6 +285,8 @@ class Engine:
             updated_at=now,
             output_path=output_path,
             parent_id=parent_id,
+            set_id=set_id,
+            set_kind=set_kind if set_id is not None else None,
             extra={"gateway": self.gateway_label},
         )
         with self._lock:

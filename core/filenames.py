@@ -208,3 +208,17 @@ def suggest_filename(
         if not is_safe_filename(name):
             name = f"{_FALLBACK_STEM}{suffix}"
     return name
+
+
+def numbered_filename(number: int, prompt: str, label: str, extension: str = ".mp4") -> str:
+    """``003-demo-test-pattern-a-cat-surfing.mp4``: a batch member's file name.
+
+    The number keeps the batch's order in a folder listing; ``label`` (the model id) tells
+    compared models apart. Always passes :func:`is_safe_filename`.
+    """
+    ext = _extension(extension)
+    label_slug = _slug(label.replace("/", " "))
+    stem = "-".join(bit for bit in (f"{max(0, number):03d}", label_slug, _slug(prompt)) if bit)
+    stem = _clip(stem, MAX_CHARS - len(ext), MAX_BYTES - len(ext.encode("utf-8"))).strip("-. ")
+    name = sanitize_component(stem + ext)
+    return name if name.endswith(ext) else f"{max(0, number):03d}{ext}"

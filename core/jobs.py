@@ -95,6 +95,18 @@ _REMOTE_TO_STATE = {
 }
 
 
+class SetKind(StrEnum):
+    """What links the jobs of a set: one prompt sent to several models, or many prompts."""
+
+    COMPARE = "compare"
+    BATCH = "batch"
+
+    @property
+    def label(self) -> str:
+        """Human label ("Compare set", "Batch")."""
+        return "Compare set" if self is SetKind.COMPARE else "Batch"
+
+
 class DownloadState(StrEnum):
     """Whether a completed job's bytes are on this machine."""
 
@@ -277,6 +289,9 @@ class Job:
     download_problem: str | None = None
     output_path: str | None = None
     parent_id: str | None = None
+    #: The compare set or batch this job belongs to (a job is in at most one set).
+    set_id: str | None = None
+    set_kind: SetKind | None = None
     reviewed: bool = False
     review_note: str = ""
     auth_blocked: bool = False

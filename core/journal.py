@@ -361,6 +361,22 @@ class Journal:
         )
         return self._decode(rows)[0] if rows else None
 
+    def set_members(self, set_id: str) -> list[Job]:
+        """The jobs of one compare set or batch, oldest first, hidden ones included.
+
+        The set id lives in the job document only (no column, so no schema change): a LIKE
+        on its JSON text narrows the rows, and the parsed job has the final word.
+        """
+        if not set_id:
+            return []
+        # Wildcards in an odd id only widen the match; the check below is exact.
+        pattern = "%" + to_json({"set_id": set_id})[1:-1] + "%"
+        rows = self._fetch(
+            f"SELECT {JOB_COLUMNS} FROM jobs WHERE doc LIKE ? ORDER BY created_at, rowid",
+            (pattern,),
+        )
+        return [job for job in self._decode(rows) if job.set_id == set_id]
+
     def jobs(self, *, include_hidden: bool = False, limit: int | None = None) -> list[Job]:
         """Jobs newest first (by ``created_at``), without hidden ones unless asked."""
         if limit is not None and limit < 0:

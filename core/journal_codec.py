@@ -19,7 +19,16 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from core.image_inputs import images_from_value
-from core.jobs import MAX_RATING, Cause, DownloadState, Job, JobFailure, JobParams, JobState
+from core.jobs import (
+    MAX_RATING,
+    Cause,
+    DownloadState,
+    Job,
+    JobFailure,
+    JobParams,
+    JobState,
+    SetKind,
+)
 from core.wire import JsonObject, as_float, as_int, as_str
 
 #: Keys a job record must have; everything else is optional.
@@ -195,6 +204,16 @@ def _download(value: object) -> DownloadState:
     return _enum(DownloadState, value, DownloadState.NONE)
 
 
+def _set_kind(value: object) -> SetKind | None:
+    """A set kind; an unknown one (from newer code) keeps the job's set without a kind."""
+    if isinstance(value, str):
+        try:
+            return SetKind(value)
+        except ValueError:
+            return None
+    return None
+
+
 def failure_from_dict(value: object) -> JobFailure | None:
     """A :class:`JobFailure` from a stored dict; unknown cause -> ``UNKNOWN``, odd -> None."""
     if not isinstance(value, dict):
@@ -232,6 +251,8 @@ _OPTIONAL: dict[str, Callable[[object], object]] = {
     "download_problem": _str,
     "output_path": _str,
     "parent_id": _str,
+    "set_id": _str,
+    "set_kind": _set_kind,
     "reviewed": _flag,
     "review_note": _text,
     "auth_blocked": _flag,
@@ -385,6 +406,8 @@ def _trusted(data: dict[str, Any]) -> Job | None:
     values["request_ids"] = tuple(data["request_ids"])
     values["files"] = tuple(data["files"])
     values["failure"] = None if failure is None else failure_from_dict(failure)
+    set_kind = data["set_kind"]
+    values["set_kind"] = None if set_kind is None else SetKind(set_kind)
     job = object.__new__(Job)
     job.__dict__.update(values)
     return job

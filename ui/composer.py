@@ -28,6 +28,7 @@ from core.catalogue import ModelInfo, find_model
 from core.image_rules import with_images
 from core.jobs import MAX_PROMPT_CHARS, Job, JobParams
 from core.validation import Problem, validate
+from ui.compare_picker import ComparePicker
 from ui.composer_fields import (
     PROBLEM_STYLE,
     AdvancedSection,
@@ -55,6 +56,8 @@ class Composer(QWidget):
 
     #: ``(JobParams, parent local id or None)``: the user asked to generate this video.
     submit_requested = Signal(object, object)
+    #: ``(JobParams, [ModelInfo])``: the same prompt on each model, as one compare set.
+    compare_requested = Signal(object, list)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -124,6 +127,9 @@ class Composer(QWidget):
         self.advanced.setVisible(False)
         self.advanced.changed.connect(self.refresh)
 
+        self.compare_picker = ComparePicker(self)
+        self.compare_picker.changed.connect(self.refresh)
+
         self.parent_label = QLabel(self)
         self.parent_label.setObjectName("resubmitNote")
         self.parent_label.setWordWrap(True)
@@ -189,6 +195,7 @@ class Composer(QWidget):
         layout.addWidget(self.images)
         layout.addWidget(self.advanced_toggle)
         layout.addWidget(self.advanced)
+        layout.addWidget(self.compare_picker)
         layout.addLayout(parent_row)
         layout.addLayout(submit_row)
         layout.addWidget(self.submit_error)
@@ -206,7 +213,9 @@ class Composer(QWidget):
         self.setTabOrder(self.aspect_combo, self.images.add_url_button)
         self.setTabOrder(self.images.add_url_button, self.images.add_file_button)
         self.setTabOrder(self.images.add_file_button, self.advanced_toggle)
-        self.setTabOrder(self.advanced_toggle, self.submit_button)
+        self.setTabOrder(self.advanced_toggle, self.compare_picker.button)
+        self.setTabOrder(self.compare_picker.button, self.compare_picker.list)
+        self.setTabOrder(self.compare_picker.list, self.submit_button)
 
     # -- the catalogue ------------------------------------------------------------------------
 
@@ -243,6 +252,7 @@ class Composer(QWidget):
             position = self.model_combo.findData(chosen.id) if chosen else -1
         self.model_combo.setCurrentIndex(max(0, position) if self._models else -1)
         self.model_combo.blockSignals(False)
+        self.compare_picker.set_models(self._models, self.model_combo.currentData())
         text = "" if source == "live" else f"Models: {source}"
         self.source_label.setText(text)
         self.source_label.setVisible(bool(text))
@@ -347,6 +357,11 @@ class Composer(QWidget):
         )
         if not self._models:
             self._problems = [Problem("model", "The model list is loading…")]
+        elif self.compare_picker.active:
+            # Each model gets its own nearest valid values: only the prompt can be wrong.
+            self._problems = [p for p in validate(self.params(), None) if p.field == "prompt"]
+            if len(self.compare_picker.chosen()) < 2:
+                self._problems.append(Problem("model", "Tick at least two models to compare."))
         else:
             self._problems = validate(self.params(), self.current_model())
         by_field: dict[str, str] = {}
@@ -361,6 +376,10 @@ class Composer(QWidget):
         if by_field.keys() & set(self.advanced.problems) and not self.advanced_toggle.isChecked():
             self.advanced_toggle.setChecked(True)
         self.submit_button.setEnabled(not self._problems and not self._busy)
+        if not self._busy:
+            count = len(self.compare_picker.chosen())
+            comparing = self.compare_picker.active and count >= 2
+            self.submit_button.setText(f"&Generate {count} clips" if comparing else "&Generate")
         first = self._problems[0].message if self._problems else "Generate the video (Ctrl+Enter)"
         self.submit_button.setToolTip(first)
 
@@ -369,6 +388,9 @@ class Composer(QWidget):
         self.refresh()
         if self._problems or self._busy:
             return False
+        if self.compare_picker.active:
+            self.compare_requested.emit(self.params(), self.compare_picker.chosen())
+            return True
         self.submit_requested.emit(self.params(), self._parent_id)
         return True
 
@@ -392,6 +414,11 @@ class Composer(QWidget):
             self.show_submit_error(text)
             return
         self.set_parent(None)
+        self.submit_note.setText(text)
+
+    def show_set_result(self, text: str) -> None:
+        """Say how sending a compare set went, next to the form."""
+        self.clear_submit_messages()
         self.submit_note.setText(text)
 
     def show_submit_error(self, text: str) -> None:

@@ -62,6 +62,8 @@ class JobActions(QObject):
         self.controller = window.controller
         self._removed: list[Job] = []
         self._job: Job | None = None
+        #: More actions for the job's context menu (None adds a separator): linked sets...
+        self.menu_extras: list[QAction | None] = []
         self.files = FileActions(window)
         add = self._action
         self.preview = add("Preview", "previewAction", "Return", self.preview_selected)
@@ -198,7 +200,7 @@ class JobActions(QObject):
         _add_all(menu, self.resubmit, self.refresh, self.download, None)
         self.picks.add_to(menu)
         _add_all(menu, None, self.copy_diagnostics, self.export_diagnostics, None)
-        _add_all(menu, self.delete_on_server, self.remove)
+        _add_all(menu, self.delete_on_server, self.remove, *self.menu_extras)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.popup(position)
 

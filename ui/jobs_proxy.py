@@ -58,6 +58,8 @@ class JobsFilterProxy(QAbstractProxyModel):
         self._found: list[int] | None = None
         self._found_words: tuple[str, ...] = ()
         self._source: JobsModel | None = None
+        #: Only the jobs of this compare set or batch (None: every job).
+        self._set_id: str | None = None
 
     # -- the public API ---------------------------------------------------------------------
 
@@ -71,6 +73,18 @@ class JobsFilterProxy(QAbstractProxyModel):
         if job_filter is self._filter:
             return
         self._filter = job_filter
+        self._refilter()
+
+    @property
+    def job_set(self) -> str | None:
+        """The compare set or batch the list is narrowed to, if any."""
+        return self._set_id
+
+    def set_job_set(self, set_id: str | None) -> None:
+        """Show only the jobs of one linked set (``None``: every job); other filters still apply."""
+        if set_id == self._set_id:
+            return
+        self._set_id = set_id
         self._refilter()
 
     @property
@@ -219,6 +233,9 @@ class JobsFilterProxy(QAbstractProxyModel):
     def _visible(self, order: list[int]) -> list[int]:
         """The rows of ``order`` (always ``_order``) that the search and the filter accept."""
         rows = self._matching() if order is self._order else order
+        if self._set_id is not None and self._source is not None:
+            jobs, wanted = self._source.jobs(), self._set_id
+            rows = [row for row in rows if jobs[row].set_id == wanted]
         mark = self._filter.mark
         if mark:
             marks = self._marks
@@ -256,6 +273,9 @@ class JobsFilterProxy(QAbstractProxyModel):
         if mark and not self._marks[row] & mark:
             return False
         if self._ratings[row] < self._min_rating:
+            return False
+        source, wanted = self._source, self._set_id
+        if wanted is not None and source is not None and source.job_at(row).set_id != wanted:
             return False
         text = self._text[row]
         return all(word in text for word in self._words)

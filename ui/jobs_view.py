@@ -39,6 +39,7 @@ from ui.jobs_model import Column, JobRole, JobsModel, ProgressRole
 # The filter and the proxy live in ui.jobs_proxy (bulk filtering for long histories);
 # imported here under their old home too.
 from ui.jobs_proxy import JobFilter, JobsFilterProxy
+from ui.set_filter_bar import SetFilterBar
 
 Index = QModelIndex | QPersistentModelIndex
 SEARCH_DEBOUNCE_MS = 150
@@ -160,6 +161,9 @@ class JobsView(QWidget):
         self.proxy.modelAboutToBeReset.connect(self._remember_selection)
         self.proxy.modelReset.connect(self._restore_selection)
 
+        self.set_bar = SetFilterBar(self)
+        self.set_bar.cleared.connect(lambda: self.show_set(None))
+
         top = QHBoxLayout()
         top.addWidget(filter_label)
         top.addWidget(self.filter_combo)
@@ -168,6 +172,7 @@ class JobsView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
+        layout.addWidget(self.set_bar)
         layout.addWidget(self.table, 1)
         self.setTabOrder(self.filter_combo, self.rating_combo)
         self.setTabOrder(self.rating_combo, self.search_edit)
@@ -192,6 +197,7 @@ class JobsView(QWidget):
         if not index.isValid():
             self.filter_combo.setCurrentIndex(0)
             self.rating_combo.setCurrentIndex(0)
+            self.show_set(None)
             self.search_edit.clear()
             self._apply_search()
             index = self.proxy.mapFromSource(self.model.index(source_row, Column.PROMPT))
@@ -248,6 +254,11 @@ class JobsView(QWidget):
     def _apply_search(self) -> None:
         self._search_timer.stop()
         self.proxy.set_search(self.search_edit.text())
+
+    def show_set(self, set_id: str | None, text: str | None = None) -> None:
+        """List only one compare set or batch (``None``: every job), said in the bar above."""
+        self.proxy.set_job_set(set_id)
+        self.set_bar.show_set(None if set_id is None else text or "Showing one linked set")
 
     def focus_search(self) -> None:
         """Put the cursor in the search box (Ctrl+F)."""

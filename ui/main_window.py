@@ -40,6 +40,7 @@ from ui.offthread import run_task
 from ui.poller import Poller
 from ui.preview import PreviewPanel
 from ui.review_panel import ReviewPanel
+from ui.set_actions import SetActions
 from ui.thumbnails import ThumbnailCache
 
 logger = logging.getLogger(__name__)
@@ -176,6 +177,7 @@ class MainWindow(QMainWindow):
         self.notifier.set_enabled(self.preferences.notifications)
         self.notifier.remember(self.model.jobs())
         self.job_actions = JobActions(self)
+        self.set_actions = SetActions(self)
         self._connect()
         self.setTabOrder(self.composer.submit_button, self.jobs_view.filter_combo)
         self.restore_state()

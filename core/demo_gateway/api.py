@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -12,7 +13,12 @@ from typing import Any
 from core.demo_gateway import errors, prices
 from core.demo_gateway.catalogue import catalogue_json, scaled_dimensions
 from core.demo_gateway.errors import ApiError, new_job_id, new_request_id, validation_error
-from core.demo_gateway.fault_errors import HTML_502_PAGE, create_fault_error, status_fault_error
+from core.demo_gateway.fault_errors import (
+    HTML_502_PAGE,
+    create_fault_error,
+    rate_limit_error,
+    status_fault_error,
+)
 from core.demo_gateway.faults import FaultDice, FaultProfile
 from core.demo_gateway.images import load_stills
 from core.demo_gateway.jobview import ViewContext, create_json, job_json, signed_link
@@ -94,6 +100,9 @@ class VideoApi:
         self.dice = FaultDice(profile)
         self.stats = stats
         self.store = JobStore()
+        #: ``[create-429=N]``: how many creates of each prompt were refused so far.
+        self._limited: dict[str, int] = {}
+        self._limited_lock = threading.Lock()
         self.signer = LinkSigner()
         #: The most recent create bodies as received (decoded JSON), newest last.
         self.received: deque[Any] = deque(maxlen=16)
@@ -165,6 +174,13 @@ class VideoApi:
         return reply
 
     def _create_faults(self, params: CreateParams) -> None:
+        if params.faults.create_429:
+            with self._limited_lock:
+                refused = self._limited.get(params.prompt, 0)
+                if refused < params.faults.create_429:
+                    self._limited[params.prompt] = refused + 1
+                    self.fault("create-429")
+                    raise rate_limit_error(self.config.clock())
         kind = params.faults.create_error
         if kind is not None:
             self.fault(kind)

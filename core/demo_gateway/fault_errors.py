@@ -42,6 +42,25 @@ def create_fault_error(kind: str, cost: str) -> ApiError:
     )
 
 
+def rate_limit_error(
+    now: float, retry_after: int = 1, generation_id: str | None = None, *, header: bool = True
+) -> ApiError:
+    """429 ``key_limit_exceeded`` ("slow down"), with ``Retry-After`` unless ``header`` is off.
+
+    A create refused this way made no job (a fresh generation id is used then).
+    """
+    return ApiError(
+        429,
+        "key_limit_exceeded",
+        "Too many requests for this key",
+        reason="rate_limited",
+        origin="gateway",
+        generation_id=generation_id or new_job_id(),
+        extra={"reset_at": int(now) + retry_after},
+        headers={"Retry-After": str(retry_after)} if header else {},
+    )
+
+
 def status_fault_error(
     kind: str, provider: str, job_id: str, retry_after: int, now: float
 ) -> ApiError:
@@ -49,16 +68,7 @@ def status_fault_error(
     if kind == "upstream":
         return errors.upstream_error(provider, job_id)
     if kind in ("429", "429-noretry"):
-        return ApiError(
-            429,
-            "key_limit_exceeded",
-            "Too many requests for this key",
-            reason="rate_limited",
-            origin="gateway",
-            generation_id=job_id,
-            extra={"reset_at": int(now) + retry_after},
-            headers={"Retry-After": str(retry_after)} if kind == "429" else {},
-        )
+        return rate_limit_error(now, retry_after, job_id, header=kind == "429")
     if kind == "503":
         return ApiError(
             503,

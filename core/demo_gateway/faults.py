@@ -17,6 +17,8 @@ Create call
     ``[disabled]``        501 ``not_implemented_yet``, reason ``video_api_feature_disabled``
     ``[drop-create]``     the job IS created, then the connection closes without an answer
     ``[slow-create=S]``   the job is created, the answer comes S seconds later
+    ``[create-429]``      the first create with this exact prompt (``=N``: first N) answers
+                          429 ``key_limit_exceeded`` with ``Retry-After: 1`` (no job)
 
 Status GETs (``GET /videos/{id}``)
     ``[upstream]``        first 2 (``[upstream=N]``: N) answer 502 ``upstream_error`` with
@@ -70,6 +72,7 @@ class JobFaults:
     slow_status: float = 0.0
     slow_create: float = 0.0
     drop_create: bool = False
+    create_429: int = 0
     drop_content: int = 0
     create_error: str | None = None
     size_bytes: int | None = None
@@ -106,6 +109,8 @@ def _apply_keyword(faults: JobFaults, word: str, value: str | None) -> None:
         faults.create_error = word
     elif word == "drop-create":
         faults.drop_create = True
+    elif word == "create-429":
+        faults.create_429 = _count(word, value, 1)
     elif word == "slow-create":
         faults.slow_create = _seconds(word, value)
     elif word == "slow-status":

@@ -165,14 +165,24 @@ class GatewayHandler(BaseHTTPRequestHandler):
             body=body,
             base=f"http://{host}{prefix or PREFIXES[0]}",
         )
+        rest = parts.path[len(prefix) :].strip("/") if prefix is not None else ""
+        # Calls in flight at once (answer sent included): a client's politeness, measured.
+        # "api" is the video calls but content downloads (the ones a request budget governs).
+        kind = "create" if prefix is not None and not rest and self.command == "POST" else "call"
+        api = "content" if rest.endswith("/content") else "api" if prefix else "other"
+        with stats.concurrent(kind), stats.concurrent(api), stats.concurrent("request"):
+            self._answer(request, prefix, rest)
+
+    def _answer(self, request: Request, prefix: str | None, rest: str) -> None:
+        stats = self.server.stats
         reply: Reply | StreamReply
         try:
-            if _under(parts.path, PRICING_PREFIX):
-                reply = self._route_pricing(request, parts.path[len(PRICING_PREFIX) :].strip("/"))
+            if _under(request.path, PRICING_PREFIX):
+                reply = self._route_pricing(request, request.path[len(PRICING_PREFIX) :].strip("/"))
             elif prefix is None:
                 raise not_found("Route")
             else:
-                reply = self._route(request, parts.path[len(prefix) :].strip("/"))
+                reply = self._route(request, rest)
         except ApiError as error:
             if error.status == 401:
                 stats.bump("unauthorised")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -138,11 +139,25 @@ class Stats:
         """Start every counter at zero."""
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter(dict.fromkeys(STANDARD_COUNTERS, 0))
+        self._in_flight: Counter[str] = Counter()
 
     def bump(self, key: str, amount: int = 1) -> None:
         """Add `amount` to counter `key`."""
         with self._lock:
             self._counts[key] += amount
+
+    @contextlib.contextmanager
+    def concurrent(self, key: str) -> Iterator[None]:
+        """Count a request of kind `key` as in flight; ``max_concurrent:<key>`` keeps the peak."""
+        with self._lock:
+            self._in_flight[key] += 1
+            peak = f"max_concurrent:{key}"
+            self._counts[peak] = max(self._counts[peak], self._in_flight[key])
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_flight[key] -= 1
 
     def snapshot(self) -> dict[str, int]:
         """A copy of all counters."""

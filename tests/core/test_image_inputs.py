@@ -285,3 +285,19 @@ def test_the_built_in_list_knows_the_image_models_too() -> None:
     assert support["openai/sora-2"].accepts_data_url
     assert support["google/veo-3.1-preview"].roles == ("first_frame", "last_frame", "reference")
     assert not support["minimax/hailuo-02"].accepts
+
+
+def test_a_compare_set_sends_images_the_way_each_model_takes_them() -> None:
+    from core.job_sets import compare_plan
+
+    params = _params("google/veo-3.1-preview", ImageInput(RED, "first_frame"))
+    models = [
+        MODELS["google/veo-3.1-preview"],
+        MODELS["openai/sora-2"],
+        MODELS["minimax/hailuo-02"],
+    ]
+    veo, sora, hailuo = compare_plan(params, models)
+    assert veo.params.to_request()["input_references"][0]["image_url"] == {"url": RED}
+    assert sora.params.to_request()["input_reference"] == {"image_url": RED}
+    assert hailuo.params.images == () and "no images" in hailuo.adjusted
+    assert all(_messages(job.params) == [] for job in (veo, sora, hailuo))

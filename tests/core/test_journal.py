@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from core.jobs import Cause, DownloadState, Job, JobFailure, JobParams, JobState
+from core.jobs import Cause, DownloadState, Job, JobFailure, JobParams, JobState, SetKind
 from core.journal import SCHEMA_VERSION, Journal, JournalEvent
 
 
@@ -73,6 +73,8 @@ def full_job() -> Job:
         download_problem="disk full",
         output_path="/videos",
         parent_id="L-parent",
+        set_id="S-compare",
+        set_kind=SetKind.COMPARE,
         reviewed=True,
         review_note="checked by hand",
         auth_blocked=True,

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.jobs import Cause, DownloadState, Job, JobFailure, JobParams, JobState
+from core.jobs import Cause, DownloadState, Job, JobFailure, JobParams, JobState, SetKind
 from core.journal import job_from_dict, job_to_dict
 from core.journal_codec import (
     CODEC_KEY,
@@ -94,6 +94,8 @@ jobs = st.builds(
     download_problem=st.none() | st.text(min_size=1, max_size=20),
     output_path=st.none() | st.text(min_size=1, max_size=20),
     parent_id=st.none() | st.text(min_size=1, max_size=20),
+    set_id=st.none() | st.text(min_size=1, max_size=20),
+    set_kind=st.none() | st.sampled_from(SetKind),
     reviewed=st.booleans(),
     review_note=texts,
     auth_blocked=st.booleans(),

@@ -1,0 +1,240 @@
+"""Actions on linked sets: send a compare set or a batch, list one set, open the Compare view.
+
+Sets are sent on a worker thread (:func:`core.set_sender.send_set`, one create at a time
+within the engine's request budget) while the window stays responsive; the status bar counts
+what was sent and offers "Stop sending". Members are read from the journal off the GUI
+thread before the Compare view opens.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QPushButton
+
+from core.batch_file import read_batch_text
+from core.catalogue import ModelInfo
+from core.job_sets import PlannedJob, compare_plan
+from core.jobs import Job, JobParams, SetKind
+from core.set_sender import SendReport, send_set
+from ui.batch_dialog import BatchDialog
+from ui.compare_view import CompareView
+from ui.offthread import on_gui_thread, run_task
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ui.main_window import MainWindow
+
+logger = logging.getLogger(__name__)
+
+
+def set_caption(job: Job, members: int) -> str:
+    """``Batch of 12 jobs: "A kite over…"`` / ``Compare set of 3 models: …``."""
+    kind = job.set_kind.label if job.set_kind is not None else "Linked set"
+    noun = "models" if job.set_kind is SetKind.COMPARE else "jobs"
+    first = job.params.prompt.splitlines()[0] if job.params.prompt else ""
+    first = first if len(first) <= 50 else first[:49] + "…"
+    return f"{kind} of {members} {noun}: “{first}”"
+
+
+class SetActions(QObject):
+    """The linked-set actions of one main window (context menu, toolbar, keyboard)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.controller = window.controller
+        self.views: dict[str, CompareView] = {}
+        self.last_report: SendReport | None = None
+        self._cancel: threading.Event | None = None
+        self.show_set = self._action(
+            "Show this set only", "showSetAction", "Ctrl+Shift+L", self.show_selected_set
+        )
+        self.compare = self._action(
+            "Compare set…", "compareAction", "Ctrl+Shift+M", self.compare_selected
+        )
+        self.batch = self._action("Batch…", "batchAction", "Ctrl+B", self.open_batch)
+        self.batch.setToolTip("Send many prompts at once, from text or a .txt/.csv file (Ctrl+B)")
+        window.job_actions.menu_extras.extend([None, self.show_set, self.compare])
+        toolbar = window.job_actions.toolbar
+        toolbar.insertAction(window.job_actions.settings, self.compare)
+        toolbar.insertAction(window.job_actions.settings, self.batch)
+        toolbar.insertSeparator(window.job_actions.settings)
+        self.stop_button = QPushButton("Stop sending", window)
+        self.stop_button.setObjectName("stopSendingButton")
+        self.stop_button.setAccessibleName("Stop sending the rest of the batch")
+        self.stop_button.setVisible(False)
+        self.stop_button.clicked.connect(self.stop_sending)
+        window.statusBar().addPermanentWidget(self.stop_button)
+        window.jobs_view.selection_changed.connect(self.update_enabled)
+        window.composer.compare_requested.connect(self.send_compare)
+        self.controller.job_changed.connect(
+            self._on_job_changed, Qt.ConnectionType.QueuedConnection
+        )
+        self.update_enabled(None)
+
+    def _action(self, text: str, name: str, shortcut: str, slot: Callable[[], Any]) -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        action.setShortcut(QKeySequence(shortcut))
+        action.setToolTip(f"{text.rstrip('…')} ({shortcut})")
+        action.triggered.connect(lambda _checked=False: slot())
+        self.window.addAction(action)
+        return action
+
+    def update_enabled(self, job: Job | None) -> None:
+        """Enable the set actions only for a job that belongs to a set."""
+        linked = job is not None and job.set_id is not None
+        self.show_set.setEnabled(linked)
+        self.compare.setEnabled(linked)
+
+    @property
+    def sending(self) -> bool:
+        """Whether a set is being sent right now."""
+        return self._cancel is not None
+
+    # -- listing and comparing ----------------------------------------------------------------
+
+    def show_selected_set(self) -> None:
+        """Narrow the list to the selected job's set."""
+        job = self.window.jobs_view.selected_job()
+        if job is None or job.set_id is None:
+            return
+        members = sum(1 for item in self.window.model.jobs() if item.set_id == job.set_id)
+        self.window.jobs_view.show_set(job.set_id, set_caption(job, members))
+
+    def compare_selected(self) -> None:
+        """Open the Compare view of the selected job's set (members read off the GUI thread)."""
+        job = self.window.jobs_view.selected_job()
+        if job is None or job.set_id is None:
+            return
+        run_task(
+            self.controller.run_background,
+            self.controller.context.journal.set_members,
+            job.set_id,
+            on_result=self.open_compare,
+            on_error=lambda error: self.window.show_status(f"Could not read the set: {error}"),
+            receiver=self,
+        )
+
+    def open_compare(self, jobs: list[Job]) -> CompareView | None:
+        """Show (or bring forward) the Compare view of these set members."""
+        if not jobs or jobs[0].set_id is None:
+            return None
+        set_id = jobs[0].set_id
+        view = self.views.get(set_id)
+        if view is None:
+            newest = [self.controller.engine.job(job.local_id) or job for job in jobs]
+            view = CompareView(newest, self.set_kept, self.window)
+            view.destroyed.connect(lambda _obj=None, key=set_id: self.views.pop(key, None))
+            self.views[set_id] = view
+        view.show()
+        view.raise_()
+        view.activateWindow()
+        return view
+
+    def _on_job_changed(self, job: Job) -> None:
+        view = self.views.get(job.set_id) if job.set_id else None
+        if view is not None:
+            view.update_job(job)
+
+    def set_kept(self, local_id: str, kept: bool) -> None:
+        """Keep (or stop keeping) a clip the creator picked, journaled off the GUI thread."""
+        run_task(
+            self.controller.run_background,
+            self.controller.engine.set_kept,
+            local_id,
+            kept,
+            on_result=lambda _job: self.window.show_status(
+                "Kept this clip." if kept else "No longer kept."
+            ),
+            receiver=self,
+        )
+
+    # -- sending ------------------------------------------------------------------------------
+
+    def send_compare(self, params: JobParams, models: list[ModelInfo]) -> None:
+        """The composer asked for one prompt on several models: send them as a compare set."""
+        plan = compare_plan(params, models)
+        self.window.composer.set_busy(True)
+        self.send_plan(plan, SetKind.COMPARE)
+
+    def open_batch(self) -> None:
+        """Ask for a batch of prompts, then send it."""
+        composer = self.window.composer
+        request = BatchDialog.ask(
+            self.window, composer.models, composer.params(), read_file=self._read_file
+        )
+        if request is not None:
+            self.send_plan(request.jobs, SetKind.BATCH)
+
+    def _read_file(self, path: Path, done: Callable[[str | None, str | None], None]) -> None:
+        run_task(
+            self.controller.run_background,
+            read_batch_text,
+            path,
+            on_result=lambda result: done(*result),
+            on_error=lambda error: done(None, f"Cannot read {path.name}: {error}"),
+            receiver=self,
+        )
+
+    def send_plan(self, plan: list[PlannedJob], kind: SetKind) -> bool:
+        """Send ``plan`` as one linked set on a worker thread; False if one is still going."""
+        if self._cancel is not None:
+            self.window.show_status("A batch is still being sent; wait for it or stop it.")
+            self.window.composer.set_busy(False)
+            return False
+        cancel = threading.Event()
+        self._cancel = cancel
+        progress = on_gui_thread(self._on_sent, self)
+        self.stop_button.setVisible(len(plan) > 1)
+        self.window.show_status(f"{kind.label}: sending {len(plan)} job(s)…", 0)
+        future = run_task(
+            self.controller.run_background,
+            lambda: send_set(self.controller.engine, plan, kind, cancel=cancel, on_sent=progress),
+            on_result=self._sent,
+            on_error=self._send_failed,
+            receiver=self,
+        )
+        if future is None:
+            self._finish()
+        return future is not None
+
+    def stop_sending(self) -> None:
+        """Send no more jobs of the set under way (those sent carry on)."""
+        if self._cancel is not None:
+            self._cancel.set()
+            self.window.show_status("Stopping after the job being sent…", 0)
+
+    def _on_sent(self, job: Job, sent: int, total: int) -> None:
+        kind = job.set_kind.label if job.set_kind is not None else "Set"
+        self.window.show_status(f"{kind}: {sent} of {total} sent…", 0)
+
+    def _finish(self) -> None:
+        self._cancel = None
+        self.stop_button.setVisible(False)
+        self.window.composer.set_busy(False)
+
+    def _sent(self, report: SendReport) -> None:
+        self._finish()
+        self.last_report = report
+        self.window.show_status(report.summary)
+        if not report.jobs:
+            return
+        first = report.jobs[0]
+        self.window.jobs_view.show_set(report.set_id, set_caption(first, report.total))
+        self.window.jobs_view.select_job(first.local_id)
+        if report.kind is SetKind.COMPARE:
+            self.window.composer.show_set_result(report.summary)
+            self.open_compare(report.jobs)
+
+    def _send_failed(self, error: BaseException) -> None:
+        self._finish()
+        logger.error("Sending a set failed", exc_info=error)
+        self.window.show_error("Sending stopped", f"Sending the set stopped: {error}")
