@@ -549,8 +549,12 @@ def _fallback_item(
     sizes: list[str] | None = None,
     optional: JsonObject | None = None,
     aliases: list[str] | None = None,
+    images: tuple[str, ...] = (),
 ) -> JsonObject:
-    """A catalogue item in the gateway's own shape, for the built-in list."""
+    """A catalogue item in the gateway's own shape, for the built-in list.
+
+    ``images`` are the model's image parameters as the catalogue names them (API.md).
+    """
     detail: JsonObject = {
         "duration": {"type": "enum", "values": durations, "aliases": ["seconds"]},
     }
@@ -566,9 +570,13 @@ def _fallback_item(
         "name": name,
         "status": "active",
         "aliases": aliases or [],
-        "supported_params": ["prompt", *detail],
+        "input_types": ["text", "image"] if images else ["text"],
+        "supported_params": ["prompt", *detail, *images],
         "supported_params_detail": detail,
     }
+
+
+_VEO_IMAGES = ("input_image", "last_frame", "reference_images")
 
 
 _FALLBACK_DOCUMENT: JsonObject = {
@@ -582,6 +590,7 @@ _FALLBACK_DOCUMENT: JsonObject = {
             resolutions=["720p", "1080p"],
             optional=_VEO_OPTIONAL,
             aliases=["google/veo-lite-latest"],
+            images=("input_image", "last_frame"),
         ),
         _fallback_item(
             "google/veo-3.1-preview",
@@ -590,6 +599,7 @@ _FALLBACK_DOCUMENT: JsonObject = {
             aspect_ratios=["16:9", "9:16"],
             resolutions=["720p", "1080p", "4k"],
             optional=_VEO_OPTIONAL,
+            images=_VEO_IMAGES,
         ),
         _fallback_item(
             "google/veo-3.1-fast-preview",
@@ -598,13 +608,21 @@ _FALLBACK_DOCUMENT: JsonObject = {
             aspect_ratios=["16:9", "9:16"],
             resolutions=["720p", "1080p", "4k"],
             optional=_VEO_OPTIONAL,
+            images=_VEO_IMAGES,
         ),
-        _fallback_item("openai/sora-2", "Sora 2", [4, 8, 12], sizes=["1280x720", "720x1280"]),
+        _fallback_item(
+            "openai/sora-2",
+            "Sora 2",
+            [4, 8, 12],
+            sizes=["1280x720", "720x1280"],
+            images=("input_reference",),
+        ),
         _fallback_item(
             "openai/sora-2-pro",
             "Sora 2 Pro",
             [4, 8, 12],
             sizes=["1280x720", "720x1280", "1792x1024", "1024x1792"],
+            images=("input_reference",),
         ),
         _fallback_item(
             "minimax/hailuo-02",

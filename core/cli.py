@@ -18,6 +18,8 @@ from core.catalogue import DEMO_MODEL_ID, FALLBACK_MODELS, ModelInfo, parse_cata
 from core.cli_spend import cmd_spend, cost_line, preflight
 from core.errors import ErrorKind, GatewayError
 from core.failure_class import verdict_for
+from core.image_inputs import ImageInput
+from core.image_rules import image_support, with_images
 from core.job_sets import nearest_duration
 from core.jobs import Cause, DownloadState, Job, JobParams, JobState
 from core.reconcile import RECONCILE_ATTEMPTS
@@ -117,6 +119,10 @@ def _params_from_args(
     params = JobParams(
         model=canonical, prompt=args.prompt, duration=duration, aspect_ratio=aspect, size=size
     )
+    images = _images_from_args(args, model, err)
+    if images is None:
+        return None
+    params = with_images(params, images, model)
     problems = validate(params, model)
     if problems:
         for item in problems:
@@ -143,6 +149,32 @@ def _shape(args: argparse.Namespace, model: ModelInfo | None) -> tuple[str | Non
         ratios = model.aspect_ratios.options() if model and model.aspect_ratios else []
         aspect = str(ratios[0]) if ratios else None
     return aspect, size
+
+
+def _images_from_args(
+    args: argparse.Namespace, model: ModelInfo | None, err: TextIO
+) -> tuple[ImageInput, ...] | None:
+    """The ``--image-url``/``--image`` inputs in order; ``None`` after printing a problem.
+
+    A file is read only for a model that takes a data: URL; for the others validation says
+    that the model needs an image on the web.
+    """
+    from core.image_files import ImageError, read_image_file  # imports requests: only here
+
+    images: list[ImageInput] = []
+    inline = image_support(model).accepts_data_url
+    for kind, value, role in getattr(args, "images", None) or []:
+        if kind == "url":
+            images.append(ImageInput(url=value.strip(), role=role))
+        elif not inline:
+            images.append(ImageInput(url="", role=role, file=value))
+        else:
+            try:
+                images.append(read_image_file(value, role))
+            except ImageError as error:
+                print(f"Image: {error}", file=err)
+                return None
+    return tuple(images)
 
 
 def _outcome(job: Job) -> int | None:
@@ -316,6 +348,8 @@ def cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         output = str(Path(args.output).expanduser().resolve()) if args.output else None
         shape = params.size or params.aspect_ratio or "model default aspect"
         print(f"[{_stamp()}] submitting {params.model}, {params.duration}s, {shape}", file=out)
+        for image in params.images:
+            print(f"  image: {_short(image.describe())}", file=out)
         printer = Printer(out)
         ctx.engine.add_listener(printer.job)
         job = ctx.engine.submit(params, output_path=output)
@@ -330,6 +364,10 @@ def cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return code
     finally:
         ctx.close()
+
+
+def _short(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def cmd_jobs(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -383,6 +421,7 @@ def cmd_demo_gateway(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             processing_seconds=args.processing_seconds,
             poll_after_seconds=args.poll_after_seconds,
             pricing_fault=args.pricing_fault,
+            image_ca_bundle=args.image_ca_bundle,
         )
     except ValueError as error:
         print(f"--pricing-fault: {error}", file=err)

@@ -7,8 +7,37 @@ Kept apart from :mod:`core.cli` so that parsing a start's arguments imports noth
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
+from typing import Any
 
 __all__ = ["add_common_options", "build_parser"]
+
+#: Image roles (core.image_inputs.ROLES, repeated here so parsing imports nothing else).
+IMAGE_ROLES = ("first_frame", "last_frame", "reference")
+
+
+class _ImageAction(argparse.Action):
+    """``--image-url URL`` / ``--image FILE`` append ``[kind, value, role]`` to ``images``;
+    ``--image-role ROLE`` sets the role of the image given just before it."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        images = list(getattr(namespace, "images", None) or [])
+        if option_string != "--image-role":
+            kind = "file" if option_string == "--image" else "url"
+            images.append([kind, str(values), None])
+        elif not images:
+            parser.error("--image-role must follow the --image-url or --image it applies to")
+        elif images[-1][2] is not None:
+            parser.error(f"--image-role given twice for {images[-1][1]}")
+        else:
+            images[-1][2] = str(values)
+        namespace.images = images
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
@@ -38,6 +67,27 @@ def build_parser(parser: argparse.ArgumentParser) -> None:
         "--max-cost",
         metavar="USD",
         help="send nothing (exit 2) when the estimated price is above this many dollars",
+    )
+    generate.add_argument(
+        "--image-url",
+        action=_ImageAction,
+        dest="images",
+        metavar="URL",
+        help="an https image for models that take images (repeatable)",
+    )
+    generate.add_argument(
+        "--image-role",
+        action=_ImageAction,
+        dest="images",
+        choices=IMAGE_ROLES,
+        help="role of the image just before: first_frame, last_frame or reference",
+    )
+    generate.add_argument(
+        "--image",
+        action=_ImageAction,
+        dest="images",
+        metavar="FILE",
+        help="a local image, for models that take one as a data: URL (e.g. Sora 2)",
     )
     add_common_options(generate)
     batch = sub.add_parser(
@@ -85,4 +135,8 @@ def build_parser(parser: argparse.ArgumentParser) -> None:
         metavar="FAULT",
         help="make the pricing endpoints fail: 404, 501, models-404, models-501, "
         "calculate-404 or calculate-501",
+    )
+    demo.add_argument(
+        "--image-ca-bundle",
+        help="extra certificates to trust when fetching image URLs (local test servers)",
     )

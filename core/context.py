@@ -17,6 +17,7 @@ from core.engine import Engine
 from core.errors import GatewayError
 from core.gateway import DEFAULT_BASE_URL, GatewayClient
 from core.gateway_http import is_loopback_host
+from core.image_files import ca_bundle_from_env
 from core.journal import Journal
 from core.logsetup import REDACTION
 from core.paths import AppPaths, resolve_paths
@@ -68,7 +69,7 @@ def start_demo_gateway(state_path: Path | None = None, **overrides: Any) -> Demo
     With ``state_path``, its jobs are kept in that file, so a restart picks them up again.
     ``overrides`` are any :class:`DemoGateway` options (timings, ``video_scale``, ...).
     """
-    options: dict[str, Any] = {**DEMO_TIMING, **overrides}
+    options: dict[str, Any] = {**DEMO_TIMING, "image_ca_bundle": ca_bundle_from_env(), **overrides}
     options["poll_after_seconds"] = int(options["poll_after_seconds"])
     return DemoGateway(state_path=state_path, **options).start()
 

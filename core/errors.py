@@ -169,6 +169,8 @@ _STATUS_KINDS: dict[int, ErrorKind] = {
     404: ErrorKind.NOT_FOUND,
     409: ErrorKind.NOT_READY,
     410: ErrorKind.LINK_EXPIRED,
+    # The body was refused whole (the gateway caps JSON bodies at 16 MiB): nothing was made.
+    413: ErrorKind.VALIDATION,
     422: ErrorKind.VALIDATION,
     429: ErrorKind.RATE_LIMITED,
     501: ErrorKind.FEATURE_DISABLED,

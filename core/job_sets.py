@@ -23,6 +23,7 @@ from core.catalogue import (
     aspect_from_size,
     find_model,
 )
+from core.image_rules import image_support, with_images
 from core.jobs import JobParams
 from core.validation import validate
 
@@ -184,6 +185,10 @@ def fit_to_model(
         if getattr(params, name) is not None and not model.supports(name):
             dropped[name] = None
             changes.append(f"no {name.replace('_', ' ')}")
+    images = params.images
+    if images and not image_support(model).accepts:
+        images = ()
+        changes.append("no images")
     fitted = replace(
         params,
         model=model.id,
@@ -193,7 +198,8 @@ def fit_to_model(
         resolution=resolution,
         **dropped,  # type: ignore[arg-type]
     )
-    return PlannedJob(fitted, model.name, adjusted=tuple(changes))
+    # the images travel in the create field this model takes (input_reference for Sora)
+    return PlannedJob(with_images(fitted, images, model), model.name, adjusted=tuple(changes))
 
 
 def compare_plan(params: JobParams, models: Sequence[ModelInfo]) -> list[PlannedJob]:

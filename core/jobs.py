@@ -512,6 +512,8 @@ def apply(job: Job, event: Event) -> Job:
     """Return the job after ``event``; events the current state does not accept are ignored."""
     if not accepts(job.state, event):
         return job
+    if isinstance(event, Created | CreateRejected | CreateAmbiguous):
+        job = replace(job, params=job.params.stored())  # the body is sent: drop inline data
     match event:
         case Created(remote=remote, at=at):
             return _apply_remote(job, remote, at, created=True)

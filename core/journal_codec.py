@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from enum import Enum
 from typing import Any, TypeVar
 
+from core.image_inputs import images_from_value
 from core.jobs import (
     MAX_RATING,
     Cause,
@@ -292,6 +293,8 @@ _OPTIONAL_PARAMS: dict[str, Callable[[object], object]] = {
     "sample_count": as_int,
     "enhance_prompt": lambda value: value if isinstance(value, bool) else None,
     "size": _str,
+    "images": images_from_value,
+    "image_field": _str,
 }
 _PARAMS_HANDLED = {*_OPTIONAL_PARAMS, *REQUIRED_PARAMS}
 _PARAMS_PASS_THROUGH = tuple(name for name in _PARAM_FIELDS if name not in _PARAMS_HANDLED)
@@ -452,6 +455,8 @@ def _trusted(data: dict[str, Any]) -> Job | None:
     params = object.__new__(JobParams)
     params.__dict__.update(_PARAM_DEFAULTS)
     params.__dict__.update(given)
+    if "images" in given:
+        params.__dict__["images"] = images_from_value(given["images"])
     failure = data["failure"]
     if len(keys) != len(_DOC_KEYS):
         values = {**_LATER_DEFAULTS, **data}

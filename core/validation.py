@@ -22,6 +22,7 @@ from core.catalogue import (
     ModelInfo,
     ParamRule,
 )
+from core.image_rules import check_images
 from core.jobs import MAX_PROMPT_CHARS, JobParams
 
 #: Control characters a prompt may contain: line breaks and tabs.
@@ -264,6 +265,7 @@ def validate(params: JobParams, model: ModelInfo | None) -> list[Problem]:
             problem = _check_switch(name, value)
         if problem is not None:
             problems.append(problem)
+    problems.extend(Problem("images", message) for message in check_images(params, model))
     return problems
 
 

@@ -18,6 +18,8 @@ preview is in the picture). It writes:
                         refused it) explained in the review panel, its class in the heading
     gallery.png         the Gallery view: clip cards, one being scrubbed under the pointer
     gallery-dark.png    the same in the dark theme
+    image-input.png     the composer's image input: an https image (served from a local HTTPS
+                        server with a certificate made for the run) shown as a thumbnail
 
 ``--quick`` uses shorter demo timings and fewer jobs (for the test suite). Xvfb comes with
 the project's bootstrap (``python3 dev.py`` installs the ``xvfb`` package).
@@ -55,6 +57,8 @@ NAMES = (
     "gallery",
     "gallery-dark",
 )
+#: Pictures of one part of the window (not the window's size), written after NAMES.
+PART_NAMES = ("image-input",)
 XVFB_START_SECONDS = 10.0
 DRIVE_TIMEOUT_SECONDS = 180.0
 
@@ -96,6 +100,7 @@ PROMPT_TYPED = (
 )
 PROMPT_DONE = "A lighthouse on a rocky coast at golden hour, waves rolling in, drone orbit"
 PROMPT_FAILED = "[moderation] A glass city made of ice melting under three suns, macro timelapse"
+PROMPT_IMAGE = "The lighthouse beam sweeps across the bay as the sun sets"
 PROMPTS_RUNNING = (
     "A red fox trotting through fresh snow in a birch forest, morning mist",
     "Close-up of coffee being poured into a white cup, steam curling in warm light",
@@ -219,10 +224,10 @@ def run_outer(out: Path, quick: bool) -> int:
                 return fail(f"the window driver failed (exit code {result.returncode}); see above")
     except ScreenshotError as error:
         return fail(str(error))
-    missing = [name for name in NAMES if not (out / f"{name}.png").is_file()]
+    missing = [name for name in NAMES + PART_NAMES if not (out / f"{name}.png").is_file()]
     if missing:
         return fail(f"check the output: missing {', '.join(missing)} in {out}")
-    for name in NAMES:
+    for name in NAMES + PART_NAMES:
         print(out / f"{name}.png")
     print(f"screenshots: done in {time.monotonic() - started:.1f}s", file=sys.stderr)
     return 0
@@ -266,11 +271,14 @@ def listed(window: MainWindow, prompt: str) -> Job | None:
 class Driver:
     """Drives one real main window through the scenes and writes the pictures."""
 
-    def __init__(self, window: MainWindow, out: Path, timing: Timing) -> None:
-        """Drive ``window``; pictures go to ``out``."""
+    def __init__(
+        self, window: MainWindow, out: Path, timing: Timing, image_url: str | None = None
+    ) -> None:
+        """Drive ``window``; pictures go to ``out``; ``image_url`` is the picture to animate."""
         self.window = window
         self.out = out
         self.timing = timing
+        self.image_url = image_url
         self.written: list[Path] = []
 
     # -- actions ------------------------------------------------------------------------------
@@ -390,6 +398,41 @@ class Driver:
             raise ScreenshotError(f"could not write {path}")
         self.written.append(path)
 
+    async def shoot_part(self, name: str, widget: Any, top: Any = None) -> None:
+        """Grab the screen over one widget (from its child ``top`` down), save ``<name>.png``."""
+        from PySide6.QtCore import QPoint
+
+        await asyncio.sleep(0.25)
+        image = self.grab_image()
+        frame = self.window.frameGeometry()
+        origin = widget.mapToGlobal(QPoint(0, 0)) - frame.topLeft()
+        width, height = widget.width(), widget.height()
+        if top is not None:  # start at this child: the picture stays short
+            skip = top.mapTo(widget, QPoint(0, 0)).y() - 8
+            origin.setY(origin.y() + skip)
+            height -= skip
+        part = image.copy(origin.x(), origin.y(), width, height)
+        colours = colours_in(part, 0, 0, part.width(), part.height(), steps=24)
+        if part.width() < 200 or part.height() < 100 or len(colours) < 6:
+            raise ScreenshotError(
+                f"{name}: the part is blank or tiny ({part.width()}x{part.height()})"
+            )
+        path = self.out / f"{name}.png"
+        if not part.save(str(path)):
+            raise ScreenshotError(f"could not write {path}")
+        self.written.append(path)
+
+    async def show_image_input(self) -> None:
+        """A prompt and an https image with its role in the composer, its thumbnail fetched."""
+        composer = self.window.composer
+        if self.image_url is None:
+            raise ScreenshotError("no image server (is the openssl command installed?)")
+        await self.type_prompt(PROMPT_IMAGE)
+        row = composer.images.add_url(self.image_url, "first_frame")
+        await wait_until(lambda: not row.thumb.pixmap().isNull(), "the image's thumbnail", 15)
+        if composer.problems():
+            raise ScreenshotError(f"the composer refuses the image: {composer.problems()}")
+
     # -- checks -------------------------------------------------------------------------------
 
     def check_banner(self, _image: QImage) -> None:
@@ -473,6 +516,11 @@ class Driver:
         with step("composer.png"):
             await self.type_prompt(PROMPT_TYPED)
             await self.shoot("composer", self.check_banner)
+        with step("image-input.png"):
+            await self.show_image_input()
+            composer = window.composer
+            await self.shoot_part("image-input", composer, top=composer.model_combo)
+            window.composer.images.clear()
         with step("submit a job and wait for its video"):
             await self.submit(PROMPT_DONE)
             done = await self.wait_state(PROMPT_DONE, {"completed"}, phase + 20)
@@ -572,6 +620,35 @@ def check_not_blank(image: QImage, name: str) -> None:
         raise ScreenshotError(f"{name}: the picture is nearly blank ({len(colours)} colours)")
 
 
+def dusk_picture(width: int = 480, height: int = 270) -> bytes:
+    """A small PNG of a sunset over the sea (sky gradient, sun, dark water), made with numpy."""
+    import numpy as np
+
+    from tests.image_server import png_from_pixels
+
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    t = (y / (height * 0.62))[..., None]
+    sky = (1 - t) * np.array([70, 60, 140]) + t * np.array([250, 150, 70])
+    sea = (
+        np.array([20, 40, 70])
+        + 30 * np.sin(x / 9 + y / 3)[..., None] * (y > height * 0.62)[..., None]
+    )
+    image = np.where((y < height * 0.62)[..., None], sky, sea)
+    sun = (x - width * 0.5) ** 2 + (y - height * 0.58) ** 2 < (height * 0.13) ** 2
+    image[sun & (y < height * 0.62)] = (255, 225, 140)
+    return png_from_pixels(width, height, np.clip(image, 0, 255).astype(np.uint8).tobytes())
+
+
+def start_image_server(stack: contextlib.ExitStack) -> tuple[str, str]:
+    """Serve the picture over HTTPS on 127.0.0.1 (a certificate made now); (URL, CA bundle)."""
+    from tests.image_server import Route, serve_images
+
+    folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="reelgate-image-"))
+    server = stack.enter_context(serve_images(Path(folder)))
+    server.routes["/lighthouse-at-dusk.png"] = Route(dusk_picture())
+    return server.url("/lighthouse-at-dusk.png"), server.ca_bundle
+
+
 def run_driver(out: Path, quick: bool) -> int:
     """Inside Xvfb: open the real window in demo mode and take the pictures."""
     sys.path.insert(0, str(ROOT))
@@ -586,6 +663,10 @@ def run_driver(out: Path, quick: bool) -> int:
     from ui.app import install_qt_logging, make_application
 
     timing = QUICK if quick else FULL
+    images = contextlib.ExitStack()
+    image_url, overrides = None, timing.overrides()
+    with contextlib.suppress(OSError, subprocess.CalledProcessError):
+        image_url, overrides["image_ca_bundle"] = start_image_server(images)
     paths = resolve_paths(None).ensure()
     setup_logging(paths.logs, verbose=False)
     install_qt_logging()
@@ -599,7 +680,7 @@ def run_driver(out: Path, quick: bool) -> int:
         from ui.main_window import MainWindow
 
         with step("open the demo context"):
-            context = open_context(demo=True, demo_overrides=timing.overrides())
+            context = open_context(demo=True, demo_overrides=overrides)
         window: MainWindow | None = None
         try:
             with step("build the main window"):
@@ -609,7 +690,8 @@ def run_driver(out: Path, quick: bool) -> int:
                 window.show()
                 window.activateWindow()
                 window.start()
-            outcome["written"] = await Driver(window, out, timing).run()
+                window.composer.images.ca_bundle = overrides.get("image_ca_bundle")
+            outcome["written"] = await Driver(window, out, timing, image_url).run()
         finally:
             if window is not None:
                 window.close_without_asking()
@@ -621,7 +703,7 @@ def run_driver(out: Path, quick: bool) -> int:
             outcome["error"] = task.exception()
         QTimer.singleShot(0, loop.stop)
 
-    with loop:
+    with loop, images:
         task = loop.create_task(main())
         task.add_done_callback(finish)
         loop.run_forever()

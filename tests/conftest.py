@@ -23,6 +23,8 @@ from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Fixtures shared beyond one folder: ``images`` (a local HTTPS image server).
+pytest_plugins = ("tests.image_server",)
 #: Importable from a subprocess started in (or with PYTHONPATH on) the project root.
 MEMORY_BACKEND = "tests.conftest.MemoryKeyring"
 

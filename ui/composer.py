@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.catalogue import ModelInfo, find_model
+from core.image_rules import with_images
 from core.jobs import MAX_PROMPT_CHARS, Job, JobParams
 from core.validation import Problem, validate
 from ui.compare_picker import ComparePicker
@@ -38,6 +39,7 @@ from ui.composer_fields import (
     submit_result_text,
     with_problem,
 )
+from ui.image_input import ImageInputs
 
 _SUBMIT_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 _OVER_LIMIT_STYLE = "color: #b3261e; font-weight: 600;"
@@ -113,6 +115,9 @@ class Composer(QWidget):
         self.aspect_problem = problem_label("aspectRatioProblem", self)
         #: Which request field the combo fills: ``aspect_ratio``, or ``size`` for size-only models.
         self._shape_field = "aspect_ratio"
+
+        self.images = ImageInputs(self)
+        self.images.changed.connect(self.refresh)
 
         self.advanced_toggle = QToolButton(self)
         self.advanced_toggle.setObjectName("advancedToggle")
@@ -191,6 +196,7 @@ class Composer(QWidget):
         layout.addWidget(self.prompt_edit, 1)
         layout.addWidget(self.prompt_problem)
         layout.addLayout(form)
+        layout.addWidget(self.images)
         layout.addWidget(self.advanced_toggle)
         layout.addWidget(self.advanced)
         layout.addWidget(self.compare_picker)
@@ -212,7 +218,9 @@ class Composer(QWidget):
         self.setTabOrder(self.prompt_edit, self.model_combo)
         self.setTabOrder(self.model_combo, self.duration)
         self.setTabOrder(self.duration, self.aspect_combo)
-        self.setTabOrder(self.aspect_combo, self.advanced_toggle)
+        self.setTabOrder(self.aspect_combo, self.images.add_url_button)
+        self.setTabOrder(self.images.add_url_button, self.images.add_file_button)
+        self.setTabOrder(self.images.add_file_button, self.advanced_toggle)
         self.setTabOrder(self.advanced_toggle, self.compare_picker.button)
         self.setTabOrder(self.compare_picker.button, self.compare_picker.list)
         self.setTabOrder(self.compare_picker.list, self.submit_button)
@@ -267,6 +275,7 @@ class Composer(QWidget):
         self.aspect_label.setText("&Size:" if sized else "&Aspect ratio:")
         self.aspect_combo.setAccessibleName("Size" if sized else "Aspect ratio")
         self.advanced.configure(model)
+        self.images.configure(model)
         self.advanced_toggle.setEnabled(bool(self.advanced.supported))
         self.advanced_toggle.setToolTip(
             "" if self.advanced.supported else "This model has no advanced options"
@@ -295,7 +304,7 @@ class Composer(QWidget):
         values = self._values()
         if values["duration"] is None:
             values["duration"] = 0
-        return JobParams.from_dict(values)
+        return with_images(JobParams.from_dict(values), self.images.images(), self.current_model())
 
     def _apply(self, values: dict[str, Any]) -> None:
         duration = values.get("duration")
@@ -331,6 +340,7 @@ class Composer(QWidget):
         self.set_parent(parent_id)
         self.clear_submit_messages()
         self.restore(params.to_dict())
+        self.images.set_images(params.images)
         self.prompt_edit.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def set_parent(self, parent_id: str | None) -> None:
@@ -375,6 +385,7 @@ class Composer(QWidget):
         set_problem(self.model_problem, by_field.get("model") if self._models else None)
         set_problem(self.duration_problem, by_field.get("duration"))
         set_problem(self.aspect_problem, by_field.get("aspect_ratio") or by_field.get("size"))
+        self.images.show_problem(by_field.get("images"))
         self.advanced.show_problems(by_field)
         if by_field.keys() & set(self.advanced.problems) and not self.advanced_toggle.isChecked():
             self.advanced_toggle.setChecked(True)

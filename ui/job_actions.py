@@ -239,7 +239,9 @@ class JobActions(QObject):
         finally:
             composer.set_busy(False)
         composer.show_submit_result(job)
-        last = {k: v for k, v in params.to_dict().items() if k != "prompt"}
+        # Images stay in the composer for the next job but are not kept in the settings.
+        skip = ("prompt", "images", "image_field")
+        last = {k: v for k, v in params.to_dict().items() if k not in skip}
         self.window.preferences.last_params = last
         self.window.jobs_view.select_job(job.local_id)
         return job

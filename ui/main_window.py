@@ -149,6 +149,7 @@ class MainWindow(QMainWindow):
         self.gallery_frames = GalleryFrames(controller.run_background, self)
         self.jobs_view = JobsView(self.model, self, frames=self.gallery_frames)
         self.composer = Composer(self)
+        self.composer.images.use_runner(controller.run_background)
         self._preview: PreviewPanel | None = None
         self._review: ReviewPanel | None = None
         #: The events of the job last shown in the review (its local id and the events).

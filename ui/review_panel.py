@@ -190,6 +190,7 @@ class ReviewPanel(QWidget):
         self.model_label = self._label("modelLabel", "Model", selectable=True)
         self.shape_label = self._label("shapeLabel", "Duration and aspect", selectable=True)
         self.advanced_label = self._label("advancedLabel", "Advanced options", selectable=True)
+        self.images_label = self._label("imagesLabel", "Image inputs", selectable=True)
         self.prompt_view = QPlainTextEdit(self)
         self.prompt_view.setObjectName("promptView")
         self.prompt_view.setAccessibleName("Prompt")
@@ -235,6 +236,8 @@ class ReviewPanel(QWidget):
         form.addRow("Length and shape:", self.shape_label)
         form.addRow("Prompt:", self.prompt_view)
         form.addRow("Advanced:", self.advanced_label)
+        form.addRow("Images:", self.images_label)
+        self.params_form = form
         # A short title and a wrapping hint, and the buttons on two rows: the panel fits the
         # detail pane of a default-sized window without a horizontal scroll bar.
         timeline = QGroupBox("Status timeline", self)
@@ -380,6 +383,8 @@ class ReviewPanel(QWidget):
         if params.enhance_prompt is not None:
             advanced.append("prompt enhanced" if params.enhance_prompt else "prompt as written")
         self.advanced_label.setText("; ".join(advanced) or "none")
+        self.images_label.setText("\n".join(image.describe() for image in params.images))
+        self.params_form.setRowVisible(self.images_label, bool(params.images))
 
     def _emit(self, signal: Signal) -> None:
         if self._job is not None:

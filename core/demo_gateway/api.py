@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core.demo_gateway import errors, prices
@@ -21,6 +22,7 @@ from core.demo_gateway.fault_errors import (
     video_api_off,
 )
 from core.demo_gateway.faults import FaultDice, FaultProfile
+from core.demo_gateway.images import load_stills
 from core.demo_gateway.jobview import ViewContext, create_json, job_json, signed_link
 from core.demo_gateway.signing import DISPOSITIONS, LinkSigner
 from core.demo_gateway.store import Job, JobStore, Stats, build_payloads
@@ -48,6 +50,8 @@ class GatewayConfig:
     chunk_size: int = MIB
     #: Jobs belong to the key that made them (the real gateway's accounts): others get 404.
     per_key_jobs: bool = False
+    #: Extra certificates to trust when fetching image URLs (tests' local HTTPS servers).
+    image_ca_bundle: str | None = None
 
 
 @dataclass
@@ -104,6 +108,8 @@ class VideoApi:
         self._limited: dict[str, int] = {}
         self._limited_lock = threading.Lock()
         self.signer = LinkSigner()
+        #: The most recent create bodies as received (decoded JSON), newest last.
+        self.received: deque[Any] = deque(maxlen=16)
         #: None, or one of ``prices.FAULTS``: the pricing endpoints answer 404/501.
         self.pricing_fault: str | None = None
 
@@ -166,7 +172,11 @@ class VideoApi:
             raise ApiError(
                 400, "invalid_json", "Body is not valid JSON", reason="invalid_json"
             ) from None
+        self.received.append(body)
         params = validate_create(body)
+        if params.images:
+            first, last = load_stills(params.images, self.config.image_ca_bundle)
+            params = replace(params, first_frame=first, last_frame=last)
         self._create_faults(params)
         job = self._new_job(params)
         job.owner = self.owner_of(request)

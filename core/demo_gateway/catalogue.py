@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -89,6 +89,21 @@ class ModelSpec:
     default_size: str | None = None
     optional: tuple[str, ...] = ()
     price_per_second: str = "0.05"
+    #: How the catalogue names this model's image parameters (as inconsistently as the real
+    #: one); empty: text only.
+    image_params: tuple[str, ...] = ()
+    #: Image-to-video only: a first-frame image is required.
+    image_only: bool = False
+
+    @property
+    def takes_images(self) -> bool:
+        """Whether the model accepts image inputs at all."""
+        return bool(self.image_params)
+
+    @property
+    def takes_data_url(self) -> bool:
+        """Whether the model takes ``input_reference`` (an https or data: URL)."""
+        return "input_reference" in self.image_params
 
     def allows_duration(self, seconds: int) -> bool:
         """Whether `seconds` is one of this model's accepted durations."""
@@ -155,12 +170,16 @@ class ModelSpec:
         for param in self.optional:
             params.append(param)
             detail[param] = _OPTIONAL_DETAIL[param]
+        params.extend(self.image_params)
+        inputs = (
+            ["image"] if self.image_only else ["text", "image"] if self.image_params else ["text"]
+        )
         return {
             "model": self.model,
             "name": self.name,
             "status": "active",
             "aliases": list(self.aliases),
-            "input_types": ["text"],
+            "input_types": inputs,
             "output_types": ["video"],
             "supported_params": params,
             "supported_params_detail": detail,
@@ -199,6 +218,18 @@ _OPTIONAL_DETAIL: dict[str, dict[str, Any]] = {
 }
 
 _VEO_OPTIONAL = OPTIONAL_PARAMS
+_HAILUO_23 = ModelSpec(
+    model="minimax/hailuo-2.3",
+    name="Hailuo 2.3",
+    style=MINIMAX,
+    duration_values=(6, 10),
+    default_duration=6,
+    resolutions=("768P", "1080P"),
+    default_resolution="768P",
+    optional=("enhance_prompt",),
+    price_per_second="0.05",
+    image_params=("input_image",),
+)
 _MODELS: tuple[ModelSpec, ...] = (
     ModelSpec(
         model="demo/test-pattern",
@@ -212,6 +243,7 @@ _MODELS: tuple[ModelSpec, ...] = (
         default_resolution="360p",
         optional=OPTIONAL_PARAMS,
         price_per_second="0.00",
+        image_params=("input_references", "last_frame", "reference_images"),
     ),
     ModelSpec(
         model="google/veo-3.1-lite-preview",
@@ -224,6 +256,7 @@ _MODELS: tuple[ModelSpec, ...] = (
         resolutions=("720p", "1080p"),
         optional=_VEO_OPTIONAL,
         price_per_second="0.05",
+        image_params=("input_image", "last_frame"),
     ),
     ModelSpec(
         model="google/veo-3.1-fast-preview",
@@ -236,6 +269,7 @@ _MODELS: tuple[ModelSpec, ...] = (
         resolutions=("720p", "1080p", "4k"),
         optional=_VEO_OPTIONAL,
         price_per_second="0.15",
+        image_params=("input_image", "last_frame", "reference_images"),
     ),
     ModelSpec(
         model="google/veo-3.1-preview",
@@ -248,6 +282,7 @@ _MODELS: tuple[ModelSpec, ...] = (
         resolutions=("720p", "1080p", "4k"),
         optional=_VEO_OPTIONAL,
         price_per_second="0.40",
+        image_params=("input_references", "input_image", "last_frame", "reference_images"),
     ),
     ModelSpec(
         model="openai/sora-2",
@@ -258,6 +293,7 @@ _MODELS: tuple[ModelSpec, ...] = (
         sizes=("1280x720", "720x1280"),
         default_size="1280x720",
         price_per_second="0.10",
+        image_params=("input_reference",),
     ),
     ModelSpec(
         model="openai/sora-2-pro",
@@ -268,28 +304,22 @@ _MODELS: tuple[ModelSpec, ...] = (
         sizes=("1280x720", "720x1280", "1792x1024", "1024x1792"),
         default_size="1280x720",
         price_per_second="0.30",
+        image_params=("input_reference",),
     ),
-    ModelSpec(
+    replace(
+        _HAILUO_23,
         model="minimax/hailuo-02",
         name="Hailuo 02",
-        style=MINIMAX,
-        duration_values=(6, 10),
-        default_duration=6,
-        resolutions=("768P", "1080P"),
-        default_resolution="768P",
-        optional=("enhance_prompt",),
         price_per_second="0.045",
+        image_params=(),
     ),
-    ModelSpec(
-        model="minimax/hailuo-2.3",
-        name="Hailuo 2.3",
-        style=MINIMAX,
-        duration_values=(6, 10),
-        default_duration=6,
-        resolutions=("768P", "1080P"),
-        default_resolution="768P",
-        optional=("enhance_prompt",),
-        price_per_second="0.05",
+    _HAILUO_23,
+    replace(
+        _HAILUO_23,
+        model="minimax/hailuo-2.3-fast",
+        name="Hailuo 2.3 Fast (image to video)",
+        price_per_second="0.032",
+        image_only=True,
     ),
 )
 

@@ -112,6 +112,17 @@ def validation_error(field: str, message: str, reason: str = "invalid_request") 
     )
 
 
+def not_supported(model: str, what: str, field: str) -> ApiError:
+    """400 ``not_supported``: ``what`` (a parameter or an input) is not offered by ``model``."""
+    return ApiError(
+        400,
+        "not_supported",
+        f"{what} is not supported by {model}",
+        reason="param_not_supported",
+        details=[{"field": field, "path": [field], "message": f"not supported by {model}"}],
+    )
+
+
 PERMISSION_MESSAGE = "Permission denied on resource project reelgate-demo (or it may not exist)."
 ACCESS_DIAGNOSTICS = {
     "category": "provider_access_missing",

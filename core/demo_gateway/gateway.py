@@ -44,6 +44,7 @@ class DemoGateway:
         chunk_size: int = MIB,
         state_path: Path | None = None,
         per_key_jobs: bool = False,
+        image_ca_bundle: str | None = None,
         pricing_fault: str | None = None,
     ) -> None:
         """Configure the gateway; nothing listens until start().
@@ -54,7 +55,8 @@ class DemoGateway:
 
         With `state_path`, jobs are saved to that JSON file on every create, delete and forced
         state, and the first start() takes back the jobs saved there by an earlier gateway
-        (see `core.demo_gateway.persistence`).
+        (see `core.demo_gateway.persistence`). `image_ca_bundle` names extra certificates to
+        trust when fetching image URLs (a test's or demo's local HTTPS server).
         """
         if not 0.0 < video_scale <= 1.0:
             raise ValueError("video_scale must be within (0, 1]")
@@ -76,6 +78,7 @@ class DemoGateway:
             max_content_bytes=max_content_bytes,
             chunk_size=chunk_size,
             per_key_jobs=per_key_jobs,
+            image_ca_bundle=image_ca_bundle,
         )
         self.fault_profile = fault_profile or FaultProfile()
         self._stats = Stats()
@@ -192,6 +195,11 @@ class DemoGateway:
     def requests_log(self) -> list[tuple[str, str, dict[str, str]]]:
         """Every request received so far as (method, path with query, headers)."""
         return self._log.snapshot()
+
+    @property
+    def create_bodies(self) -> list[Any]:
+        """The most recent ``POST /videos`` bodies as received (decoded JSON), oldest first."""
+        return list(self._api.received)
 
     def job_ids(self) -> list[str]:
         """Ids of live (not deleted) jobs, oldest first."""

@@ -27,6 +27,7 @@ from typing import Any
 
 from core.demo_gateway.catalogue import find_model
 from core.demo_gateway.faults import CREATE_ERRORS, FAILURE_KINDS, STATUS_FAULTS, JobFaults
+from core.demo_gateway.images import ImageRef, still_from_json, still_to_json
 from core.demo_gateway.store import TERMINAL, Job, build_payloads
 from core.demo_gateway.validation import CreateParams
 
@@ -123,7 +124,26 @@ def params_to_json(params: CreateParams) -> dict[str, Any]:
         "enhance_prompt": params.enhance_prompt,
         "webhook": params.webhook,
         "faults": asdict(params.faults),
+        # a data: URL can be 28 million characters; its decoded still is what is kept
+        "images": [{"role": ref.role, "url": ref.url[:2048]} for ref in params.images],
+        "first_frame": still_to_json(params.first_frame),
+        "last_frame": still_to_json(params.last_frame),
     }
+
+
+def _images_from_json(data: dict[str, Any]) -> dict[str, Any]:
+    """The image fields of saved params (absent in files written before images existed)."""
+    items = data.get("images") or []
+    if not isinstance(items, list):
+        raise StateError("'images' is not a list")
+    try:
+        return {
+            "images": tuple(ImageRef(_str(item, "role"), _str(item, "url")) for item in items),
+            "first_frame": still_from_json(data.get("first_frame")),
+            "last_frame": still_from_json(data.get("last_frame")),
+        }
+    except (ValueError, TypeError, AttributeError) as error:
+        raise StateError(f"unusable image inputs: {error}") from None
 
 
 def _faults_from_json(data: dict[str, Any]) -> JobFaults:
@@ -169,6 +189,7 @@ def params_from_json(data: dict[str, Any]) -> CreateParams:
         enhance_prompt=_bool(data, "enhance_prompt"),
         webhook=None if webhook is None else _dict(webhook, "'webhook'"),
         faults=_faults_from_json(_dict(_get(data, "faults"), "'faults'")),
+        **_images_from_json(data),
     )
 
 

@@ -20,7 +20,8 @@ from core.demo_gateway.store import RequestLog, Stats
 PREFIXES = ("/v1/videos", "/v1/video/generations")
 PRICING_PREFIX = "/v1/pricing"
 _PRICING_ROUTES = {"models": "GET", "calculate": "POST"}
-MAX_BODY_BYTES = 1024 * 1024
+#: The gateway caps JSON bodies at 16 MiB (an image can travel inline as a data: URL).
+MAX_BODY_BYTES = 16 * 1024 * 1024
 _QUIET_ERRORS = (ConnectionError, TimeoutError, socket.timeout, OSError)
 
 
@@ -125,8 +126,19 @@ class GatewayHandler(BaseHTTPRequestHandler):
             return b"".join(parts)
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_BODY_BYTES:
+            self._discard(length)
             raise _too_large()
         return self.rfile.read(length) if length > 0 else b""
+
+    def _discard(self, length: int) -> None:
+        """Read and drop a refused body (up to 64 MiB), so the client hears the 413 answer
+        instead of a reset connection while it is still sending."""
+        left = min(length, 64 * 1024 * 1024)
+        while left > 0:
+            piece = self.rfile.read(min(left, 1024 * 1024))
+            if not piece:
+                break
+            left -= len(piece)
 
     def _dispatch(self) -> None:
         stats = self.server.stats

@@ -115,7 +115,9 @@ def build_payloads(
     payloads = []
     for index in range(params.sample_count):
         variant = (index + (params.seed or 0)) % 4
-        key = ClipKey(width, height, params.duration, fps, variant)
+        key = ClipKey(
+            width, height, params.duration, fps, variant, params.first_frame, params.last_frame
+        )
         tag = f"reelgate demo gateway: job={job_id} output={index}\n".encode()
         clip = key if defer else CLIPS.get(key)
         payloads.append(Payload(clip, tag, params.faults.size_bytes))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 from core.demo_gateway.catalogue import ModelSpec, find_model, nominal_dimensions
-from core.demo_gateway.errors import ApiError, validation_error
+from core.demo_gateway.errors import ApiError, not_supported, validation_error
 from core.demo_gateway.faults import JobFaults, parse_job_faults
+from core.demo_gateway.images import ImageRef, Still, parse_images
 
 ALLOWED_FIELDS = frozenset(
     {
@@ -24,6 +26,8 @@ ALLOWED_FIELDS = frozenset(
         "sample_count",
         "enhance_prompt",
         "webhook",
+        "input_references",
+        "input_reference",
     }
 )
 MAX_PROMPT_CHARS = 32_000
@@ -47,6 +51,10 @@ class CreateParams:
     enhance_prompt: bool
     webhook: dict[str, Any] | None
     faults: JobFaults
+    images: tuple[ImageRef, ...] = ()
+    #: Decoded first- and last-frame images (filled in once the images are fetched).
+    first_frame: Still | None = dataclasses.field(default=None, repr=False)
+    last_frame: Still | None = dataclasses.field(default=None, repr=False)
 
     @property
     def size(self) -> str:
@@ -59,13 +67,7 @@ def _is_int(value: Any) -> bool:
 
 
 def _not_supported(spec: ModelSpec, field: str) -> ApiError:
-    return ApiError(
-        400,
-        "not_supported",
-        f"{field} is not supported by {spec.model}",
-        reason="param_not_supported",
-        details=[{"field": field, "path": [field], "message": f"not supported by {spec.model}"}],
-    )
+    return not_supported(spec.model, field, field)
 
 
 def _check_unknown(body: dict[str, Any]) -> None:
@@ -222,6 +224,7 @@ def validate_create(body: Any) -> CreateParams:
     size = _choice(body, spec, "size", spec.sizes)
     optional = _optional(body, spec)
     webhook = _webhook(body)
+    images = parse_images(body, spec)
     faults = parse_job_faults(prompt)
     width, height = _dimensions(spec, aspect, resolution, size)
     if aspect is None and spec.aspect_ratios and size is None:
@@ -243,4 +246,5 @@ def validate_create(body: Any) -> CreateParams:
         enhance_prompt=bool(optional.get("enhance_prompt", False)),
         webhook=webhook,
         faults=faults,
+        images=images,
     )

@@ -18,6 +18,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from core.demo_gateway.images import Still
+
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
@@ -57,13 +59,16 @@ _GLYPHS = {
 
 @dataclass(frozen=True)
 class ClipKey:
-    """What a rendered clip depends on: size, length, frame rate and colour variant."""
+    """What a rendered clip depends on: size, length, frame rate, colour variant and images."""
 
     width: int
     height: int
     duration: int
     fps: int
     variant: int
+    #: Drawn under the pattern instead of the colour bars (fading into ``last`` if given).
+    first: Still | None = None
+    last: Still | None = None
 
 
 def _text_mask(text: str, scale: int) -> NDArray[np.bool_]:
@@ -81,6 +86,26 @@ def _text_mask(text: str, scale: int) -> NDArray[np.bool_]:
     return np.kron(mask, np.ones((scale, scale), dtype=bool)).astype(bool)
 
 
+def _backdrop(still: Still, width: int, height: int) -> Frame:
+    """``still`` cropped to the frame's shape and scaled to fill it."""
+    import av
+    import numpy as np
+
+    pixels = np.frombuffer(still.rgb, dtype=np.uint8).reshape(still.height, still.width, 3)
+    if still.width * height > still.height * width:
+        keep = max(1, round(still.height * width / height))
+        left = (still.width - keep) // 2
+        pixels = pixels[:, left : left + keep]
+    else:
+        keep = max(1, round(still.width * height / width))
+        top = (still.height - keep) // 2
+        pixels = pixels[top : top + keep]
+    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(pixels), format="rgb24")
+    scaled = frame.reformat(width=width, height=height, format="rgb24", interpolation="BILINEAR")
+    backdrop: Frame = np.asarray(scaled.to_ndarray(), dtype=np.uint8)
+    return backdrop
+
+
 def _frames(key: ClipKey) -> Iterator[Frame]:
     """Yield the clip's RGB frames: scrolling bars, a bouncing box, a counter and a time bar."""
     import numpy as np
@@ -94,9 +119,20 @@ def _frames(key: ClipKey) -> Iterator[Frame]:
     scale = max(1, height // 72)
     box_colour = np.array(_BOX_COLOURS[key.variant % len(_BOX_COLOURS)], dtype=np.uint8)
     frame = np.empty((height, width, 3), dtype=np.uint8)
+    first = None if key.first is None else _backdrop(key.first, width, height)[: height - band]
+    last = None if key.last is None else _backdrop(key.last, width, height)[: height - band]
+    if first is not None and last is not None:
+        first, last = first.astype(np.uint32), last.astype(np.uint32)
     for index in range(count):
-        offset = (index * max(1, width // (2 * key.fps))) % width
-        frame[: height - band] = bar_row[offset : offset + width]
+        if first is not None and last is not None and count > 1:
+            weights = np.uint32(count - 1 - index), np.uint32(index)
+            mix = (first * weights[0] + last * weights[1]) // np.uint32(count - 1)
+            frame[: height - band] = mix.astype(np.uint8)
+        elif first is not None:
+            frame[: height - band] = first
+        else:
+            offset = (index * max(1, width // (2 * key.fps))) % width
+            frame[: height - band] = bar_row[offset : offset + width]
         frame[height - band :] = 24
         filled = width * (index + 1) // count
         thick = max(1, band // 6)

@@ -31,6 +31,10 @@ NAMES = (
 )
 #: The demo banner's colour in the light theme (#ffc53d) and in the dark one (dark.qss).
 BANNER = {"light": 0xFFC53D, "dark": 0x5C4300}
+#: Pictures of a part of the window, listed after NAMES.
+PART_NAMES = ("image-input",)
+#: The sun of the picture the image-input scene animates (scripts/screenshots.py).
+SUN = (255, 225, 140)
 SIZE = (1280, 800)
 MAX_BYTES = 300_000
 #: The saturated bars of the demo test pattern (core/demo_gateway/video.py), before H.264.
@@ -85,7 +89,8 @@ def test_the_screenshot_script_photographs_the_real_window(tmp_path: Path) -> No
         check=False,
     )
     assert result.returncode == 0, f"the script failed:\n{result.stdout}\n{result.stderr}"
-    assert result.stdout.split() == [str(tmp_path / f"{name}.png") for name in NAMES]
+    pictures = [str(tmp_path / f"{name}.png") for name in NAMES + PART_NAMES]
+    assert result.stdout.split() == pictures
 
     for name in NAMES:
         path = tmp_path / f"{name}.png"
@@ -112,3 +117,17 @@ def test_the_screenshot_script_photographs_the_real_window(tmp_path: Path) -> No
     for name in ("composer", "failure-review"):
         seen = bars_seen(QImage(str(tmp_path / f"{name}.png")))
         assert len(seen) < 3, f"{name}.png unexpectedly shows a video ({sorted(seen)})"
+
+    part = tmp_path / "image-input.png"
+    assert 0 < part.stat().st_size < MAX_BYTES
+    image = QImage(str(part))
+    assert image.width() < SIZE[0] and image.height() < SIZE[1] // 2, "not a short picture"
+    near_sun = [
+        rgb
+        for rgb in set(grid(image, step=2))
+        if max(
+            abs((rgb >> 16) - SUN[0]), abs((rgb >> 8 & 0xFF) - SUN[1]), abs((rgb & 0xFF) - SUN[2])
+        )
+        <= 24
+    ]
+    assert near_sun, "image-input.png shows no thumbnail of the fetched picture"
