@@ -27,6 +27,7 @@ from core.cli import (
     key_ready,
 )
 from core.context import AppContext
+from core.failure_class import verdict_for
 from core.filenames import numbered_filename
 from core.job_sets import (
     MAX_VARIATIONS,
@@ -111,8 +112,8 @@ def summary_table(jobs: Sequence[Job], sources: dict[str, str], out: TextIO) -> 
     for number, job in enumerate(jobs, start=1):
         if job.state is JobState.COMPLETED and (job.output_path or job.files):
             result = job.output_path or job.files[0]
-        elif job.failure is not None:
-            result = job.failure.cause.explanation
+        elif (verdict := verdict_for(job)) is not None:
+            result = verdict.failure_class.label
         else:
             result = job.problem or job.download_problem or ""
         print(

@@ -29,7 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.jobs import DownloadState, Job, JobState, cause_for
+from core.failure_class import verdict_for
+from core.jobs import DownloadState, Job, JobState
 from ui.jobs_model import format_elapsed
 from ui.preview import NO_BACKEND_TEXT, format_time, multimedia_available
 
@@ -61,11 +62,11 @@ def cost_text(job: Job) -> str:
 
 
 def failure_text(job: Job) -> str:
-    """Why a member has no video, in plain words (its failure class when known)."""
-    cause = cause_for(job)
-    if cause is None:
+    """Why a member has no video: its failure class, then the cause in plain words."""
+    verdict = verdict_for(job)
+    if verdict is None:
         return job.status_text
-    return f"{job.status_text}: {cause.explanation}"
+    return f"{job.status_text}: {verdict.failure_class.label}\n{verdict.cause}"
 
 
 def _has_video(job: Job) -> bool:
