@@ -9,6 +9,7 @@ from PySide6.QtMultimedia import QMediaPlayer
 
 from core.demo_gateway import DemoGateway
 from core.jobs import SetKind
+from core.journal import Journal
 from core.scheduler import RequestBudget
 from ui.batch_dialog import BatchDialog
 from ui.main_window import MainWindow
@@ -99,3 +100,23 @@ def test_a_twenty_prompt_batch_runs_within_the_request_budget_while_the_window_r
     proxy = window.jobs_view.proxy
     assert proxy.job_set == report.set_id and proxy.rowCount() == 20
     assert window.jobs_view.set_bar.label.text().startswith("Batch of 20 jobs")
+
+
+def test_closing_the_window_while_a_batch_is_sent_sends_nothing_more(
+    window: MainWindow, gateway: DemoGateway, monkeypatch: Any, wait_for: Any
+) -> None:
+    dialog = BatchDialog(window.composer.models, window.composer.params())
+    dialog.set_text("\n".join(f"Slow prompt {n} [slow-create=0.3]" for n in range(20)))
+    request = dialog.request()
+    dialog.deleteLater()
+    monkeypatch.setattr(BatchDialog, "ask", classmethod(lambda cls, *args, **kwargs: request))
+    window.set_actions.batch.trigger()
+    wait_for(lambda: gateway.stats["create"] >= 2)
+    window.close()  # the close notice is answered "close" by the fixture
+    sent = gateway.stats["create"]
+    assert 2 <= sent < 20
+    journal = Journal.open(window.context.journal.path)  # the window closed its own
+    try:
+        assert len(journal.jobs()) == sent  # every create sent is journaled
+    finally:
+        journal.close()
