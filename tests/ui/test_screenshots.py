@@ -20,7 +20,7 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "screenshots.py"
-NAMES = ("composer", "running-jobs", "main-window", "preview", "failure-review")
+NAMES = ("composer", "running-jobs", "main-window", "preview", "failure-review", "compare", "batch")
 SIZE = (1280, 800)
 MAX_BYTES = 300_000
 #: The saturated bars of the demo test pattern (core/demo_gateway/video.py), before H.264.
@@ -67,7 +67,7 @@ def test_the_screenshot_script_photographs_the_real_window(tmp_path: Path) -> No
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=100,
+        timeout=160,
         check=False,
     )
     assert result.returncode == 0, f"the script failed:\n{result.stdout}\n{result.stderr}"
@@ -85,7 +85,7 @@ def test_the_screenshot_script_photographs_the_real_window(tmp_path: Path) -> No
         rows = [[image.pixel(x, y) & 0xFFFFFF for x in range(0, SIZE[0], 8)] for y in range(100)]
         assert any(row.count(0xFFC53D) > len(row) // 2 for row in rows), f"{name}: no banner"
 
-    for name in ("main-window", "preview"):
+    for name in ("main-window", "preview", "compare"):
         seen = bars_seen(QImage(str(tmp_path / f"{name}.png")))
         assert len(seen) >= 4, f"{name}.png shows no video frame (bars seen: {sorted(seen)})"
     for name in ("composer", "failure-review"):

@@ -46,7 +46,9 @@ def test_a_three_model_compare_set_gets_each_models_nearest_duration_and_plays_i
     assert view.objectName() == "compareView" and view.isVisible()
     wait_for(lambda: len(view.players) == 3, timeout=30)
     wait_for(lambda: view.slider.maximum() >= 4900)
-    assert [pane.title.text() for pane in view.panes] == COMPARED
+    assert [pane.title.toolTip() for pane in view.panes] == COMPARED
+    names = {model.id: model.name for model in composer.models}
+    assert [pane.title.text() for pane in view.panes] == [names[m] for m in COMPARED]
     assert all("finished in" in pane.details.text() for pane in view.panes)
 
     def states() -> set[QMediaPlayer.PlaybackState]:
@@ -70,6 +72,7 @@ def test_a_three_model_compare_set_gets_each_models_nearest_duration_and_plays_i
     wait_for(lambda: journal.get(members[1].local_id).kept)  # type: ignore[union-attr]
     wait_for(lambda: view.panes[1].job.kept)
     assert view.panes[1].keep_button.isChecked() and not view.panes[0].keep_button.isChecked()
+    assert view.panes[1].keep_button.text() == "Kept ✓"
 
 
 def test_a_twenty_prompt_batch_runs_within_the_request_budget_while_the_window_responds(
