@@ -15,6 +15,8 @@ preview is in the picture). It writes:
     main-window.png     the README's hero shot: running jobs and a video playing
     preview.png         a completed job selected, the preview showing a decoded frame
     failure-review.png  a failed job (demo keyword ``[fail]``) explained in the review panel
+    compare.png         one prompt on three models, the clips side by side (screenshot_sets.py)
+    batch.png           the Batch dialog previewing pasted prompts (screenshot_sets.py)
 
 ``--quick`` uses shorter demo timings and fewer jobs (for the test suite). Xvfb comes with
 the project's bootstrap (``python3 dev.py`` installs the ``xvfb`` package).
@@ -43,7 +45,7 @@ SCREEN = (1440, 900)
 WINDOW = (1280, 800)
 WINDOW_POS = (80, 50)
 #: The pictures the driver writes, in the order it writes them.
-NAMES = ("composer", "running-jobs", "main-window", "preview", "failure-review")
+NAMES = ("composer", "running-jobs", "main-window", "preview", "failure-review", "compare", "batch")
 XVFB_START_SECONDS = 10.0
 DRIVE_TIMEOUT_SECONDS = 180.0
 
@@ -487,6 +489,10 @@ class Driver:
                 await self.wait_state(prompt, {"completed"}, phase + 20)
             await self.open_preview(self.job(running[0]))
             await self.shoot("preview", self.check_video)
+        from scripts.screenshot_sets import batch_scene, compare_scene
+
+        await compare_scene(self)
+        await batch_scene(self)
         return self.written
 
 
