@@ -116,7 +116,7 @@ def summary_table(jobs: Sequence[Job], sources: dict[str, str], out: TextIO) -> 
         if job.state is JobState.COMPLETED and (job.output_path or job.files):
             result = job.output_path or job.files[0]
         elif (verdict := verdict_for(job)) is not None:
-            result = verdict.failure_class.label
+            result = f"{verdict.heading}: {verdict.cause}"
         else:
             result = job.problem or job.download_problem or ""
         print(

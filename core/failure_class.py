@@ -12,7 +12,7 @@ codes) and never raises: evidence it cannot place is a provider fault.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
@@ -316,26 +316,53 @@ def _local(variant: str, words: tuple[str, ...] = ()) -> FailureVerdict:
 
 def failure_evidence(failure: JobFailure, status: str | None = None) -> FailureEvidence:
     """The evidence a job's failure record holds (its raw error or error answer, verbatim)."""
-    evidence = evidence_from_payload(
+    return evidence_from_payload(
         failure.raw,
         http_status=failure.http_status,
         status=status,
         code=failure.code,
         provider=failure.provider,
+        # The recorded message is the fuller one (the engine appends the error's details).
+        override={"message": failure.message} if failure.message else None,
     )
-    # The recorded message is the fuller one (the engine appends the error's details).
-    return replace(evidence, message=failure.message) if failure.message else evidence
+
+
+#: Verdicts of recorded failures by their content: a long history repeats the same few
+#: errors, and the job table asks once per job when it (re)builds its filters.
+_FAILURE_VERDICTS: dict[tuple[object, ...], FailureVerdict] = {}
+_FAILURE_VERDICTS_MAX = 20_000
+
+
+def _failure_verdict(failure: JobFailure, state: JobState) -> FailureVerdict:
+    raw = failure.raw
+    key = (
+        state,
+        failure.cause,
+        failure.code,
+        failure.message,
+        failure.http_status,
+        failure.provider,
+        raw if isinstance(raw, str) or raw is None else repr(raw),
+    )
+    verdict = _FAILURE_VERDICTS.get(key)
+    if verdict is None:
+        evidence = failure_evidence(failure, state.value)
+        local = _LOCAL_CAUSES.get(failure.cause)
+        if local is not None:
+            verdict = _local(local, evidence.provider_words)
+        else:
+            verdict = classify(evidence, _CAUSE_FALLBACK.get(failure.cause, "fault"))
+        if len(_FAILURE_VERDICTS) >= _FAILURE_VERDICTS_MAX:
+            _FAILURE_VERDICTS.clear()
+        _FAILURE_VERDICTS[key] = verdict
+    return verdict
 
 
 def verdict_for(job: Job) -> FailureVerdict | None:
     """The verdict for a job that went wrong or needs a look; ``None`` when all is well."""
     failure = job.failure
     if failure is not None:
-        evidence = failure_evidence(failure, job.state.value)
-        local = _LOCAL_CAUSES.get(failure.cause)
-        if local is not None:
-            return _local(local, evidence.provider_words)
-        return classify(evidence, _CAUSE_FALLBACK.get(failure.cause, "fault"))
+        return _failure_verdict(failure, job.state)
     if job.state is JobState.SUBMIT_UNKNOWN:
         return _local("unknown")
     if job.auth_blocked:
@@ -355,6 +382,14 @@ def verdict_for(job: Job) -> FailureVerdict | None:
             message=item.get("message"),
         )
         return classify(evidence)
-    if job.state is JobState.GONE:
-        return _local("gone")
-    return None
+    return _TERMINAL_FALLBACK.get(job.state)
+
+
+#: A finished job with no failure record (an old journal, say) still gets its class.
+_TERMINAL_FALLBACK = {
+    JobState.GONE: _local("gone"),
+    JobState.EXPIRED: _local("expired"),
+    JobState.CANCELLED: _local("cancelled"),
+    JobState.FAILED: _local("fault"),
+    JobState.REJECTED: _local("fault"),
+}

@@ -205,9 +205,11 @@ def evidence_from_payload(
     http_status: int | None = None,
     status: str | None = None,
     while_running: bool = False,
+    override: Mapping[str, object] | None = None,
     **known: object,
 ) -> FailureEvidence:
-    """Evidence from any error payload; ``known`` fields (e.g. ``code``) fill what it lacks."""
+    """Evidence from any error payload; ``known`` fields (e.g. ``code``) fill what it lacks
+    and ``override`` fields replace what it says."""
     try:
         found = _fields(payload)
     except (RecursionError, TypeError, ValueError):  # a hostile shape: keep what is known
@@ -215,6 +217,8 @@ def evidence_from_payload(
     for key, value in known.items():
         if found.get(key) is None:
             found[key] = value
+    if override:
+        found.update(override)
     return _build(
         found,
         http_status=http_status if http_status is not None else found.get("http_status"),

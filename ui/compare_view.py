@@ -62,11 +62,11 @@ def cost_text(job: Job) -> str:
 
 
 def failure_text(job: Job) -> str:
-    """Why a member has no video: its failure class, then the cause in plain words."""
+    """Why a member has no video, in plain words (its failure class when known)."""
     verdict = verdict_for(job)
     if verdict is None:
         return job.status_text
-    return f"{job.status_text}: {verdict.failure_class.label}\n{verdict.cause}"
+    return f"{job.status_text} — {verdict.heading}: {verdict.cause}"
 
 
 def _has_video(job: Job) -> bool:

@@ -9,11 +9,14 @@ from __future__ import annotations
 import itertools
 from enum import StrEnum
 
+from core.failure_class import FailureClass, verdict_for
 from core.jobs import TERMINAL_STATES, DownloadState, Job, JobParams, JobState
 from ui.jobs_model import is_active
 
 #: Which filters accept a job, as bits (see :func:`filter_marks`).
 _ACTIVE, _COMPLETED, _NEEDS_REVIEW, _REVIEWED, _KEPT = 1, 2, 4, 8, 16
+#: One bit per failure class (core.failure_class): the filters "Blocked by ...", etc.
+_CLASS_MARKS = {failure_class: 32 << n for n, failure_class in enumerate(FailureClass)}
 
 
 def filter_marks(job: Job) -> int:
@@ -27,6 +30,9 @@ def filter_marks(job: Job) -> int:
         marks |= _REVIEWED
     if job.kept:
         marks |= _KEPT
+    verdict = verdict_for(job)
+    if verdict is not None:
+        marks |= _CLASS_MARKS[verdict.failure_class]
     return marks
 
 
@@ -34,8 +40,8 @@ def all_marks(jobs: list[Job]) -> list[int]:
     """:func:`filter_marks` of many jobs, about four times faster.
 
     A finished job that is neither unreachable nor blocked (nearly all of a long history)
-    is decided by its state, download, reviewed and kept flags alone; anything else takes
-    the exact path.
+    is decided by its state, download, reviewed and kept flags alone; anything else (and a
+    failed or refused job, whose class its error decides) takes the exact path.
     """
     marks: list[int] = []
     append = marks.append
@@ -59,6 +65,17 @@ class JobFilter(StrEnum):
     NEEDS_REVIEW = "Needs review"
     REVIEWED = "Reviewed"
     KEPT = "Kept"
+    POLICY = FailureClass.POLICY.label
+    INVALID = FailureClass.INVALID.label
+    ACCESS = FailureClass.ACCESS.label
+    LIMIT = FailureClass.LIMIT.label
+    PROVIDER = FailureClass.PROVIDER.label
+    ENDED = FailureClass.ENDED.label
+
+    @property
+    def failure_class(self) -> FailureClass | None:
+        """The failure class this filter lists, if it is one of the class filters."""
+        return _CLASSES.get(self)
 
     @property
     def mark(self) -> int:
@@ -76,8 +93,9 @@ _SIMPLE_MARKS: dict[tuple[JobState, DownloadState, bool, bool], int] = {}
 
 
 def _simple_marks() -> None:
+    simple_states = TERMINAL_STATES - {JobState.FAILED, JobState.REJECTED}
     for state, download, reviewed, kept in itertools.product(
-        TERMINAL_STATES, DownloadState, (False, True), (False, True)
+        simple_states, DownloadState, (False, True), (False, True)
     ):
         probe = Job(
             local_id="",
@@ -102,3 +120,12 @@ _MARKS = {
     JobFilter.REVIEWED: _REVIEWED,
     JobFilter.KEPT: _KEPT,
 }
+_CLASSES = {
+    JobFilter.POLICY: FailureClass.POLICY,
+    JobFilter.INVALID: FailureClass.INVALID,
+    JobFilter.ACCESS: FailureClass.ACCESS,
+    JobFilter.LIMIT: FailureClass.LIMIT,
+    JobFilter.PROVIDER: FailureClass.PROVIDER,
+    JobFilter.ENDED: FailureClass.ENDED,
+}
+_MARKS.update({choice: _CLASS_MARKS[failure_class] for choice, failure_class in _CLASSES.items()})

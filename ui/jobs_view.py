@@ -93,7 +93,15 @@ class JobsView(QWidget):
         self.filter_combo.setAccessibleName("Job filter")
         self.filter_combo.setToolTip("Which jobs to list")
         for choice in JobFilter:
+            if choice is JobFilter.POLICY:  # the failure classes follow, set apart
+                self.filter_combo.insertSeparator(self.filter_combo.count())
             self.filter_combo.addItem(choice.value, choice)
+            if choice.failure_class is not None:
+                self.filter_combo.setItemData(
+                    self.filter_combo.count() - 1,
+                    f"Jobs that went wrong this way: {choice.value.lower()}",
+                    Qt.ItemDataRole.ToolTipRole,
+                )
         self.filter_combo.currentIndexChanged.connect(self._on_filter_changed)
         filter_label = QLabel("&Show:", self)
         filter_label.setBuddy(self.filter_combo)

@@ -13,10 +13,12 @@ from core.demo_gateway import errors, prices
 from core.demo_gateway.catalogue import catalogue_json, scaled_dimensions
 from core.demo_gateway.errors import ApiError, new_job_id, new_request_id, validation_error
 from core.demo_gateway.fault_errors import (
+    FAILURE_ERRORS,
     HTML_502_PAGE,
     create_fault_error,
     rate_limit_error,
     status_fault_error,
+    video_api_off,
 )
 from core.demo_gateway.faults import FaultDice, FaultProfile
 from core.demo_gateway.jobview import ViewContext, create_json, job_json, signed_link
@@ -118,6 +120,13 @@ class VideoApi:
         """Count one injected fault of `kind`."""
         self.stats.bump(f"fault:{kind}")
 
+    def check_video_api(self) -> None:
+        """501 on every video route when the profile switches the video API off."""
+        state = self.profile.video_api
+        if state != "enabled":
+            self.fault(f"video-api-{state}")
+            raise video_api_off(state)
+
     def authorise(self, request: Request) -> None:
         """Check the Bearer key; raise 401 ``unauthorised`` when it is missing or wrong."""
         header = request.headers.get("authorization")
@@ -183,11 +192,13 @@ class VideoApi:
         width, height = scaled_dimensions(params.width, params.height, config.video_scale)
         payloads = build_payloads(job_id, params, width, height, config.fps)
         terminal = params.faults.terminal
+        failure_kind = params.faults.failure_kind
         if terminal == "completed" and self.dice.chance(self.profile.fail_rate):
-            self.fault("fail")
+            failure_kind = self.dice.failure_kind()
+            self.fault(failure_kind or "fail")
             terminal = "failed"
         elif terminal != "completed":
-            self.fault(terminal)
+            self.fault(failure_kind or terminal)
         as_string = params.faults.error_as_string
         if params.faults.unknown_status:
             self.fault("unknown-status")
@@ -205,6 +216,7 @@ class VideoApi:
             width=width,
             height=height,
             fps=config.fps,
+            error=FAILURE_ERRORS.get(failure_kind) if failure_kind else None,
         )
 
     def get(self, request: Request, job_id: str) -> Reply:

@@ -112,6 +112,14 @@ def validation_error(field: str, message: str, reason: str = "invalid_request") 
     )
 
 
+PERMISSION_MESSAGE = "Permission denied on resource project reelgate-demo (or it may not exist)."
+ACCESS_DIAGNOSTICS = {
+    "category": "provider_access_missing",
+    "hint": "The gateway's provider credentials lack access to this model; this can persist "
+    "until the provider grants access.",
+}
+
+
 def upstream_error(provider: str, generation_id: str) -> ApiError:
     """502 ``upstream_error``: the live status check with the provider was refused."""
     return ApiError(
@@ -124,15 +132,7 @@ def upstream_error(provider: str, generation_id: str) -> ApiError:
         extra={
             "provider": provider,
             "upstream_status": 403,
-            "upstream_error": {
-                "code": "PERMISSION_DENIED",
-                "message": "Permission denied on resource project reelgate-demo (or it may "
-                "not exist).",
-            },
-            "provider_failure_diagnostics": {
-                "category": "provider_access_missing",
-                "hint": "The gateway's provider credentials lack access to this model; "
-                "this can persist until the provider grants access.",
-            },
+            "upstream_error": {"code": "PERMISSION_DENIED", "message": PERMISSION_MESSAGE},
+            "provider_failure_diagnostics": dict(ACCESS_DIAGNOSTICS),
         },
     )

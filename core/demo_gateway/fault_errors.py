@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from core.demo_gateway import errors
-from core.demo_gateway.errors import ApiError, new_job_id
+from core.demo_gateway.errors import (
+    ACCESS_DIAGNOSTICS,
+    PERMISSION_MESSAGE,
+    ApiError,
+    new_job_id,
+)
 
 HTML_502_PAGE = (
     b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>"
@@ -11,17 +16,75 @@ HTML_502_PAGE = (
 )
 
 
+#: A failed job's ``error`` for each failure keyword, shaped like the provider's own.
+FAILURE_ERRORS: dict[str, object] = {
+    # Sora (OpenAI): an object, and the same refusal as a plain string.
+    "moderation": {
+        "code": "moderation_blocked",
+        "message": "Your request was blocked by our moderation system.",
+    },
+    "moderation-string": "moderation_blocked: Your request was blocked by our moderation system.",
+    # Veo (Vertex AI): the Responsible AI refusal as plain text.
+    "rai": "The prompt could not be submitted. This prompt contains sensitive words that "
+    "violate Google's Responsible AI practices. Try rephrasing the prompt. If you think this "
+    "was an error, send feedback. Support codes: 17301594",
+    # MiniMax: a numeric base_resp code.
+    "sensitive": {"code": 1026, "message": "input new_sensitive"},
+    "invalid-argument": {
+        "code": "INVALID_ARGUMENT",
+        "message": "Request contains an invalid argument: the requested frame rate is not "
+        "supported for this model.",
+    },
+    "exhausted": {
+        "code": "RESOURCE_EXHAUSTED",
+        "message": "Quota exceeded for aiplatform.googleapis.com/"
+        "online_prediction_requests_per_base_model with base model: veo-3.1. Please submit "
+        "a quota increase request.",
+    },
+    "deadline": {
+        "code": "DEADLINE_EXCEEDED",
+        "message": "Deadline expired before operation could complete.",
+    },
+}
+
+
+def video_api_off(state: str, generation_id: str | None = None) -> ApiError:
+    """501 for a video API that is not enabled (``disabled``) or paused (``paused``)."""
+    paused = state == "paused"
+    return ApiError(
+        501,
+        "not_implemented_yet",
+        "The video API is paused for the moment"
+        if paused
+        else "The video API is not enabled for this account",
+        reason="video_api_temporarily_disabled" if paused else "video_api_feature_disabled",
+        origin="gateway",
+        generation_id=generation_id,
+    )
+
+
 def create_fault_error(kind: str, cost: str) -> ApiError:
-    """The refusal for a create-time fault: ``disabled``, ``funds`` or ``policy``."""
+    """The refusal for a create-time fault: ``disabled``, ``paused``, ``permission``,
+    ``funds`` or ``policy``."""
     generation_id = new_job_id()
-    if kind == "disabled":
+    if kind in ("disabled", "paused"):
+        return video_api_off(kind, generation_id)
+    if kind == "permission":
+        # The provider refuses the gateway's credentials: the envelope's ``error`` is an object.
         return ApiError(
-            501,
-            "not_implemented_yet",
-            "The video API is not enabled for this account",
-            reason="video_api_feature_disabled",
-            origin="gateway",
+            403,
+            "PERMISSION_DENIED",
+            "The provider refused the request",
+            reason="provider_permission_denied",
+            origin="upstream",
             generation_id=generation_id,
+            extra={
+                "error": {"code": "PERMISSION_DENIED", "message": PERMISSION_MESSAGE},
+                "provider": "google-vertex",
+                "upstream_status": 403,
+                "upstream_error": {"code": "PERMISSION_DENIED", "message": PERMISSION_MESSAGE},
+                "provider_failure_diagnostics": dict(ACCESS_DIAGNOSTICS),
+            },
         )
     if kind == "funds":
         return ApiError(

@@ -10,11 +10,22 @@ Job outcome
     ``[expire]``          job ends ``expired`` (content 409 ``not_ready``; billing void)
     ``[cancelled]``       job ends ``cancelled``
     ``[unknown-status]``  status is ``rendering_frames`` while processing, then completes
+    ``[moderation]``      job ends ``failed``, ``error: {code: "moderation_blocked", message}``
+                          (Sora); ``[moderation-string]``: the same as a plain string
+    ``[rai]``             job ends ``failed`` with Veo's Responsible AI refusal as plain text
+    ``[sensitive]``       job ends ``failed`` with MiniMax's ``{code: 1026, "input new_sensitive"}``
+    ``[invalid-argument]`` job ends ``failed`` with ``INVALID_ARGUMENT``
+    ``[exhausted]``       job ends ``failed`` with ``RESOURCE_EXHAUSTED`` (a quota message)
+    ``[deadline]``        job ends ``failed`` with ``DEADLINE_EXCEEDED``
 
 Create call
     ``[policy]``          403 ``guardrail_blocked`` (no job)
     ``[funds]``           402 ``insufficient_funds`` (no job)
     ``[disabled]``        501 ``not_implemented_yet``, reason ``video_api_feature_disabled``
+    ``[paused]``          501 ``not_implemented_yet``, reason ``video_api_temporarily_disabled``
+    ``[permission]``      403 whose ``error`` is an object ``{code: "PERMISSION_DENIED"}``, with
+                          ``upstream_error`` and ``provider_failure_diagnostics``
+                          (``provider_access_missing``); no job
     ``[drop-create]``     the job IS created, then the connection closes without an answer
     ``[slow-create=S]``   the job is created, the answer comes S seconds later
     ``[create-429]``      the first create with this exact prompt (``=N``: first N) answers
@@ -40,6 +51,10 @@ Content
                           MP4 ``free`` box streamed from a zero buffer; above 512 MiB the content
                           endpoint answers 502 ``video_content_too_large`` like the real gateway
 
+Per server (``FaultProfile``): ``fail_rate`` fails random jobs, with an ``error`` drawn from
+``fail_kinds`` (the failure keywords above; the generic provider error when empty), and
+``video_api`` ``"disabled"`` or ``"paused"`` answers 501 on every video route.
+
 Unknown bracketed words are ignored (prompts may contain brackets); a known keyword with a bad
 value is a 400 ``validation_error``.
 """
@@ -53,6 +68,18 @@ from dataclasses import dataclass, field, fields
 
 from core.demo_gateway.errors import ApiError
 
+#: Keywords that end the job ``failed`` with a provider-shaped error (``fault_errors``).
+FAILURE_KINDS = (
+    "moderation",
+    "moderation-string",
+    "rai",
+    "sensitive",
+    "invalid-argument",
+    "exhausted",
+    "deadline",
+)
+CREATE_ERRORS = ("policy", "funds", "disabled", "paused", "permission")
+VIDEO_API_STATES = ("enabled", "disabled", "paused")
 STATUS_FAULTS = ("upstream", "429", "429-noretry", "500", "503", "malformed", "html")
 _KEYWORD = re.compile(r"\[([a-z0-9][a-z0-9-]*)(?:=([^\]\s]*))?\]", re.IGNORECASE)
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?)(b|kib|mib|gib)?$", re.IGNORECASE)
@@ -66,6 +93,8 @@ class JobFaults:
 
     terminal: str = "completed"
     error_as_string: bool | None = None
+    #: One of FAILURE_KINDS: the provider-shaped ``error`` a failed job carries.
+    failure_kind: str | None = None
     unknown_status: bool = False
     status_script: list[str] = field(default_factory=list)
     revoked: bool = False
@@ -99,13 +128,16 @@ def _apply_keyword(faults: JobFaults, word: str, value: str | None) -> None:
     if word in ("fail", "fail-string"):
         faults.terminal = "failed"
         faults.error_as_string = word == "fail-string"
+    elif word in FAILURE_KINDS:
+        faults.terminal = "failed"
+        faults.failure_kind = word
     elif word == "expire":
         faults.terminal = "expired"
     elif word == "cancelled":
         faults.terminal = "cancelled"
     elif word == "unknown-status":
         faults.unknown_status = True
-    elif word in ("policy", "funds", "disabled"):
+    elif word in CREATE_ERRORS:
         faults.create_error = word
     elif word == "drop-create":
         faults.drop_create = True
@@ -184,17 +216,35 @@ class FaultProfile:
     retry_after_seconds: int | None = 1
     status_delay_seconds: float = 0.0
     seed: int = 0
+    #: Which errors random failures carry (FAILURE_KINDS); empty: the generic provider error.
+    fail_kinds: tuple[str, ...] = ()
+    #: ``disabled`` or ``paused``: every video route answers 501 (see fault_errors).
+    video_api: str = "enabled"
 
     def __post_init__(self) -> None:
-        """Reject probabilities outside [0, 1]."""
+        """Reject probabilities outside [0, 1] and unknown failure kinds or API states."""
         for item in fields(self):
-            if item.name in ("retry_after_seconds", "status_delay_seconds", "seed"):
+            if item.name in _NOT_PROBABILITIES:
                 continue
             value = getattr(self, item.name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"FaultProfile.{item.name} must be within [0, 1], got {value}")
         if self.status_delay_seconds < 0:
             raise ValueError("FaultProfile.status_delay_seconds must not be negative")
+        unknown = [kind for kind in self.fail_kinds if kind not in FAILURE_KINDS]
+        if unknown:
+            raise ValueError(f"FaultProfile.fail_kinds: unknown kinds {unknown}")
+        if self.video_api not in VIDEO_API_STATES:
+            raise ValueError(f"FaultProfile.video_api must be one of {VIDEO_API_STATES}")
+
+
+_NOT_PROBABILITIES = (
+    "retry_after_seconds",
+    "status_delay_seconds",
+    "seed",
+    "fail_kinds",
+    "video_api",
+)
 
 
 class FaultDice:
@@ -213,6 +263,13 @@ class FaultDice:
     def chance(self, probability: float) -> bool:
         """True with `probability` (never rolls for 0, so zero profiles stay deterministic)."""
         return probability > 0.0 and self._roll() < probability
+
+    def failure_kind(self) -> str | None:
+        """The error kind of a random failure (None: the generic provider error)."""
+        kinds = self.profile.fail_kinds
+        if not kinds:
+            return None
+        return kinds[min(len(kinds) - 1, int(self._roll() * len(kinds)))]
 
     def status_fault(self) -> str | None:
         """A random status-GET fault kind from the profile, or None."""

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from core.demo_gateway.catalogue import find_model
-from core.demo_gateway.faults import STATUS_FAULTS, JobFaults
+from core.demo_gateway.faults import CREATE_ERRORS, FAILURE_KINDS, STATUS_FAULTS, JobFaults
 from core.demo_gateway.store import TERMINAL, Job, build_payloads
 from core.demo_gateway.validation import CreateParams
 
@@ -36,7 +36,6 @@ FORMAT = "reelgate-demo-gateway-state"
 VERSION = 1
 #: Only the newest jobs (by sequence number, deleted ones included) are kept in the file.
 MAX_SAVED_JOBS = 1000
-_CREATE_ERRORS = ("policy", "funds", "disabled")
 
 
 class StateError(ValueError):
@@ -134,6 +133,7 @@ def _faults_from_json(data: dict[str, Any]) -> JobFaults:
     return JobFaults(
         terminal=_choice(_str(data, "terminal"), TERMINAL, "terminal") or "completed",
         error_as_string=_opt_bool(data, "error_as_string"),
+        failure_kind=_choice(_opt_str(data, "failure_kind"), FAILURE_KINDS, "failure_kind"),
         unknown_status=_bool(data, "unknown_status"),
         status_script=[str(word) for word in script],
         revoked=_bool(data, "revoked"),
@@ -141,7 +141,7 @@ def _faults_from_json(data: dict[str, Any]) -> JobFaults:
         slow_create=_float(data, "slow_create"),
         drop_create=_bool(data, "drop_create"),
         drop_content=_int(data, "drop_content"),
-        create_error=_choice(_opt_str(data, "create_error"), _CREATE_ERRORS, "create_error"),
+        create_error=_choice(_opt_str(data, "create_error"), CREATE_ERRORS, "create_error"),
         size_bytes=_opt_int(data, "size_bytes"),
         chunked=_opt_bool(data, "chunked"),
     )

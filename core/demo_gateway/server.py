@@ -210,6 +210,7 @@ class GatewayHandler(BaseHTTPRequestHandler):
         stats.bump(name)
         if not (name == "content" and "signature" in request.query):
             api.authorise(request)
+        api.check_video_api()
         job_id = segments[0] if segments else ""
         if name == "create":
             return api.create(request)

@@ -59,6 +59,56 @@ def test_terminal_outcomes(
     assert gw.stats[f"fault:{final}"] == 1
 
 
+@pytest.mark.parametrize(
+    ("keyword", "error"),
+    [
+        (
+            "[moderation]",
+            {
+                "code": "moderation_blocked",
+                "message": "Your request was blocked by our moderation system.",
+            },
+        ),
+        (
+            "[moderation-string]",
+            "moderation_blocked: Your request was blocked by our moderation system.",
+        ),
+        ("[sensitive]", {"code": 1026, "message": "input new_sensitive"}),
+        (
+            "[deadline]",
+            {
+                "code": "DEADLINE_EXCEEDED",
+                "message": "Deadline expired before operation could complete.",
+            },
+        ),
+    ],
+)
+def test_failure_kinds_carry_the_providers_error_shape(
+    gw: DemoGateway, http: requests.Session, clock: FakeClock, keyword: str, error: object
+) -> None:
+    job_id = make(http, gw, f"a fox {keyword}")
+    clock.advance(10)
+    body = status(http, gw, job_id).json()
+    assert body["status"] == "failed" and body["error"] == error
+    assert gw.stats[f"fault:{keyword[1:-1]}"] == 1
+
+
+@pytest.mark.parametrize(
+    ("keyword", "words"),
+    [
+        ("[rai]", "violate Google's Responsible AI practices"),
+        ("[invalid-argument]", "INVALID_ARGUMENT"),
+        ("[exhausted]", "RESOURCE_EXHAUSTED"),
+    ],
+)
+def test_failure_kinds_name_the_providers_code_or_words(
+    gw: DemoGateway, http: requests.Session, clock: FakeClock, keyword: str, words: str
+) -> None:
+    job_id = make(http, gw, f"a fox {keyword}")
+    clock.advance(10)
+    assert words in json.dumps(status(http, gw, job_id).json()["error"])
+
+
 def test_unknown_status_then_completes(
     gw: DemoGateway, http: requests.Session, clock: FakeClock
 ) -> None:
@@ -78,6 +128,7 @@ def test_unknown_status_then_completes(
         ("[policy]", 403, "guardrail_blocked", "prompt_blocked_by_guardrail"),
         ("[funds]", 402, "insufficient_funds", "insufficient_balance"),
         ("[disabled]", 501, "not_implemented_yet", "video_api_feature_disabled"),
+        ("[paused]", 501, "not_implemented_yet", "video_api_temporarily_disabled"),
     ],
 )
 def test_create_refusals_create_nothing(
@@ -88,6 +139,20 @@ def test_create_refusals_create_nothing(
     body = response.json()
     assert (body["error"], body["reason"]) == (error, reason)
     assert body["generation_id"].startswith("G-01K") and body["request_id"].startswith("req_")
+    assert http.get(gw.base_url + "/videos", timeout=10).json()["data"] == []
+
+
+def test_permission_refusal_is_an_envelope_whose_error_is_an_object(
+    gw: DemoGateway, http: requests.Session
+) -> None:
+    response = create(http, gw, "a fox [permission]")
+    assert response.status_code == 403
+    body = response.json()
+    assert body["error"]["code"] == "PERMISSION_DENIED" and body["error"]["message"]
+    assert body["error_origin"] == "upstream" and body["upstream_status"] == 403
+    assert body["upstream_error"]["code"] == "PERMISSION_DENIED"
+    assert body["provider_failure_diagnostics"]["category"] == "provider_access_missing"
+    assert body["provider_failure_diagnostics"]["hint"]
     assert http.get(gw.base_url + "/videos", timeout=10).json()["data"] == []
 
 
@@ -281,3 +346,49 @@ def test_profile_fail_rate_create_drop_and_content_drop(clock: FakeClock) -> Non
 def test_profile_rejects_bad_probabilities() -> None:
     with pytest.raises(ValueError):
         FaultProfile(status_429=1.5)
+
+
+def test_profile_fail_kinds_pick_the_error_of_random_failures(clock: FakeClock) -> None:
+    profile = FaultProfile(fail_rate=1.0, fail_kinds=("moderation", "exhausted"), seed=3)
+    with (
+        DemoGateway(fault_profile=profile, clock=clock, video_scale=0.125) as gateway,
+        requests.Session() as http,
+    ):
+        http.headers.update(AUTH)
+        ids = [make(http, gateway, f"fox {n}") for n in range(12)]
+        clock.advance(10)
+        codes = {status(http, gateway, job_id).json()["error"]["code"] for job_id in ids}
+    assert codes == {"moderation_blocked", "RESOURCE_EXHAUSTED"}
+    assert gateway.stats["fault:moderation"] + gateway.stats["fault:exhausted"] == 12
+
+
+@pytest.mark.parametrize(
+    ("state", "reason"),
+    [("disabled", "video_api_feature_disabled"), ("paused", "video_api_temporarily_disabled")],
+)
+def test_profile_video_api_off_answers_501_on_every_video_route(state: str, reason: str) -> None:
+    with (
+        DemoGateway(fault_profile=FaultProfile(video_api=state), video_scale=0.125) as gateway,
+        requests.Session() as http,
+    ):
+        http.headers.update(AUTH)
+        answers = [
+            create(http, gateway, "a fox"),
+            http.get(gateway.base_url + "/videos", timeout=10),
+            http.get(gateway.base_url + "/videos/models", timeout=10),
+            http.get(gateway.base_url + "/videos/G-01KNOPE", timeout=10),
+        ]
+    for response in answers:
+        assert response.status_code == 501
+        assert (response.json()["error"], response.json()["reason"]) == (
+            "not_implemented_yet",
+            reason,
+        )
+
+
+@pytest.mark.parametrize(
+    "bad", [{"fail_kinds": ("nope",)}, {"video_api": "off"}, {"fail_rate": 1.5}]
+)
+def test_profile_rejects_unknown_kinds_and_states(bad: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="FaultProfile"):
+        FaultProfile(**bad)

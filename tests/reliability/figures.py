@@ -43,6 +43,9 @@ class Figures:
     wrong_outcomes: int = 0
     partial_files: int = 0
     key_leaks: int = 0
+    #: Failed or refused jobs whose shown failure class differs from the answer's (classes.py).
+    wrong_classes: int = 0
+    classes: Counter[str] = field(default_factory=Counter)
     #: Lost creates matched to a gateway job by time alone next to another lost create: kept
     #: (the video is saved) and flagged for review. Not a failure, but worth watching.
     uncertain_matches: int = 0
@@ -73,6 +76,12 @@ class Figures:
             self.touched = True
             self.faults.update(faults)
 
+    def add_classes(self, classes: Counter[str] | dict[str, int]) -> None:
+        """Count failed or refused jobs whose failure class was checked, by class."""
+        with self._lock:
+            self.touched = True
+            self.classes.update(classes)
+
     def problem(self, text: str) -> None:
         """Keep a violation's description for the results file."""
         with self._lock:
@@ -94,6 +103,8 @@ class Figures:
             "wrong_outcomes": self.wrong_outcomes,
             "partial_files": self.partial_files,
             "key_leaks": self.key_leaks,
+            "wrong_classes": self.wrong_classes,
+            "failure_classes_checked": dict(sorted(self.classes.items())),
             "uncertain_matches_flagged": self.uncertain_matches,
             "uncertain_matches_that_took_a_siblings_job": self.uncertain_wrong,
             "fuzz_cases": self.fuzz_cases,
@@ -113,6 +124,7 @@ GOALS = (
     ("wrong outcomes", "wrong_outcomes"),
     ("partial files", "partial_files"),
     ("key leaks", "key_leaks"),
+    ("wrong classes", "wrong_classes"),
 )
 
 
@@ -132,6 +144,9 @@ def summary_lines(figures: Figures = FIGURES) -> list[str]:
     ]
     for kind, count in sorted(figures.faults.items(), key=lambda item: (-item[1], item[0])):
         lines.append(f"    {count:6d}  {kind}")
+    if figures.classes:
+        checked = ", ".join(f"{k} {v}" for k, v in sorted(figures.classes.items()))
+        lines.append(f"  failure classes checked: {checked}")
     if figures.kill_points:
         points = ", ".join(f"{k} {v}" for k, v in sorted(figures.kill_points.items()))
         lines.append(f"  kill points: {points}")

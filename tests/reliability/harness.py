@@ -30,6 +30,7 @@ from pathlib import Path
 import requests
 
 from core.demo_gateway import DemoGateway, FaultProfile
+from core.demo_gateway.faults import FAILURE_KINDS
 from core.download import PART_SUFFIX
 from core.engine import Engine
 from core.errors import ErrorKind, GatewayError
@@ -39,6 +40,7 @@ from core.journal import Journal
 from core.reconcile import RECONCILE_ATTEMPTS
 from core.scheduler import PollPolicy, RequestBudget
 
+from .classes import judge_class
 from .faultproxy import FaultProxy, faults_in
 
 MODEL = "demo/test-pattern"
@@ -47,7 +49,13 @@ KEY = "phaseo_v1_sk_RELIABILITYmatrixKEY0123456789"
 READ_TIMEOUT = 0.4
 STALL_SECONDS = 0.7
 #: Create refusals: nothing was made, so REJECTED is the right outcome.
-REFUSALS = {"[policy]": Cause.POLICY, "[funds]": Cause.CREDIT, "[disabled]": Cause.INVALID}
+REFUSALS = {
+    "[policy]": Cause.POLICY,
+    "[funds]": Cause.CREDIT,
+    "[disabled]": Cause.INVALID,
+    "[paused]": Cause.INVALID,
+    "[permission]": Cause.POLICY,  # a 403; the review shows it as access missing (classes.py)
+}
 _SERVER_TO_LOCAL = {
     "completed": JobState.COMPLETED,
     "failed": JobState.FAILED,
@@ -108,6 +116,9 @@ class RunReport:
     wrong_outcomes: list[str] = field(default_factory=list)
     partial_files: list[str] = field(default_factory=list)
     missing_detail: list[str] = field(default_factory=list)
+    #: Failed or refused jobs shown as another failure class than the answer was (classes.py).
+    wrong_classes: list[str] = field(default_factory=list)
+    classes: Counter[str] = field(default_factory=Counter)
     outcomes: Counter[str] = field(default_factory=Counter)
     #: Lost creates matched by time only next to another lost create (flagged for review),
     #: and how many of those took a sibling's gateway job rather than their own.
@@ -125,6 +136,7 @@ class RunReport:
             "wrong_outcomes": self.wrong_outcomes,
             "partial_files": self.partial_files,
             "missing_detail": self.missing_detail,
+            "wrong_classes": self.wrong_classes,
         }
 
     def assert_clean(self) -> None:
@@ -590,6 +602,11 @@ class MatrixRun:
             job = journal_jobs.get(local_id)
             if job is not None:
                 self._judge_job(job, server)
+                checked, problem = judge_class(job, engine.journal.events(local_id))
+                if checked is not None:
+                    report.classes[checked] += 1
+                if problem is not None:
+                    report.wrong_classes.append(problem)
         videos = self.workdir / "videos"
         if videos.exists():
             for path in videos.iterdir():
@@ -696,8 +713,14 @@ class MatrixRun:
 # -- run catalogue ---------------------------------------------------------------------------------
 
 #: Demo-gateway prompt keywords, by where they act.
-DEMO_OUTCOMES = ["[fail]", "[fail-string]", "[expire]", "[cancelled]", "[unknown-status]"]
-DEMO_CREATE = ["[policy]", "[funds]", "[disabled]", "[drop-create]", "[slow-create=1]"]
+DEMO_OUTCOMES = [
+    "[fail]", "[fail-string]", "[expire]", "[cancelled]", "[unknown-status]",
+    *(f"[{kind}]" for kind in FAILURE_KINDS),
+]  # fmt: skip
+DEMO_CREATE = [
+    "[policy]", "[funds]", "[disabled]", "[paused]", "[permission]", "[drop-create]",
+    "[slow-create=1]",
+]  # fmt: skip
 DEMO_STATUS = [
     "[upstream]", "[429]", "[429-noretry]", "[500]", "[503]", "[malformed]", "[html]",
     "[slow-status=1]",
@@ -757,6 +780,7 @@ def random_profile(seed: int) -> FaultProfile:
         content_drop=0.1,
         create_drop=0.05,
         fail_rate=0.05,
+        fail_kinds=FAILURE_KINDS,
         retry_after_seconds=2,
         seed=seed,
     )

@@ -71,8 +71,10 @@ def record(report: RunReport) -> None:
         partial_files=len(report.partial_files),
         uncertain_matches=report.uncertain,
         uncertain_wrong=report.uncertain_wrong,
+        wrong_classes=len(report.wrong_classes),
     )
     FIGURES.add_faults(report.faults)
+    FIGURES.add_classes(report.classes)
     for kind, items in report.problems.items():
         for item in items:
             FIGURES.problem(f"{report.name}: {kind}: {item}")

@@ -125,7 +125,7 @@ def test_captions_keep_and_a_failed_member_in_place(
     assert first.details.text() == "3 s · finished in 1 m 05 s · $0.20"
     assert bad.stack.currentWidget() is bad.message
     assert bad.message.text() == (
-        "Failed: Provider fault or timeout\nThe video provider failed to generate this video."
+        "Failed — Provider fault: The video provider failed to generate this video."
     )
     assert not bad.keep_button.isEnabled()
     assert late.message.text().startswith("Processing…")

@@ -15,8 +15,9 @@ from PySide6.QtGui import QPixmap
 from core.demo_gateway.video import ClipKey, encode_clip
 from core.jobs import Cause, DownloadState, Job, JobFailure, JobParams, JobState
 from core.thumbnails import first_frame
+from ui.job_filters import all_marks, filter_marks
 from ui.jobs_model import Column, JobRole, JobsModel, ProgressRole, SortRole
-from ui.jobs_view import JobFilter, JobsFilterProxy
+from ui.jobs_view import JobFilter, JobsFilterProxy, JobsView
 from ui.thumbnails import ThumbnailCache
 
 NOW = 1_800_000_000.0
@@ -262,3 +263,99 @@ def test_jobs_made_on_another_gateway_say_they_are_not_checked(jobs: list[Job]) 
     queued = model.index(model.row_of("a") or 0, Column.STATUS).data()
     assert queued == "Queued · made on another gateway, not checked now"
     assert model.index(model.row_of("b") or 0, Column.STATUS).data() == "Processing · 40%"
+
+
+def _class_jobs() -> list[Job]:
+    """One job per failure class, as the journal records them."""
+    moderation = JobFailure(
+        Cause.PROVIDER,
+        code="moderation_blocked",
+        message="Your request was blocked by our moderation system.",
+        raw={"code": "moderation_blocked", "message": "blocked"},
+    )
+    disabled = JobFailure(
+        Cause.INVALID,
+        code="not_implemented_yet",
+        message="Not available",
+        http_status=501,
+        raw={"kind": "feature_disabled", "status": 501, "body": {
+            "error": "not_implemented_yet", "reason": "video_api_feature_disabled"}},
+    )  # fmt: skip
+    refused = {
+        "http_status": 502,
+        "code": "upstream_error",
+        "message": "The provider refused the status check",
+        "body": {"error": "upstream_error", "upstream_error": {"code": "PERMISSION_DENIED"}},
+    }
+    return [
+        make_job("p", JobState.FAILED, "policy", failure=moderation),
+        make_job("x", JobState.REJECTED, "disabled", failure=disabled),
+        make_job("q", JobState.EXPIRED, "expired", failure=JobFailure(Cause.EXPIRED)),
+        make_job("r", JobState.PROCESSING, "refused", failures=3, extra={"poll_error": refused}),
+        make_job("u", JobState.PROCESSING, "unreachable", failures=3),
+        make_job("f", JobState.FAILED, "fault", failure=JobFailure(Cause.PROVIDER, code="boom")),
+        make_job("c", JobState.COMPLETED, "fine", download=DownloadState.DONE),
+    ]
+
+
+def test_a_filter_per_failure_class(qtbot: Any) -> None:
+    model = JobsModel(_class_jobs(), clock=lambda: NOW)
+    proxy = JobsFilterProxy()
+    proxy.setSourceModel(model)
+    expected = {
+        JobFilter.POLICY: {"p"},
+        JobFilter.ACCESS: {"x", "r"},
+        JobFilter.ENDED: {"q", "u"},
+        JobFilter.PROVIDER: {"f"},
+        JobFilter.INVALID: set(),
+        JobFilter.LIMIT: set(),
+        JobFilter.NEEDS_REVIEW: {"p", "x", "q", "r", "u", "f"},
+    }
+    for choice, ids in expected.items():
+        proxy.set_filter(choice)
+        assert _visible(proxy) == ids, choice
+    # A live change moves a job into its class: a running job fails for lack of credit.
+    proxy.set_filter(JobFilter.LIMIT)
+    funds = JobFailure(Cause.CREDIT, code="insufficient_funds", http_status=402)
+    model.upsert(replace(model.job("c") or model.job_at(0), state=JobState.FAILED, failure=funds))
+    assert _visible(proxy) == {"c"}
+
+
+def test_the_filter_box_offers_every_class_after_a_separator(qtbot: Any) -> None:
+    view = JobsView(JobsModel(_class_jobs(), clock=lambda: NOW))
+    qtbot.addWidget(view)
+    combo = view.filter_combo
+    texts = [combo.itemText(i) for i in range(combo.count())]
+    first = texts.index(JobFilter.POLICY.value)
+    assert texts[first - 1] == ""  # the separator
+    assert texts[first:] == [
+        "Blocked by a safety or content policy",
+        "Invalid request",
+        "Access missing",
+        "Out of credit or rate limited",
+        "Provider fault or timeout",
+        "Expired, cancelled, gone or unknown",
+    ]
+    combo.setCurrentIndex(texts.index("Access missing"))
+    assert view.proxy.job_filter is JobFilter.ACCESS and view.proxy.rowCount() == 2
+
+
+def test_all_marks_agree_with_filter_marks_for_failures() -> None:
+    jobs = _class_jobs()
+    assert all_marks(jobs) == [filter_marks(job) for job in jobs]
+
+
+def test_status_tooltip_names_the_class_next_step_and_provider_words() -> None:
+    model = JobsModel(_class_jobs(), clock=lambda: NOW)
+    tip = model.index(model.row_of("p") or 0, Column.STATUS).data(Qt.ItemDataRole.ToolTipRole)
+    assert "Blocked by a safety or content policy: " in tip
+    assert "Next step: Rephrase the prompt" in tip
+    assert "Message: Your request was blocked by our moderation system." in tip
+    refused = model.index(model.row_of("r") or 0, Column.STATUS)
+    tip = refused.data(Qt.ItemDataRole.ToolTipRole)
+    assert "Provider access missing: The gateway answers" in tip
+    assert "cannot reach" not in tip.lower()
+    disabled = model.index(model.row_of("x") or 0, Column.STATUS)
+    assert "The video API is not enabled for this account." in disabled.data(
+        Qt.ItemDataRole.ToolTipRole
+    )
