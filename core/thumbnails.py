@@ -4,8 +4,9 @@ The job table shows a small picture of every completed video. Decoding happens o
 thread; this module only turns a file into RGB pixels, and the Qt side wraps them in a
 ``QImage``. A file that cannot be decoded gives a :class:`ThumbnailError` in plain words.
 
-PyAV and numpy are imported on the first decode, not with the module: together they cost
-about 0.1 s, and the window imports this module while it starts (bench_startup.py).
+PyAV is imported on the first decode (or by :func:`preload`), not with the module: it costs
+about 0.1 s, and the window imports this module while it starts (bench_startup.py). numpy
+is not used for decoding at all.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import av
     import numpy as np
 
 logger = logging.getLogger(__name__)
@@ -51,6 +53,31 @@ class Thumbnail:
         return np.frombuffer(self.rgb, dtype=np.uint8).reshape(self.height, self.width, 3)
 
 
+def preload() -> None:
+    """Import PyAV now; meant for a worker thread while the window is idle.
+
+    Loading its extension modules holds the interpreter lock for tens of milliseconds, which
+    stalls the GUI thread wherever it happens; done early, the first thumbnail of a job that
+    completes does not add that to the row's update.
+    """
+    import av  # noqa: F401
+
+
+def _packed_rgb(picture: av.VideoFrame, width: int) -> bytes:
+    """The rows of an ``rgb24`` frame without the padding FFmpeg may add to each row.
+
+    Read from the frame's plane directly: numpy is not needed (importing it would stall the
+    GUI thread for tens of milliseconds, see :func:`preload`).
+    """
+    plane = picture.planes[0]
+    row = width * 3
+    data = bytes(plane)
+    stride = plane.line_size
+    if stride == row:
+        return data[: row * picture.height]
+    return b"".join(data[y * stride : y * stride + row] for y in range(picture.height))
+
+
 def fit_size(width: int, height: int, max_width: int, max_height: int) -> tuple[int, int]:
     """``(width, height)`` shrunk to fit the box, keeping the aspect ratio; each at least 1."""
     if width <= 0 or height <= 0:
@@ -67,7 +94,6 @@ def first_frame(
 ) -> Thumbnail:
     """The first video frame of ``path``, scaled to fit ``max_width`` x ``max_height``."""
     import av
-    import numpy as np
 
     try:
         with av.open(str(path)) as container:
@@ -79,8 +105,7 @@ def first_frame(
                     break
                 width, height = fit_size(frame.width, frame.height, max_width, max_height)
                 picture = frame.reformat(width=width, height=height, format="rgb24")
-                pixels = np.ascontiguousarray(picture.to_ndarray(), dtype=np.uint8)
-                return Thumbnail(width=width, height=height, rgb=pixels.tobytes())
+                return Thumbnail(width=width, height=height, rgb=_packed_rgb(picture, width))
     except ThumbnailError:
         raise
     except (av.FFmpegError, OSError, ValueError) as exc:

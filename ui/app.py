@@ -106,7 +106,6 @@ def open_for_window(args: argparse.Namespace, paths: AppPaths) -> AppContext | N
     Returns ``None`` when the newcomer closed the welcome dialog.
     """
     from core.secrets import open_secret_store, resolve_api_key
-    from ui.dialogs.first_run import FirstRunDialog
     from ui.preferences import Preferences
 
     secrets, keyring_warning = open_secret_store()
@@ -120,6 +119,8 @@ def open_for_window(args: argparse.Namespace, paths: AppPaths) -> AppContext | N
         if settings.demo_mode:
             demo = True
         else:  # the first run, or a key that is gone (e.g. kept for one session only)
+            from ui.dialogs.first_run import FirstRunDialog
+
             choice = FirstRunDialog.ask(None)
             if choice is None:
                 return None

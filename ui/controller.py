@@ -251,8 +251,12 @@ class Controller(QObject):
         self._key = key
         await self._run(self.engine.set_api_key, key)
 
+    async def diagnostics_text(self, local_id: str) -> str | None:
+        """:meth:`diagnostics`, read and built on a worker thread (``None``: no such job)."""
+        return await self._run(self.diagnostics, local_id)
+
     def diagnostics(self, local_id: str) -> str | None:
-        """The job's diagnostics as redacted JSON text (a local journal read)."""
+        """The job's diagnostics as redacted JSON text (a journal read: not on the GUI thread)."""
         job = self.engine.job(local_id)
         if job is None:
             return None

@@ -109,13 +109,18 @@ class FileActions(QObject):
 
     def export_diagnostics(self, local_id: str) -> None:
         """Ask for a file, then write the job's redacted diagnostics there."""
-        text = self.controller.diagnostics(local_id)
-        if text is None:
+        if self.controller.engine.job(local_id) is None:
             return
         suggested = self._folder() / f"reelgate-diagnostics-{local_id[:8]}.json"
         dest = ExportDialog.ask(self.window, suggested)
         if dest is not None:
-            self.controller.spawn(self.write_export(dest, text))
+            self.controller.spawn(self.export_to(local_id, dest))
+
+    async def export_to(self, local_id: str, dest: Path) -> None:
+        """Build the diagnostics off the GUI thread (a journal read), then write them."""
+        text = await self.controller.diagnostics_text(local_id)
+        if text is not None:
+            await self.write_export(dest, text)
 
     async def write_export(self, dest: Path, text: str) -> None:
         """Write exported diagnostics atomically."""

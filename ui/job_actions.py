@@ -23,6 +23,8 @@ from ui.pick_actions import PickActions
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
+    from ui.preview import PreviewPanel
+    from ui.review_panel import ReviewPanel
 
 logger = logging.getLogger(__name__)
 
@@ -133,14 +135,19 @@ class JobActions(QObject):
 
         window.undo_button.clicked.connect(self.undo_last_remove)
         window.jobs_view.context_menu_requested.connect(self.show_context_menu)
-        window.preview.save_requested.connect(self.save_selected)
-        window.preview.open_external_requested.connect(self.open_external_selected)
-        review = window.review
+        window.composer.submit_requested.connect(self.submit)
+
+    def attach_preview(self, preview: PreviewPanel) -> None:
+        """Wire the preview's buttons (the window builds it on first use)."""
+        preview.save_requested.connect(self.save_selected)
+        preview.open_external_requested.connect(self.open_external_selected)
+
+    def attach_review(self, review: ReviewPanel) -> None:
+        """Wire the review panel's buttons (the window builds it on first use)."""
         review.resubmit_requested.connect(self._resubmit_id)
         review.copy_diagnostics_requested.connect(self.copy_diagnostics_for)
         review.export_diagnostics_requested.connect(self._export_id)
         review.mark_reviewed_requested.connect(self._mark_reviewed)
-        window.composer.submit_requested.connect(self.submit)
 
     def _action(
         self, text: str, name: str, shortcut: str | None, slot: Callable[[], Any]
@@ -293,10 +300,15 @@ class JobActions(QObject):
 
     def copy_diagnostics_for(self, local_id: str) -> None:
         """Put a job's redacted diagnostics on the clipboard."""
-        text = self.controller.diagnostics(local_id)
+        self._spawn(self.copy_diagnostics_text(local_id))
+
+    async def copy_diagnostics_text(self, local_id: str) -> str | None:
+        """Build the diagnostics off the GUI thread (a journal read), then copy them."""
+        text = await self.controller.diagnostics_text(local_id)
         if text is not None:
             QGuiApplication.clipboard().setText(text)
             self.window.show_status("Diagnostics copied (the API key is never included).")
+        return text
 
     def export_diagnostics_selected(self) -> None:
         """Export the selected job's diagnostics to a file."""

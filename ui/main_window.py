@@ -7,9 +7,13 @@ happens in the controller (worker threads) and the per-job actions live in
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import logging
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QIcon
@@ -28,20 +32,26 @@ from PySide6.QtWidgets import (
 
 from core.errors import GatewayError
 from core.jobs import REVIEW_STATES, Job, JobState
+from core.journal import JournalEvent
+from core.thumbnails import preload as preload_decoder
 from resources.paths import icon_path
 from ui.composer import Composer
 from ui.controller import Controller
-from ui.dialogs.settings_dialog import SettingsDialog
 from ui.job_actions import JobActions
 from ui.jobs_model import JobsModel, is_active
 from ui.jobs_view import JobsView
 from ui.notifier import Notifier
 from ui.offthread import run_task
 from ui.poller import Poller
-from ui.preview import PreviewPanel
-from ui.review_panel import ReviewPanel
 from ui.set_actions import SetActions
 from ui.thumbnails import ThumbnailCache
+
+# The preview (Qt Multimedia), the review panel and the dialogs are built on first use, so
+# the window paints sooner (tests/bench/bench_startup.py); Qt Multimedia is loaded while the
+# window is idle after it shows (see MainWindow._warm_up).
+if TYPE_CHECKING:
+    from ui.preview import PreviewPanel
+    from ui.review_panel import ReviewPanel
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +64,17 @@ DEMO_TEXT = (
 STATUS_MESSAGE_MS = 8_000
 #: Jobs listed before the window shows; older ones follow (see MainWindow._load_history).
 FIRST_PAGE = 500
+#: When the modules of things built on first use load after the window shows (ms).
+WARM_UP_AFTER_MS = 1500
+#: The pause between two of those modules (ms).
+WARM_UP_GAP_MS = 100
+WARM_UP_MODULES = (
+    "PySide6.QtMultimedia",
+    "PySide6.QtMultimediaWidgets",
+    "ui.preview",
+    "ui.review_panel",
+    "ui.dialogs.settings_dialog",
+)
 
 
 def _b64(data: QByteArray) -> str:
@@ -125,16 +146,17 @@ class MainWindow(QMainWindow):
         )
         self.jobs_view = JobsView(self.model, self)
         self.composer = Composer(self)
-        self.preview = PreviewPanel(self)
-        self.review = ReviewPanel(self)
+        self._preview: PreviewPanel | None = None
+        self._review: ReviewPanel | None = None
+        #: The events of the job last shown in the review (its local id and the events).
+        self._review_events: tuple[str, list[JournalEvent]] = ("", [])
         self.placeholder = QLabel("Select a job to see it here.", self)
         self.placeholder.setObjectName("detailPlaceholder")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
         self.detail_stack = QStackedWidget(self)
         self.detail_stack.setObjectName("detailStack")
-        for page in (self.placeholder, self.preview, self.review):
-            self.detail_stack.addWidget(page)
+        self.detail_stack.addWidget(self.placeholder)
 
         self.jobs_splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.jobs_splitter.setObjectName("jobsSplitter")
@@ -229,6 +251,53 @@ class MainWindow(QMainWindow):
         self._load_history()
         if self.context.messages:
             self.show_startup_notes(self.context.messages)
+        QTimer.singleShot(WARM_UP_AFTER_MS, self._warm_up)
+
+    def _warm_up(self, steps: list[Callable[[], object]] | None = None) -> None:
+        """Load the modules of the preview, the review and Settings while the window is idle.
+
+        One module per event-loop turn (each 2-40 ms), so no click waits behind them and the
+        first preview opens within a few frames. Only code loads here; the widgets, the player
+        and the dialogs are made when first used.
+        """
+        if self._closing:
+            return
+        if steps is None:
+            steps = [partial(importlib.import_module, name) for name in WARM_UP_MODULES]
+            steps.append(lambda: importlib.import_module("ui.preview").multimedia_available())
+            steps.append(self._preload_decoder)
+        steps.pop(0)()
+        if steps:
+            QTimer.singleShot(WARM_UP_GAP_MS, lambda: self._warm_up(steps))
+
+    def _preload_decoder(self) -> None:
+        """Load the thumbnail decoder on a worker thread (see core.thumbnails.preload)."""
+        with contextlib.suppress(RuntimeError):  # the controller closed meanwhile
+            self.controller.run_background(preload_decoder)
+
+    @property
+    def preview(self) -> PreviewPanel:
+        """The video preview, built on first use and reused for every video after that."""
+        if self._preview is None:
+            from ui.preview import PreviewPanel
+
+            panel = PreviewPanel(self)
+            self.detail_stack.addWidget(panel)
+            self.job_actions.attach_preview(panel)
+            self._preview = panel
+        return self._preview
+
+    @property
+    def review(self) -> ReviewPanel:
+        """The failure review, built on first use."""
+        if self._review is None:
+            from ui.review_panel import ReviewPanel
+
+            panel = ReviewPanel(self)
+            self.detail_stack.addWidget(panel)
+            self.job_actions.attach_review(panel)
+            self._review = panel
+        return self._review
 
     def _load_history(self) -> None:
         """List the jobs older than the first page, read on a worker thread."""
@@ -300,11 +369,35 @@ class MainWindow(QMainWindow):
         if job.state is JobState.COMPLETED:
             self._show_completed(job)
         elif job.state in REVIEW_STATES or job.troubled or job.auth_blocked:
-            self.review.show_job(job, self.context.journal.events(job.local_id))
-            self.detail_stack.setCurrentWidget(self.review)
+            self._show_review(job)
         else:
             self.placeholder.setText(f"{self.model.status_line(job)}\n\n{job.params.prompt[:400]}")
             self.detail_stack.setCurrentWidget(self.placeholder)
+
+    def _show_review(self, job: Job) -> None:
+        """The review at once, with the timeline read so far; the journal's events follow.
+
+        The events are read on a worker thread (a journal query can take a while on a long
+        history), then the panel is filled again if the job is still the one shown.
+        """
+        review = self.review
+        known_id, known = self._review_events
+        review.show_job(job, known if known_id == job.local_id else [])
+        self.detail_stack.setCurrentWidget(review)
+        run_task(
+            self.controller.run_background,
+            self.context.journal.events,
+            job.local_id,
+            on_result=partial(self._on_review_events, job.local_id),
+            receiver=self,
+        )
+
+    def _on_review_events(self, local_id: str, events: list[JournalEvent]) -> None:
+        review = self._review
+        if review is None or review.job is None or review.job.local_id != local_id:
+            return  # another job is shown by now
+        self._review_events = (local_id, events)
+        review.show_job(review.job, events)
 
     def _show_completed(self, job: Job) -> None:
         path = Path(job.files[0]) if job.files else None
@@ -370,6 +463,8 @@ class MainWindow(QMainWindow):
         """Show Settings and apply what changed."""
         context = self.context
         old_base_url = self.preferences.base_url
+        from ui.dialogs.settings_dialog import SettingsDialog  # built on first use
+
         result = SettingsDialog.ask(self, context, self.preferences)
         if result is None:
             return
@@ -440,7 +535,8 @@ class MainWindow(QMainWindow):
         self.preferences.flush()
         self.poller.stop()
         self.model.stop_ticking()
-        self.preview.clear()
+        if self._preview is not None:
+            self._preview.clear()
         self.hide()
         self.controller.close()
         event.accept()

@@ -12,7 +12,7 @@ import logging
 from functools import cache
 from pathlib import Path
 
-from PySide6.QtCore import QSignalBlocker, Qt, QUrl, Signal, Slot
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -80,6 +80,7 @@ class PreviewPanel(QWidget):
         self._audio: QAudioOutput | None = None
         self._audio_checked = False
         self._seeking = False
+        self._load_pending = False
         self._available = multimedia_available()
         self._player: QMediaPlayer | None = None
         self._build()
@@ -221,14 +222,31 @@ class PreviewPanel(QWidget):
             self._show_problem(f"The video file is missing: {self._path}")
             return
         self._set_transport_enabled(True)
-        self.stack.setCurrentWidget(self.video_widget)
         self._set_note("" if self._audio is not None or not self._audio_checked else NO_AUDIO_TEXT)
+        # The player takes the file in the next turn of the event loop: the click that chose
+        # the video returns at once, and the video area's first showing (its graphics set-up,
+        # the slowest step of the session's first video) runs as a step of its own.
+        self._show_message("")
+        if not self._load_pending:
+            self._load_pending = True
+            QTimer.singleShot(0, self._load)
+
+    @Slot()
+    def _load(self) -> None:
+        """Give the player the file chosen last (unless cleared meanwhile) and play it."""
+        if not self._load_pending:
+            return
+        self._load_pending = False
+        if self._player is None or self._path is None:
+            return
+        self.stack.setCurrentWidget(self.video_widget)
         self._player.setSource(QUrl.fromLocalFile(str(self._path.resolve())))
         self.play()
 
     def clear(self, message: str = "") -> None:
         """Stop playback, unload the file and show ``message`` in the video area."""
         self._path = None
+        self._load_pending = False
         if self._player is not None:
             self._player.stop()
             self._player.setSource(QUrl())

@@ -21,13 +21,12 @@ from core.job_sets import PlannedJob, compare_plan, gateway_estimator
 from core.jobs import Job, JobParams, SetKind
 from core.pricing_client import PriceSource
 from core.set_sender import SendReport, send_set
-from ui.batch_dialog import BatchDialog
-from ui.compare_view import CompareView
 from ui.offthread import on_gui_thread, run_task
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from ui.compare_view import CompareView
     from ui.main_window import MainWindow
 
 logger = logging.getLogger(__name__)
@@ -132,6 +131,8 @@ class SetActions(QObject):
         view = self.views.get(set_id)
         if view is None:
             newest = [self.controller.engine.job(job.local_id) or job for job in jobs]
+            from ui.compare_view import CompareView  # Qt Multimedia loads on first use
+
             names = {model.id: model.name for model in self.window.composer.models}
             view = CompareView(newest, self.set_kept, self.window, model_names=names)
             view.destroyed.connect(lambda _obj=None, key=set_id: self.views.pop(key, None))
@@ -170,6 +171,8 @@ class SetActions(QObject):
     def open_batch(self) -> None:
         """Ask for a batch of prompts, then send it."""
         composer = self.window.composer
+        from ui.batch_dialog import BatchDialog  # built on first use
+
         request = BatchDialog.ask(
             self.window,
             composer.models,

@@ -1,12 +1,13 @@
-"""Start-up: process start to the first main window exposed (offscreen), app vs bare PySide6.
+"""Start-up: process start to the full main window painted (offscreen), app vs bare PySide6.
 
 ``startup_probe.py`` runs either a bare PySide6 program (QApplication + an empty QMainWindow)
 or ``main.main(["--demo", "--data-dir", DIR])`` exactly as ``main.py`` does, and prints the
-monotonic time of the first main window's expose (for the app, its start-up frame) and of
-the app's full main window. The time runs from just before ``subprocess.Popen``; the goal is
-on the first window, the full window's time is reported beside it. The app is measured with
-an empty journal and with 10,000 jobs in it; one untimed warm-up run of each prepares the
-data folder and the OS file cache, then the three are run interleaved and the median kept.
+monotonic time of the first main window's paint (for the app, its light start-up frame) and
+of the app's full main window (composer, job table, toolbar). The time runs from just before
+``subprocess.Popen``. The headline figure and its goal are the full main window; the start-up
+frame's time is reported beside it. The app is measured with an empty journal and with
+10,000 jobs in it; one untimed warm-up run of each prepares the data folder and the OS file
+cache, then the three are run interleaved and the median kept.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from typing import Any
 
 from benchlib import BENCH_DIR, ROOT, Figure, bench_env, fill_journal, say, scratch
 
-GOALS = {"empty": 1.3, "10k": 1.5}
+#: The full main window's start-up against the bare window's.
+GOALS = {"empty": 2.0, "10k": 2.0}
+#: The start-up frame's former goals (the first thing on screen), reported beside the headline.
+FRAME_GOALS = {"empty": 1.3, "10k": 1.5}
 PROBE = BENCH_DIR / "startup_probe.py"
 
 
@@ -76,15 +80,16 @@ def run(quick: bool) -> dict[str, Any]:
     bare = statistics.median(times["bare"])
     figures = []
     for name, label in (("empty", "empty journal"), ("10k", "10,000 jobs")):
-        app = statistics.median(times[name])
+        frame = statistics.median(times[name])
         whole = statistics.median(full[name])
-        ratio = app / bare
+        ratio = whole / bare
         figures.append(
             Figure(
                 name=f"start-up, {label}",
                 value=f"{ratio:.2f}x bare",
-                detail=f"{app * 1000:.0f} ms vs bare PySide6 window {bare * 1000:.0f} ms; "
-                f"full main window at {whole * 1000:.0f} ms ({whole / bare:.1f}x); "
+                detail=f"full main window {whole * 1000:.0f} ms vs bare PySide6 window "
+                f"{bare * 1000:.0f} ms; start-up frame at {frame * 1000:.0f} ms "
+                f"({frame / bare:.2f}x, former goal <= {FRAME_GOALS[name]:.1f}x); "
                 f"median of {rounds}",
                 goal=f"<= {GOALS[name]:.1f}x",
                 passed=ratio <= GOALS[name],

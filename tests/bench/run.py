@@ -36,6 +36,7 @@ BENCHMARKS = (
     "startup",
     "history",
     "gui_stall",
+    "interactions",
 )
 
 

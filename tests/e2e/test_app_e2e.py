@@ -190,6 +190,8 @@ def test_a_failed_job_is_explained_with_key_free_diagnostics(
 
     QGuiApplication.clipboard().clear()
     window.review.findChild(QPushButton, "copyDiagnosticsButton").click()
+    # The text is built off the GUI thread (a journal read), then copied.
+    wait_for(lambda: bool(QGuiApplication.clipboard().text()))
     copied = QGuiApplication.clipboard().text()
     assert job.failure.message in copied
     assert job.request_id in copied

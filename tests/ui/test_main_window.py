@@ -40,6 +40,9 @@ REQUIRED_NAMES = (
     "settingsButton",
     "undoButton",
     "saveProgress",
+)
+#: Widgets of the preview and the failure review, which are built when first shown.
+PANEL_NAMES = (
     "previewPlayer",
     "playButton",
     "saveButton",
@@ -55,12 +58,26 @@ PARAMS = JobParams(model="demo/test-pattern", prompt="A red kite", duration=2, a
 def test_every_named_widget_exists_and_has_an_accessible_name(window: MainWindow) -> None:
     missing = [name for name in REQUIRED_NAMES if window.findChild(QWidget, name) is None]
     assert missing == []
-    unnamed = [
-        name for name in REQUIRED_NAMES if not window.findChild(QWidget, name).accessibleName()
-    ]
+    # The preview and the review are built on first use; then their widgets are there too.
+    assert window.preview is window.preview and window.review is window.review
+    names = REQUIRED_NAMES + PANEL_NAMES
+    assert [name for name in names if window.findChild(QWidget, name) is None] == []
+    unnamed = [name for name in names if not window.findChild(QWidget, name).accessibleName()]
     assert unnamed == []
     assert window.windowTitle() == "Reelgate"
     assert window.findChild(QWidget, "demoBanner") is None
+
+
+def test_preview_and_review_are_built_when_first_needed(window: MainWindow) -> None:
+    # Start-up builds neither (the preview loads Qt Multimedia), and selecting nothing
+    # shows the placeholder.
+    assert window.findChild(QWidget, "previewPanel") is None
+    assert window.findChild(QWidget, "reviewPanel") is None
+    assert window.detail_stack.currentWidget() is window.placeholder
+    preview = window.preview
+    assert window.findChild(QWidget, "previewPanel") is preview
+    assert window.preview is preview  # one media pipeline, reused for every video
+    assert preview.save_button.isEnabled() is False
 
 
 def test_demo_mode_says_so_in_the_title_and_a_banner(tmp_path: Path, make_window: Any) -> None:
