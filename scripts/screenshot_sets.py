@@ -70,6 +70,7 @@ async def compare_scene(driver: Driver) -> None:
         await shoot_over(driver, view, "compare", lambda image: check_clips(driver, view, image))
         view.close()
         composer.compare_picker.button.click()  # back to one model for the scenes after
+        window.jobs_view.show_set(None)  # and every job listed again
 
 
 async def batch_scene(driver: Driver) -> None:
