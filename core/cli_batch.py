@@ -32,11 +32,14 @@ from core.filenames import numbered_filename
 from core.job_sets import (
     MAX_VARIATIONS,
     PlannedJob,
+    gateway_estimator,
     price_text,
     seeds_for,
     total_estimate,
+    with_estimates,
 )
 from core.jobs import Job, JobParams, JobState, SetKind
+from core.pricing_client import PriceSource
 from core.set_sender import send_set
 
 
@@ -176,6 +179,7 @@ def _run(
             print(f"Cannot use the output folder {folder}: {error.strerror or error}", file=err)
             return EXIT_BAD_INPUT
         jobs = _with_outputs(jobs, folder)
+    jobs = with_estimates(jobs, models, gateway_estimator(PriceSource(ctx.client)))
     print(
         f"Sending {len(jobs)} job(s) from {len(rows)} prompt(s); estimated cost: "
         f"{price_text(total_estimate(jobs))}.",

@@ -24,7 +24,10 @@ from core.catalogue import (
     find_model,
 )
 from core.image_rules import image_support, with_images
+from core.estimate import PriceQuery
 from core.jobs import JobParams
+from core.money import NANOS_PER_USD
+from core.pricing_client import PriceSource
 from core.validation import validate
 
 #: How many videos one batch may ask for (a typo in a seed count must not order thousands).
@@ -246,6 +249,35 @@ def with_estimates(
             price = None
         priced.append(replace(job, estimate=price))
     return priced
+
+
+def price_query(params: JobParams, model: ModelInfo | None) -> PriceQuery | None:
+    """What decides a request's price, with the model's defaults for what it leaves unset."""
+    if not params.model or params.duration < 1:
+        return None
+    audio_default: bool | None = None
+    resolution_default: str | None = None
+    if model is not None:
+        audio = model.rule("generate_audio")
+        if audio is not None and isinstance(audio.default, bool):
+            audio_default = audio.default
+        elif not model.supports("generate_audio"):
+            audio_default = False  # a model without the option makes no sound to pay for
+        resolution = model.rule("resolution")
+        if resolution is not None and isinstance(resolution.default, str):
+            resolution_default = resolution.default
+    return PriceQuery.of(params, audio_default=audio_default, resolution_default=resolution_default)
+
+
+def gateway_estimator(source: PriceSource) -> Estimator:
+    """An :data:`Estimator` asking the gateway's prices (blocking: call off the GUI thread)."""
+
+    def estimate(params: JobParams, model: ModelInfo) -> Decimal | None:
+        query = price_query(params, model)
+        nanos = source.estimate(query).nanos if query is not None else None
+        return None if nanos is None else Decimal(nanos) / NANOS_PER_USD
+
+    return estimate
 
 
 def total_estimate(jobs: Sequence[PlannedJob]) -> Decimal | None:

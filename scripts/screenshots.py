@@ -16,6 +16,8 @@ preview is in the picture). It writes:
     preview.png         a completed job selected, the preview showing a decoded frame
     failure-review.png  a failed job (demo keyword ``[moderation]``: the provider's moderation
                         refused it) explained in the review panel, its class in the heading
+    compare.png         one prompt on three models, the clips side by side (screenshot_sets.py)
+    batch.png           the Batch dialog previewing pasted prompts (screenshot_sets.py)
     gallery.png         the Gallery view: clip cards, one being scrubbed under the pointer
     gallery-dark.png    the same in the dark theme
     image-input.png     the composer's image input: an https image (served from a local HTTPS
@@ -54,6 +56,8 @@ NAMES = (
     "main-window",
     "preview",
     "failure-review",
+    "compare",
+    "batch",
     "gallery",
     "gallery-dark",
 )
@@ -550,6 +554,10 @@ class Driver:
                 await self.wait_state(prompt, {"completed"}, phase + 20)
             await self.open_preview(self.job(running[0]))
             await self.shoot("preview", self.check_video)
+        from scripts.screenshot_sets import batch_scene, compare_scene
+
+        await compare_scene(self)
+        await batch_scene(self)
         with step("gallery.png"):
             await self.show_gallery(self.job(running[1]))
             await self.shoot("gallery", self.check_gallery)

@@ -10,7 +10,6 @@ a problem, and every problem names its line.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPlainTextEdit,
     QPushButton,
@@ -54,13 +54,12 @@ from core.job_sets import (
 )
 from core.jobs import JobParams
 from ui.composer_fields import PROBLEM_STYLE
+from ui.offthread import Submit, run_task
 
 #: How long typing pauses before the preview is rebuilt.
 PREVIEW_DEBOUNCE_MS = 250
-_HEADERS = ("#", "Input", "Model", "Duration", "Aspect", "Seed", "Estimate", "Adjusted")
-
-#: ``read(path, on_done)``: read a file off the GUI thread, then ``on_done(text or problem)``.
-FileReader = Callable[[Path, Callable[[str | None, str | None], None]], None]
+_HEADERS = ("#", "Line", "Prompt", "Model", "Duration", "Aspect", "Seed", "Estimate", "Adjusted")
+_PROMPT_COLUMN = 2
 
 
 @dataclass(frozen=True)
@@ -84,9 +83,11 @@ class BatchDialog(QDialog):
         defaults: JobParams,
         *,
         estimate: Estimator | None = None,
-        read_file: FileReader | None = None,
+        submit: Submit | None = None,
         parent: QWidget | None = None,
     ) -> None:
+        """``estimate`` prices one job (None: "price unknown"); with ``submit`` (a worker
+        pool's submit) files are read and prices asked for off the GUI thread."""
         super().__init__(parent)
         self.setObjectName("batchDialog")
         self.setAccessibleName("Batch of prompts")
@@ -94,7 +95,9 @@ class BatchDialog(QDialog):
         self._models = list(models)
         self._defaults = defaults
         self._estimate = estimate
-        self._read_file = read_file
+        self._submit = submit
+        #: Bumped by every refresh, so a late price answer for older text is dropped.
+        self._generation = 0
         self._source = BatchInput()
         self.plan: list[PlannedJob] = []
         self.problems: list[str] = []
@@ -167,7 +170,10 @@ class BatchDialog(QDialog):
         self.table.setHorizontalHeaderLabels(_HEADERS)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(_PROMPT_COLUMN, QHeaderView.ResizeMode.Stretch)
         self.total_label = QLabel(self)
         self.total_label.setObjectName("batchTotal")
         self.total_label.setAccessibleName("Jobs and estimated total")
@@ -227,10 +233,17 @@ class BatchDialog(QDialog):
             self.import_note.setText(f"Imported {path.name}.")
             self.set_text(text, csv_format=is_csv(path))
 
-        if self._read_file is not None:
-            self._read_file(path, done)
-        else:
+        if self._submit is None:
             done(*read_batch_text(path))
+            return
+        run_task(
+            self._submit,
+            read_batch_text,
+            path,
+            on_result=lambda result: done(*result),
+            on_error=lambda error: done(None, f"Cannot read {path.name}: {error}"),
+            receiver=self,
+        )
 
     # -- preview ------------------------------------------------------------------------------
 
@@ -253,8 +266,34 @@ class BatchDialog(QDialog):
         text = self.prompts_edit.toPlainText()
         self._source = parse_batch_text(text, csv_format=self.csv_check.isChecked())
         batch = plan_batch(self._source.rows, self._models, self._batch_defaults())
-        self.plan = with_estimates(batch.jobs, self._models, self._estimate)
+        self._generation += 1
+        self.plan = batch.jobs
         self.problems = (self._source.problems + batch.problems) if text.strip() else []
+        self.pricing = self._estimate is not None and bool(self.plan) and not self.problems
+        if self.pricing and self._submit is not None:
+            generation = self._generation
+            run_task(
+                self._submit,
+                with_estimates,
+                self.plan,
+                self._models,
+                self._estimate,
+                on_result=lambda priced: self._priced(generation, priced),
+                on_error=lambda _error: self._priced(generation, self.plan),
+                receiver=self,
+            )
+        elif self.pricing:
+            self.plan = with_estimates(self.plan, self._models, self._estimate)
+            self.pricing = False
+        self._show_plan()
+
+    def _priced(self, generation: int, priced: list[PlannedJob]) -> None:
+        if generation == self._generation:
+            self.plan = priced
+            self.pricing = False
+            self._show_plan()
+
+    def _show_plan(self) -> None:
         self._fill_table()
         notes = " ".join(self._source.notes)
         shown = self.problems[:12] + ([f"…and {len(self.problems) - 12} more."]
@@ -263,6 +302,7 @@ class BatchDialog(QDialog):
         self.problems_label.setVisible(bool(shown))
         count = len(self.plan)
         total = price_text(total_estimate(self.plan)) if self.plan else "$0.00"
+        total = "working it out…" if self.pricing else total
         self.total_label.setText(
             f"{count} job{'s' if count != 1 else ''} · estimated total: {total}"
             + (f" · {notes}" if notes else "")
@@ -276,9 +316,11 @@ class BatchDialog(QDialog):
         for row, job in enumerate(self.plan):
             params = job.params
             estimate = price_text(job.estimate) if job.estimate is not None else "unknown"
+            estimate = "…" if self.pricing else estimate
             cells = (
                 str(row + 1),
-                job.source,
+                job.source.removeprefix("line "),
+                params.prompt.replace("\n", " "),
                 job.model_name,
                 f"{params.duration} s",
                 params.aspect_ratio or "default",
@@ -288,11 +330,18 @@ class BatchDialog(QDialog):
             )
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                if column == 2:
+                if column == _PROMPT_COLUMN + 1:
                     item.setToolTip(params.model)
-                if column == 1:
-                    item.setToolTip(params.prompt[:500])
+                if column == _PROMPT_COLUMN:
+                    item.setToolTip(params.prompt[:1000])
                 self.table.setItem(row, column, item)
+
+    def accept(self) -> None:
+        """Send: with the text as typed last (a pending preview is rebuilt first)."""
+        if self._timer.isActive():
+            self.refresh()
+        if self.request() is not None:
+            super().accept()
 
     def request(self) -> BatchRequest | None:
         """The jobs to send, or None while there is a problem."""
@@ -308,14 +357,13 @@ class BatchDialog(QDialog):
         defaults: JobParams,
         *,
         estimate: Estimator | None = None,
-        read_file: FileReader | None = None,
+        submit: Submit | None = None,
     ) -> BatchRequest | None:
         """Show the dialog; the jobs to send, or None if cancelled (faked in tests)."""
-        dialog = cls(models, defaults, estimate=estimate, read_file=read_file, parent=parent)
+        dialog = cls(models, defaults, estimate=estimate, submit=submit, parent=parent)
         try:
             if dialog.exec() != QDialog.DialogCode.Accepted:
                 return None
-            dialog.refresh()
             return dialog.request()
         finally:
             dialog.deleteLater()

@@ -10,7 +10,7 @@ pauses and seeks every clip together (:class:`ui.synced_players.SyncedPlayers`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
@@ -81,8 +81,11 @@ class ClipPane(QFrame):
     #: ``(local_id, keep)``: the creator picked (or un-picked) this clip.
     keep_toggled = Signal(str, bool)
 
-    def __init__(self, job: Job, index: int, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, job: Job, index: int, model_name: str | None = None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
+        self.model_name = model_name or job.params.model
         self.setObjectName(f"compareClip{index}")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.job = job
@@ -112,7 +115,7 @@ class ClipPane(QFrame):
         self.keep_button.setObjectName("compareKeepButton")
         self.keep_button.setCheckable(True)
         self.keep_button.setToolTip("Mark this clip as the one to keep")
-        self.keep_button.toggled.connect(lambda on: self.keep_toggled.emit(self.job.local_id, on))
+        self.keep_button.toggled.connect(self._on_keep)
         head = QHBoxLayout()
         head.addWidget(self.title, 1)
         head.addWidget(self.keep_button)
@@ -125,13 +128,15 @@ class ClipPane(QFrame):
     def show_job(self, job: Job) -> None:
         """Bring the captions, the message and the Keep state up to date."""
         self.job = job
-        self.title.setText(job.params.model)
+        self.title.setText(self.model_name)
+        self.title.setToolTip(job.params.model)
         self.details.setText(f"{job.params.duration} s · {finish_text(job)} · {cost_text(job)}")
-        self.keep_button.setAccessibleName(f"Keep the clip from {job.params.model}")
+        self.keep_button.setAccessibleName(f"Keep the clip from {self.model_name}")
         if self.keep_button.isChecked() != job.kept:
             self.keep_button.blockSignals(True)
             self.keep_button.setChecked(job.kept)
             self.keep_button.blockSignals(False)
+        self._show_kept(job.kept)
         self.keep_button.setEnabled(job.state is JobState.COMPLETED)
         if _has_video(job) and self.video is not None:
             self.stack.setCurrentWidget(self.video)
@@ -144,6 +149,14 @@ class ClipPane(QFrame):
             self.message.setText(text or f"{job.status_text}… the clip joins in when it is ready.")
             self.message.setStyleSheet("")
             self.stack.setCurrentWidget(self.message)
+
+    def _on_keep(self, kept: bool) -> None:
+        self._show_kept(kept)
+        self.keep_toggled.emit(self.job.local_id, kept)
+
+    def _show_kept(self, kept: bool) -> None:
+        self.keep_button.setText("Kept ✓" if kept else "Keep")
+        self.keep_button.setStyleSheet("font-weight: 600; color: #1e7d3a;" if kept else "")
 
     def video_to_load(self) -> Path | None:
         """The downloaded file to play, if it is not playing yet."""
@@ -161,6 +174,8 @@ class CompareView(QDialog):
         jobs: list[Job],
         set_keep: Callable[[str, bool], None],
         parent: QWidget | None = None,
+        *,
+        model_names: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("compareView")
@@ -180,7 +195,7 @@ class CompareView(QDialog):
         self.prompt_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         grid = QGridLayout()
         for index, job in enumerate(jobs):
-            pane = ClipPane(job, index, self)
+            pane = ClipPane(job, index, (model_names or {}).get(job.params.model), self)
             pane.keep_toggled.connect(self._set_keep)
             self.panes.append(pane)
             grid.addWidget(pane, index // COLUMNS, index % COLUMNS)

@@ -537,6 +537,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self._closing = True
+        self.set_actions.stop_sending()  # a batch still going out sends nothing more
         self.save_state()
         self.preferences.flush()
         self.poller.stop()

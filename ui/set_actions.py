@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import logging
 import threading
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QPushButton
 
-from core.batch_file import read_batch_text
 from core.catalogue import ModelInfo
-from core.job_sets import PlannedJob, compare_plan
+from core.job_sets import PlannedJob, compare_plan, gateway_estimator
 from core.jobs import Job, JobParams, SetKind
+from core.pricing_client import PriceSource
 from core.set_sender import SendReport, send_set
 from ui.offthread import on_gui_thread, run_task
 
@@ -52,6 +51,8 @@ class SetActions(QObject):
         self.views: dict[str, CompareView] = {}
         self.last_report: SendReport | None = None
         self._cancel: threading.Event | None = None
+        #: Prices for the batch preview, asked of the gateway off the GUI thread.
+        self.estimator = gateway_estimator(PriceSource(window.context.client))
         self.show_set = self._action(
             "Show this set only", "showSetAction", "Ctrl+Shift+L", self.show_selected_set
         )
@@ -132,7 +133,8 @@ class SetActions(QObject):
             newest = [self.controller.engine.job(job.local_id) or job for job in jobs]
             from ui.compare_view import CompareView  # Qt Multimedia loads on first use
 
-            view = CompareView(newest, self.set_kept, self.window)
+            names = {model.id: model.name for model in self.window.composer.models}
+            view = CompareView(newest, self.set_kept, self.window, model_names=names)
             view.destroyed.connect(lambda _obj=None, key=set_id: self.views.pop(key, None))
             self.views[set_id] = view
         view.show()
@@ -172,20 +174,14 @@ class SetActions(QObject):
         from ui.batch_dialog import BatchDialog  # built on first use
 
         request = BatchDialog.ask(
-            self.window, composer.models, composer.params(), read_file=self._read_file
+            self.window,
+            composer.models,
+            composer.params(),
+            estimate=self.estimator,
+            submit=self.controller.run_background,
         )
         if request is not None:
             self.send_plan(request.jobs, SetKind.BATCH)
-
-    def _read_file(self, path: Path, done: Callable[[str | None, str | None], None]) -> None:
-        run_task(
-            self.controller.run_background,
-            read_batch_text,
-            path,
-            on_result=lambda result: done(*result),
-            on_error=lambda error: done(None, f"Cannot read {path.name}: {error}"),
-            receiver=self,
-        )
 
     def send_plan(self, plan: list[PlannedJob], kind: SetKind) -> bool:
         """Send ``plan`` as one linked set on a worker thread; False if one is still going."""

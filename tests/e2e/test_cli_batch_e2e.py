@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -48,11 +49,16 @@ def test_batch_compare_models_saves_each_video_and_the_worst_outcome_wins(
     assert result.returncode == 3, result.stdout + result.stderr  # a failed job beats saved ones
     assert "Ignored column(s): notes." in result.stdout
     assert "Batch: 4 of 4 sent." in result.stdout
+    # Priced from the gateway's own price list before anything is sent.
+    assert re.search(
+        r"Sending 4 job\(s\) from 2 prompt\(s\); estimated cost: \$\d+\.\d\d\.", result.stdout
+    )
     rows = summary_lines(result.stdout)
     assert len(rows) == 4
     assert "line 2" in rows[0] and "demo/test-pattern" in rows[0] and " 5s " in rows[0]
     assert "google/veo-3.1-lite-preview" in rows[1] and " 4s " in rows[1]  # nearest valid
     assert "Completed" in rows[0] and "Failed" in rows[2] and "Failed" in rows[3]
+    assert rows[2].endswith("Provider fault: The video provider failed to generate this video.")
     docs = journal_docs(tmp_path / "data")
     assert len({doc["set_id"] for doc in docs}) == 1 and docs[0]["set_kind"] == "batch"
     assert [doc["params"]["duration"] for doc in docs] == [5, 4, 5, 4]  # type: ignore[index]

@@ -33,8 +33,9 @@ def test_pasted_prompts_are_previewed_with_their_total(dialog: BatchDialog) -> N
     assert not dialog.send_button.isEnabled()  # nothing yet
     dialog.set_text("A fox\n# a note\nA lake\n")
     assert dialog.table.rowCount() == 2
-    assert cells(dialog, 1) == ["line 1", "line 3"]
-    assert cells(dialog, 3) == ["4 s", "4 s"]
+    assert cells(dialog, 1) == ["1", "3"]
+    assert cells(dialog, 2) == ["A fox", "A lake"]
+    assert cells(dialog, 4) == ["4 s", "4 s"]
     assert dialog.total_label.text() == "2 jobs · estimated total: price unknown"
     assert dialog.send_button.isEnabled() and dialog.send_button.text() == "Send 2 jobs"
     request = dialog.request()
@@ -54,8 +55,8 @@ def test_a_model_change_fits_each_duration_and_prices_come_from_the_estimator(
     dialog.set_text("A fox\nA lake\n")
     dialog.model_combo.setCurrentIndex(dialog.model_combo.findData("google/veo-3.1-lite-preview"))
     dialog.duration_spin.setValue(7)
-    assert cells(dialog, 3) == ["6 s", "6 s"]
-    assert cells(dialog, 6) == ["$0.30", "$0.30"]
+    assert cells(dialog, 4) == ["6 s", "6 s"]
+    assert cells(dialog, 7) == ["$0.30", "$0.30"]
     assert dialog.total_label.text() == "2 jobs · estimated total: $0.60"
 
 
@@ -74,13 +75,13 @@ def test_bad_csv_rows_are_named_and_block_sending_until_fixed(
     assert "Ignored column(s): notes." in dialog.total_label.text()
     dialog.set_text("prompt,duration\nA fox,4\nA lake,3\n", csv_format=True)
     assert dialog.problems_label.isHidden()
-    assert cells(dialog, 3) == ["4 s", "3 s"] and dialog.send_button.isEnabled()
+    assert cells(dialog, 4) == ["4 s", "3 s"] and dialog.send_button.isEnabled()
 
 
 def test_seed_variations_and_a_model_without_seeds(dialog: BatchDialog) -> None:
     dialog.set_text("A fox\n")
     dialog.seeds_spin.setValue(3)
-    seeds = cells(dialog, 5)
+    seeds = cells(dialog, 6)
     assert len(seeds) == 3 and len(set(seeds)) == 3 and all(seed.isdigit() for seed in seeds)
     dialog.model_combo.setCurrentIndex(dialog.model_combo.findData("openai/sora-2"))
     assert dialog.problems == [
@@ -109,3 +110,26 @@ def test_every_control_is_named_for_assistive_technology(dialog: BatchDialog) ->
         dialog.problems_label,
     ):
         assert widget.objectName() and widget.accessibleName(), widget
+
+
+def test_prices_and_files_come_from_a_worker_thread(qtbot: Any, tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    threads: list[str] = []
+
+    def estimate(params: JobParams, _model: object) -> Decimal:
+        import threading
+
+        threads.append(threading.current_thread().name)
+        return Decimal("0.10")
+
+    with ThreadPoolExecutor(thread_name_prefix="pricing") as pool:
+        dialog = BatchDialog(MODELS, DEFAULTS, estimate=estimate, submit=pool.submit)
+        qtbot.addWidget(dialog)
+        path = tmp_path / "p.txt"
+        path.write_text("A fox\nA lake\nA hill\n", encoding="utf-8")
+        dialog.import_file(path)
+        qtbot.waitUntil(lambda: dialog.table.rowCount() == 3, timeout=5_000)
+        qtbot.waitUntil(lambda: "$0.30" in dialog.total_label.text(), timeout=5_000)
+    assert threads and all(name.startswith("pricing") for name in threads)
+    assert cells(dialog, 7) == ["$0.10"] * 3

@@ -26,6 +26,8 @@ NAMES = (
     "main-window",
     "preview",
     "failure-review",
+    "compare",
+    "batch",
     "gallery",
     "gallery-dark",
 )
@@ -85,7 +87,7 @@ def test_the_screenshot_script_photographs_the_real_window(tmp_path: Path) -> No
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=100,
+        timeout=160,
         check=False,
     )
     assert result.returncode == 0, f"the script failed:\n{result.stdout}\n{result.stderr}"
@@ -105,7 +107,7 @@ def test_the_screenshot_script_photographs_the_real_window(tmp_path: Path) -> No
         rows = [[image.pixel(x, y) & 0xFFFFFF for x in range(0, SIZE[0], 8)] for y in range(100)]
         assert any(row.count(banner) > len(row) // 2 for row in rows), f"{name}: no banner"
 
-    for name in ("main-window", "preview"):
+    for name in ("main-window", "preview", "compare"):
         seen = bars_seen(QImage(str(tmp_path / f"{name}.png")))
         assert len(seen) >= 4, f"{name}.png shows no video frame (bars seen: {sorted(seen)})"
     for name in ("gallery", "gallery-dark"):

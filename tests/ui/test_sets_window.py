@@ -9,6 +9,7 @@ from PySide6.QtMultimedia import QMediaPlayer
 
 from core.demo_gateway import DemoGateway
 from core.jobs import SetKind
+from core.journal import Journal
 from core.scheduler import RequestBudget
 from ui.batch_dialog import BatchDialog
 from ui.main_window import MainWindow
@@ -45,7 +46,9 @@ def test_a_three_model_compare_set_gets_each_models_nearest_duration_and_plays_i
     assert view.objectName() == "compareView" and view.isVisible()
     wait_for(lambda: len(view.players) == 3, timeout=30)
     wait_for(lambda: view.slider.maximum() >= 4900)
-    assert [pane.title.text() for pane in view.panes] == COMPARED
+    assert [pane.title.toolTip() for pane in view.panes] == COMPARED
+    names = {model.id: model.name for model in composer.models}
+    assert [pane.title.text() for pane in view.panes] == [names[m] for m in COMPARED]
     assert all("finished in" in pane.details.text() for pane in view.panes)
 
     def states() -> set[QMediaPlayer.PlaybackState]:
@@ -69,6 +72,7 @@ def test_a_three_model_compare_set_gets_each_models_nearest_duration_and_plays_i
     wait_for(lambda: journal.get(members[1].local_id).kept)  # type: ignore[union-attr]
     wait_for(lambda: view.panes[1].job.kept)
     assert view.panes[1].keep_button.isChecked() and not view.panes[0].keep_button.isChecked()
+    assert view.panes[1].keep_button.text() == "Kept ✓"
 
 
 def test_a_twenty_prompt_batch_runs_within_the_request_budget_while_the_window_responds(
@@ -99,3 +103,23 @@ def test_a_twenty_prompt_batch_runs_within_the_request_budget_while_the_window_r
     proxy = window.jobs_view.proxy
     assert proxy.job_set == report.set_id and proxy.rowCount() == 20
     assert window.jobs_view.set_bar.label.text().startswith("Batch of 20 jobs")
+
+
+def test_closing_the_window_while_a_batch_is_sent_sends_nothing_more(
+    window: MainWindow, gateway: DemoGateway, monkeypatch: Any, wait_for: Any
+) -> None:
+    dialog = BatchDialog(window.composer.models, window.composer.params())
+    dialog.set_text("\n".join(f"Slow prompt {n} [slow-create=0.3]" for n in range(20)))
+    request = dialog.request()
+    dialog.deleteLater()
+    monkeypatch.setattr(BatchDialog, "ask", classmethod(lambda cls, *args, **kwargs: request))
+    window.set_actions.batch.trigger()
+    wait_for(lambda: gateway.stats["create"] >= 2)
+    window.close()  # the close notice is answered "close" by the fixture
+    sent = gateway.stats["create"]
+    assert 2 <= sent < 20
+    journal = Journal.open(window.context.journal.path)  # the window closed its own
+    try:
+        assert len(journal.jobs()) == sent  # every create sent is journaled
+    finally:
+        journal.close()
