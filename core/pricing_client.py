@@ -124,6 +124,23 @@ class PriceSource:
                 self._calculator_until = self._clock() + keep
         return estimate
 
+    def estimate_cached(self, query: PriceQuery) -> Estimate | None:
+        """The estimate from answers already cached, or None: never a network call.
+
+        Safe on the GUI thread (the batch dialog prices each row as it is typed).
+        """
+        now = self._clock()
+        with self._lock:
+            prices = self._list if now < self._list_until else None
+            cached = self._calculated.get(query)
+        if prices is not None:
+            listed = _from_list(prices, query)
+            if listed.known:
+                return listed
+        if cached is not None and now < cached[0]:
+            return cached[1]
+        return None
+
     def estimate(self, query: PriceQuery) -> Estimate:
         """The best estimate the gateway allows: price list first, then its calculator."""
         prices = self.price_list()

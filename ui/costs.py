@@ -8,6 +8,7 @@ jobs=n)`` or ``window.costs.guard.approve(params_list)`` before sending.
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,19 +16,20 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog
 
-from core.catalogue import find_model
+from core.catalogue import ModelInfo, find_model
 from core.estimate import Estimate
 from core.jobs import JobParams
 from core.ledger import SpendSummary, months_of, save_text, to_csv
+from core.money import NANOS_PER_USD
 from core.pricing_client import PriceSource
 from ui.cost_estimate import CostEstimate, query_for
 from ui.cost_guard import CostGuard
 from ui.offthread import run_async
 from ui.spend_tracker import SpendTracker
-from ui.spend_view import SpendView
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
+    from ui.spend_view import SpendView
 
 logger = logging.getLogger(__name__)
 
@@ -106,11 +108,31 @@ class Costs(QObject):
             logger.warning("Estimating failed: %s", exc)
             return Estimate.unknown(f"the price could not be worked out ({exc})")
 
+    def price_now(self, params: JobParams, model: ModelInfo | None) -> Decimal | None:
+        """Dollars from the prices already fetched, or None (the batch dialog's estimator).
+
+        Never waits for the network: the price list is fetched when the window starts.
+        """
+        query = query_for(params, model)
+        found = self.prices.estimate_cached(query) if query is not None else None
+        if found is None or found.nanos is None:
+            return None
+        return Decimal(found.nanos) / NANOS_PER_USD
+
+    async def send_checked(self, requests: list[JobParams]) -> bool:
+        """The guard's answer for a set about to be sent; says why in the status bar if not."""
+        if await self.guard.approve(requests):
+            return True
+        self._window.show_status(self.guard.last_note or "Not sent.", 0)
+        return False
+
     # -- the Spend view -------------------------------------------------------------------------
 
     def show_spend(self) -> SpendView:
         """Open (or raise) the Spend view and fill it off the GUI thread."""
         if self.view is None:
+            from ui.spend_view import SpendView  # built on first use: not part of start-up
+
             note = DEMO_NOTE if self._window.context.demo_mode else ""
             self.view = SpendView(self._window, note=note)
             self.view.month_chosen.connect(self._choose_month)
