@@ -23,8 +23,8 @@ from core.catalogue import (
     aspect_from_size,
     find_model,
 )
-from core.image_rules import image_support, with_images
 from core.estimate import PriceQuery
+from core.image_rules import image_support, with_images
 from core.jobs import JobParams
 from core.money import NANOS_PER_USD
 from core.pricing_client import PriceSource

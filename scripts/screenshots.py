@@ -22,6 +22,8 @@ preview is in the picture). It writes:
     gallery-dark.png    the same in the dark theme
     image-input.png     the composer's image input: an https image (served from a local HTTPS
                         server with a certificate made for the run) shown as a thumbnail
+    cost-estimate.png   Veo 3.1 Lite, 8 s, 720p with audio: the composer's price estimate
+    spend-view.png      the Spend view over the window, after the jobs above have settled
 
 ``--quick`` uses shorter demo timings and fewer jobs (for the test suite). Xvfb comes with
 the project's bootstrap (``python3 dev.py`` installs the ``xvfb`` package).
@@ -60,6 +62,8 @@ NAMES = (
     "batch",
     "gallery",
     "gallery-dark",
+    "cost-estimate",
+    "spend-view",
 )
 #: Pictures of one part of the window (not the window's size), written after NAMES.
 PART_NAMES = ("image-input",)
@@ -105,6 +109,9 @@ PROMPT_TYPED = (
 PROMPT_DONE = "A lighthouse on a rocky coast at golden hour, waves rolling in, drone orbit"
 PROMPT_FAILED = "[moderation] A glass city made of ice melting under three suns, macro timelapse"
 PROMPT_IMAGE = "The lighthouse beam sweeps across the bay as the sun sets"
+PROMPT_PRICED = "A hot-air balloon rising over misty vineyards at sunrise, slow crane shot"
+PRICED_MODEL = "google/veo-3.1-lite-preview"
+PRICED_ESTIMATE = "about $0.40 (8 s x $0.05/s, 720p, with audio)"
 PROMPTS_RUNNING = (
     "A red fox trotting through fresh snow in a birch forest, morning mist",
     "Close-up of coffee being poured into a white cup, steam curling in warm light",
@@ -496,6 +503,52 @@ class Driver:
         if scroll is None or scroll.horizontalScrollBar().isVisible():
             raise ScreenshotError("the review panel is clipped (it scrolls sideways)")
 
+    def check_estimate(self, _image: QImage) -> None:
+        """The composer shows the estimate for Veo 3.1 Lite, 8 s, 720p with audio."""
+        text = self.window.costs.estimate.label.text()
+        if text != PRICED_ESTIMATE:
+            raise ScreenshotError(f"the estimate reads {text!r}, not {PRICED_ESTIMATE!r}")
+
+    def check_spend(self, _image: QImage) -> None:
+        """The Spend view is on screen, filled, with the settled Veo bill among the jobs."""
+        view = self.window.costs.view
+        if view is None or not view.isVisible():
+            raise ScreenshotError("the Spend view is not shown")
+        models = [view.by_model.item(row, 0).text() for row in range(view.by_model.rowCount())]
+        if PRICED_MODEL not in models or view.periods.rowCount() != 4:
+            raise ScreenshotError(f"the Spend view lists {models}")
+
+    async def price_a_job(self) -> None:
+        """Pick Veo 3.1 Lite at 8 s, 720p with audio, and wait for the estimate."""
+        from PySide6.QtTest import QTest
+
+        composer = self.window.composer
+        composer.model_combo.setCurrentIndex(composer.model_combo.findData(PRICED_MODEL))
+        composer.duration.set_value(8)
+        composer.aspect_combo.setCurrentIndex(composer.aspect_combo.findData("16:9"))
+        if not composer.advanced_toggle.isChecked():
+            composer.advanced_toggle.setChecked(True)
+        advanced = composer.advanced
+        advanced.resolution_combo.setCurrentIndex(advanced.resolution_combo.findData("720p"))
+        advanced.audio_check.setChecked(True)
+        composer.prompt_edit.clear()
+        QTest.keyClicks(composer.prompt_edit, PROMPT_PRICED)
+        label = self.window.costs.estimate.label
+        await wait_until(lambda: label.text() == PRICED_ESTIMATE, "the price estimate", 15)
+
+    async def open_spend(self) -> None:
+        """Open the Spend view over the window (below the banner) and wait for its figures."""
+        from PySide6.QtCore import QPoint
+
+        view = self.window.costs.show_spend()
+        frame = self.window.frameGeometry()
+        view.move(frame.topLeft() + QPoint((frame.width() - view.width()) // 2, 140))
+        await wait_until(
+            lambda: view.by_model.rowCount() > 0 and view.periods.rowCount() == 4,
+            "the Spend view's figures",
+            15,
+        )
+
     # -- the scenes ---------------------------------------------------------------------------
 
     async def open_preview(self, job: Job) -> None:
@@ -558,6 +611,15 @@ class Driver:
 
         await compare_scene(self)
         await batch_scene(self)
+        with step("cost-estimate.png"):
+            await self.price_a_job()
+            await self.shoot("cost-estimate", self.check_estimate)
+        with step("spend-view.png"):
+            self.window.composer.submit_button.click()  # Veo 3.1 Lite, as priced above
+            await self.wait_state(PROMPT_PRICED, {"completed"}, phase + 30)
+            await self.open_spend()
+            await self.shoot("spend-view", self.check_spend)
+            self.window.costs.view.close()  # type: ignore[union-attr]
         with step("gallery.png"):
             await self.show_gallery(self.job(running[1]))
             await self.shoot("gallery", self.check_gallery)

@@ -30,6 +30,8 @@ NAMES = (
     "batch",
     "gallery",
     "gallery-dark",
+    "cost-estimate",
+    "spend-view",
 )
 #: The demo banner's colour in the light theme (#ffc53d) and in the dark one (dark.qss).
 BANNER = {"light": 0xFFC53D, "dark": 0x5C4300}
