@@ -15,6 +15,8 @@ preview is in the picture). It writes:
     main-window.png     the README's hero shot: running jobs and a video playing
     preview.png         a completed job selected, the preview showing a decoded frame
     failure-review.png  a failed job (demo keyword ``[fail]``) explained in the review panel
+    gallery.png         the Gallery view: clip cards, one being scrubbed under the pointer
+    gallery-dark.png    the same in the dark theme
 
 ``--quick`` uses shorter demo timings and fewer jobs (for the test suite). Xvfb comes with
 the project's bootstrap (``python3 dev.py`` installs the ``xvfb`` package).
@@ -43,7 +45,15 @@ SCREEN = (1440, 900)
 WINDOW = (1280, 800)
 WINDOW_POS = (80, 50)
 #: The pictures the driver writes, in the order it writes them.
-NAMES = ("composer", "running-jobs", "main-window", "preview", "failure-review")
+NAMES = (
+    "composer",
+    "running-jobs",
+    "main-window",
+    "preview",
+    "failure-review",
+    "gallery",
+    "gallery-dark",
+)
 XVFB_START_SECONDS = 10.0
 DRIVE_TIMEOUT_SECONDS = 180.0
 
@@ -487,7 +497,46 @@ class Driver:
                 await self.wait_state(prompt, {"completed"}, phase + 20)
             await self.open_preview(self.job(running[0]))
             await self.shoot("preview", self.check_video)
+        with step("gallery.png"):
+            await self.show_gallery(self.job(running[1]))
+            await self.shoot("gallery", self.check_gallery)
+        with step("gallery-dark.png"):
+            from ui.theme import ThemeChoice, app_theme
+
+            app_theme().apply(ThemeChoice.DARK)
+            await self.show_gallery(self.job(running[1]))
+            await self.shoot("gallery-dark", self.check_gallery)
         return self.written
+
+    async def show_gallery(self, job: Job) -> None:
+        """Switch to the Gallery, select ``job`` and hover two thirds across its card."""
+        from PySide6.QtCore import QPoint
+        from PySide6.QtTest import QTest
+
+        jobs_view = self.window.jobs_view
+        jobs_view.mode_toggle.gallery_button.click()
+        gallery = jobs_view.gallery
+        self.select(job)
+        source = self.window.model.row_of(job.local_id)
+        index = jobs_view.proxy.mapFromSource(self.window.model.index(source or 0, 1))
+        rect = gallery.visualRect(index)
+        point = QPoint(rect.left() + rect.width() * 2 // 3, rect.top() + rect.height() // 3)
+        QTest.mouseMove(gallery.viewport(), point)
+        await wait_until(
+            lambda: gallery.frames is not None and gallery.frames.frames(job) is not None,
+            "the scrub frames of the hovered card",
+            15,
+        )
+
+    def check_gallery(self, _image: QImage) -> None:
+        """The gallery is shown with every listed job and the hovered card is scrubbed."""
+        gallery = self.window.jobs_view.gallery
+        if not gallery.isVisible():
+            raise ScreenshotError("the gallery is not shown")
+        if gallery.model().rowCount() != len(self.window.model.jobs()):
+            raise ScreenshotError("the gallery does not list every job")
+        if gallery.scrubbed_job() is None:
+            raise ScreenshotError("no card is being scrubbed")
 
 
 def colours_in(

@@ -99,12 +99,12 @@ class JobActions(QObject):
         self.picks = PickActions(
             self.selected, self.controller.set_rating, self.controller.set_kept, self._spawn, self
         )
-        # Del and Return belong to the table only: in the prompt they edit text.
-        table = window.jobs_view.table
-        for action in (self.remove, self.preview):
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            table.addAction(action)
-        self.picks.attach(table)
+        # Del and Return belong to the table and the gallery: in the prompt they edit text.
+        for view in window.jobs_view.item_views:
+            for action in (self.remove, self.preview):
+                action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+                view.addAction(action)
+            self.picks.attach(view)
         for action in (
             self.save_as,
             self.copy_link,

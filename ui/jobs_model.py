@@ -22,12 +22,13 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QPixmap
+from PySide6.QtGui import QBrush, QPixmap
 
 from core.billing import ChargeKind, job_charge
 from core.failure_class import verdict_for
 from core.jobs import MAX_RATING, DownloadState, Job, JobState
 from core.money import NANOS_PER_USD
+from ui.theme import status_colour
 from ui.thumbnails import ThumbnailCache
 
 Index = QModelIndex | QPersistentModelIndex
@@ -69,20 +70,6 @@ SortRole = Qt.ItemDataRole.UserRole + 2
 #: 0-100 for the Status column of a job with work under way (the delegate draws a bar).
 ProgressRole = Qt.ItemDataRole.UserRole + 3
 
-ACTIVE_COLOUR = QColor("#1d5fbf")
-_COLOURS: dict[JobState, QColor] = {
-    JobState.SUBMITTING: ACTIVE_COLOUR,
-    JobState.QUEUED: ACTIVE_COLOUR,
-    JobState.PROCESSING: ACTIVE_COLOUR,
-    JobState.WAITING: ACTIVE_COLOUR,
-    JobState.COMPLETED: QColor("#1e7d3a"),
-    JobState.FAILED: QColor("#b3261e"),
-    JobState.REJECTED: QColor("#b3261e"),
-    JobState.EXPIRED: QColor("#b3261e"),
-    JobState.SUBMIT_UNKNOWN: QColor("#8a5a00"),
-    JobState.CANCELLED: QColor("#6b6f76"),
-    JobState.GONE: QColor("#6b6f76"),
-}
 _NUMERIC = frozenset({Column.DURATION, Column.ELAPSED, Column.COST})
 _CENTRED = frozenset({Column.KEPT, Column.RATING})
 KEPT_MARK = "✔"
@@ -350,7 +337,7 @@ class JobsModel(QAbstractTableModel):
         if role == ProgressRole and column is Column.STATUS:
             return self._progress(job)
         if role == Qt.ItemDataRole.ForegroundRole and column is Column.STATUS:
-            return QBrush(_COLOURS.get(job.state, ACTIVE_COLOUR))
+            return QBrush(status_colour(job.state))
         if role == Qt.ItemDataRole.TextAlignmentRole and column in _NUMERIC:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.TextAlignmentRole and column in _CENTRED:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QStackedWidget,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionProgressBar,
@@ -34,14 +35,18 @@ from PySide6.QtWidgets import (
 )
 
 from core.jobs import MAX_RATING, Job
+from ui.gallery_frames import GalleryFrames
+from ui.gallery_view import GalleryView
 from ui.jobs_model import Column, JobRole, JobsModel, ProgressRole
 
 # The filter and the proxy live in ui.jobs_proxy (bulk filtering for long histories);
 # imported here under their old home too.
 from ui.jobs_proxy import JobFilter, JobsFilterProxy
 from ui.set_filter_bar import SetFilterBar
+from ui.view_mode import ViewMode, ViewModeToggle
 
 Index = QModelIndex | QPersistentModelIndex
+SelectionFlag = QItemSelectionModel.SelectionFlag
 SEARCH_DEBOUNCE_MS = 150
 
 
@@ -82,7 +87,13 @@ class JobsView(QWidget):
     #: The context menu was asked for at this global position.
     context_menu_requested = Signal(QPoint)
 
-    def __init__(self, model: JobsModel, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        model: JobsModel,
+        parent: QWidget | None = None,
+        *,
+        frames: GalleryFrames | None = None,
+    ) -> None:
         super().__init__(parent)
         self.model = model
         self.proxy = JobsFilterProxy(self)
@@ -164,10 +175,24 @@ class JobsView(QWidget):
         # The status matters most: by default it follows the prompt (columns can be moved).
         header.moveSection(header.visualIndex(Column.STATUS), Column.PROMPT + 1)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
-        # A filter or search change resets the proxy: keep the selected job selected.
+
+        self.gallery = GalleryView(
+            self.proxy, self.table.selectionModel(), frames, model.model_name, self
+        )
+        self.gallery.doubleClicked.connect(self._on_double_clicked)
+        self.gallery.activated.connect(self._on_double_clicked)
+        self.gallery.customContextMenuRequested.connect(self._on_gallery_menu)
+        # A filter or search change resets the proxy: keep the selected job selected. (After
+        # both views exist: each view's own reset clears the shared selection.)
         self._kept_selection: str | None = None
         self.proxy.modelAboutToBeReset.connect(self._remember_selection)
         self.proxy.modelReset.connect(self._restore_selection)
+        self.views = QStackedWidget(self)
+        self.views.setObjectName("jobViews")
+        self.views.addWidget(self.table)
+        self.views.addWidget(self.gallery)
+        self.mode_toggle = ViewModeToggle(self)
+        self.mode_toggle.mode_chosen.connect(self.set_mode)
 
         self.set_bar = SetFilterBar(self)
         self.set_bar.cleared.connect(lambda: self.show_set(None))
@@ -177,14 +202,46 @@ class JobsView(QWidget):
         top.addWidget(self.filter_combo)
         top.addWidget(self.rating_combo)
         top.addWidget(self.search_edit, 1)
+        top.addWidget(self.mode_toggle)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addWidget(self.set_bar)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.views, 1)
         self.setTabOrder(self.filter_combo, self.rating_combo)
         self.setTabOrder(self.rating_combo, self.search_edit)
-        self.setTabOrder(self.search_edit, self.table)
+        self.setTabOrder(self.search_edit, self.mode_toggle.table_button)
+        self.setTabOrder(self.mode_toggle.table_button, self.mode_toggle.gallery_button)
+        self.setTabOrder(self.mode_toggle.gallery_button, self.table)
+        self.setTabOrder(self.table, self.gallery)
+
+    # -- table or gallery ---------------------------------------------------------------------
+
+    @property
+    def item_views(self) -> tuple[QAbstractItemView, ...]:
+        """The views that show the jobs (the job actions' keys work in each)."""
+        return (self.table, self.gallery)
+
+    @property
+    def mode(self) -> ViewMode:
+        """Which view shows the jobs."""
+        return ViewMode.GALLERY if self.views.currentWidget() is self.gallery else ViewMode.TABLE
+
+    def current_view(self) -> QAbstractItemView:
+        """The table or the gallery, whichever is shown."""
+        return self.gallery if self.mode is ViewMode.GALLERY else self.table
+
+    def set_mode(self, mode: ViewMode) -> None:
+        """Show the jobs as a table or as a gallery (the selection and filters stay)."""
+        had_focus = self.current_view().hasFocus()
+        view = self.gallery if mode is ViewMode.GALLERY else self.table
+        self.views.setCurrentWidget(view)
+        self.mode_toggle.show_mode(mode)
+        current = self.table.selectionModel().currentIndex()
+        if current.isValid():
+            view.scrollTo(current)
+        if had_focus:
+            view.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # -- selection ----------------------------------------------------------------------------
 
@@ -216,7 +273,7 @@ class JobsView(QWidget):
             QItemSelectionModel.SelectionFlag.ClearAndSelect
             | QItemSelectionModel.SelectionFlag.Rows,
         )
-        self.table.scrollTo(index)
+        self.current_view().scrollTo(index)
         return True
 
     def _on_selection(self, *_args: Any) -> None:
@@ -250,6 +307,14 @@ class JobsView(QWidget):
     def _on_context_menu(self, position: QPoint) -> None:
         self.context_menu_requested.emit(self.table.viewport().mapToGlobal(position))
 
+    def _on_gallery_menu(self, position: QPoint) -> None:
+        index = self.gallery.indexAt(position)
+        if index.isValid():  # the menu is about the card under the pointer
+            self.gallery.selectionModel().setCurrentIndex(
+                index, SelectionFlag.ClearAndSelect | SelectionFlag.Rows
+            )
+        self.context_menu_requested.emit(self.gallery.viewport().mapToGlobal(position))
+
     # -- filters ------------------------------------------------------------------------------
 
     def _on_filter_changed(self, _index: int) -> None:
@@ -282,6 +347,7 @@ class JobsView(QWidget):
             "header": bytes(header_state.toBase64().data()).decode("ascii"),
             "filter": self.proxy.job_filter.value,
             "min_rating": self.proxy.min_rating,
+            "view": self.mode.value,
         }
 
     def restore_state(self, state: dict[str, Any]) -> None:
@@ -294,6 +360,7 @@ class JobsView(QWidget):
             position = self.filter_combo.findText(choice)
             if position >= 0:
                 self.filter_combo.setCurrentIndex(position)
+        self.set_mode(ViewMode.parse(state.get("view")))
         rating = state.get("min_rating")
         if isinstance(rating, int) and not isinstance(rating, bool):
             position = self.rating_combo.findData(rating)

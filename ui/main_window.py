@@ -31,6 +31,7 @@ from core.jobs import REVIEW_STATES, Job, JobState
 from resources.paths import icon_path
 from ui.composer import Composer
 from ui.controller import Controller
+from ui.gallery_frames import GalleryFrames
 from ui.job_actions import JobActions
 from ui.jobs_model import JobsModel, is_active
 from ui.jobs_view import JobsView
@@ -131,7 +132,8 @@ class MainWindow(QMainWindow):
             owns=controller.engine.owns,
             parent=self,
         )
-        self.jobs_view = JobsView(self.model, self)
+        self.gallery_frames = GalleryFrames(controller.run_background, self)
+        self.jobs_view = JobsView(self.model, self, frames=self.gallery_frames)
         self.composer = Composer(self)
         self._preview: PreviewPanel | None = None
         self._review_loader: ReviewLoader | None = None

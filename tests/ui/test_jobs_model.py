@@ -80,7 +80,7 @@ def test_model_passes_the_qt_model_tester(model: JobsModel, qtmodeltester: Any) 
     qtmodeltester.check(model)
 
 
-def test_roles_give_display_sort_job_progress_and_colour(model: JobsModel) -> None:
+def test_roles_give_display_sort_job_progress_and_colour(model: JobsModel, qapp: Any) -> None:
     queued = model.index(model.row_of("a") or 0, Column.STATUS)
     assert queued.data() == "Queued · next check in 12 s"
     assert queued.data(ProgressRole) == 0
