@@ -1,4 +1,4 @@
-"""The command line: ``generate``, ``batch``, ``jobs``, ``resume`` and ``demo-gateway``.
+"""The command line: ``generate``, ``batch``, ``jobs``, ``resume``, ``spend``, ``demo-gateway``.
 
 The same engine and journal as the window: a job started here shows up in the app and the
 other way round. Exit codes tell scripts what happened (see ``EXIT_*``).
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from core.catalogue import DEMO_MODEL_ID, FALLBACK_MODELS, ModelInfo, parse_catalogue
+from core.cli_spend import cmd_spend, cost_line, preflight
 from core.errors import ErrorKind, GatewayError
 from core.failure_class import verdict_for
 from core.job_sets import nearest_duration
@@ -264,6 +265,10 @@ def cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         params = _params_from_args(args, models, live, err)
         if params is None:
             return EXIT_BAD_INPUT
+        model = next((info for info in models if info.matches(params.model)), None)
+        refused = preflight(ctx, params, model, args.max_cost, out, err)
+        if refused is not None:
+            return refused
         output = str(Path(args.output).expanduser().resolve()) if args.output else None
         print(
             f"[{_stamp()}] submitting {params.model}, {params.duration}s, "
@@ -277,7 +282,11 @@ def cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             code = _outcome(job) or EXIT_JOB_FAILED
             _report_end(job, code, err)
             return code
-        return drive(ctx, [job.local_id], out, printer)
+        code = drive(ctx, [job.local_id], out, printer)
+        final = ctx.engine.job(job.local_id) or ctx.journal.get(job.local_id)
+        if final is not None and (line := cost_line(final)) is not None:
+            print(line, file=out)
+        return code
     finally:
         ctx.close()
 
@@ -332,7 +341,11 @@ def cmd_demo_gateway(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             queued_seconds=args.queued_seconds,
             processing_seconds=args.processing_seconds,
             poll_after_seconds=args.poll_after_seconds,
+            pricing_fault=args.pricing_fault,
         )
+    except ValueError as error:
+        print(f"--pricing-fault: {error}", file=err)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return EXIT_OK
     except OSError as error:
@@ -354,6 +367,7 @@ COMMANDS = {
     "jobs": cmd_jobs,
     "resume": cmd_resume,
     "demo-gateway": cmd_demo_gateway,
+    "spend": cmd_spend,
 }
 
 

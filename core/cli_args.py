@@ -29,6 +29,11 @@ def build_parser(parser: argparse.ArgumentParser) -> None:
     generate.add_argument("--duration", help="seconds (must be one the model accepts)")
     generate.add_argument("--aspect-ratio", help="for example 16:9, 9:16 or 1:1")
     generate.add_argument("--output", help="save the video to this file")
+    generate.add_argument(
+        "--max-cost",
+        metavar="USD",
+        help="send nothing (exit 2) when the estimated price is above this many dollars",
+    )
     add_common_options(generate)
     batch = sub.add_parser(
         "batch",
@@ -57,9 +62,19 @@ def build_parser(parser: argparse.ArgumentParser) -> None:
     add_common_options(jobs)
     resume = sub.add_parser("resume", help="finish every unfinished job")
     add_common_options(resume)
+    spend = sub.add_parser("spend", help="what generating has cost (from the journal)")
+    spend.add_argument("--month", metavar="YYYY-MM", help="break down this month")
+    spend.add_argument("--csv", action="store_true", help="print one CSV row per billed job")
+    add_common_options(spend)
     demo = sub.add_parser("demo-gateway", help="run the demo gateway as a server")
     demo.add_argument("--port", type=int, default=8765)
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--queued-seconds", type=float, default=2.0)
     demo.add_argument("--processing-seconds", type=float, default=6.0)
     demo.add_argument("--poll-after-seconds", type=int, default=2)
+    demo.add_argument(
+        "--pricing-fault",
+        metavar="FAULT",
+        help="make the pricing endpoints fail: 404, 501, models-404, models-501, "
+        "calculate-404 or calculate-501",
+    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,7 +20,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
-from core.billing import Charge, ChargeKind, charge_of
+from core.billing import Charge, ChargeKind, charge_of, job_charge
+from core.jobs import Job
 from core.money import cents_text
 
 #: How many of the most expensive jobs a summary lists.
@@ -83,6 +85,30 @@ class SpendSummary:
     top: list[CostRecord] = field(default_factory=list)
     span: Totals = field(default_factory=Totals)
     span_label: str = "All time"
+
+
+def record_of(job: Job) -> CostRecord:
+    """The ledger's record of a job as the engine reports it (no journal read)."""
+    gateway = job.extra.get("gateway", "default")
+    return CostRecord(
+        local_id=job.local_id,
+        created_at=job.created_at,
+        model=job.params.model,
+        prompt=job.params.prompt[:120],
+        state=job.state.value,
+        charge=job_charge(job),
+        gateway=gateway if isinstance(gateway, str) else "default",
+    )
+
+
+def months_of(records: Iterable[CostRecord]) -> list[str]:
+    """The months (``YYYY-MM``, newest first) in which billed jobs were made."""
+    found = {
+        datetime.fromtimestamp(r.created_at).strftime("%Y-%m")
+        for r in records
+        if r.charge.kind is not ChargeKind.NONE
+    }
+    return sorted(found, reverse=True)
 
 
 def _record(row: tuple[object, ...]) -> CostRecord | None:
@@ -224,3 +250,13 @@ def to_csv(records: Iterable[CostRecord], *, month: str | None = None) -> str:
             )
         )
     return out.getvalue()
+
+
+def save_text(path: Path, text: str) -> None:
+    """Write ``text`` as UTF-8 to ``path`` atomically (``.part``, fsync, rename); OSError."""
+    part = path.with_name(path.name + ".part")
+    with open(part, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(part, path)

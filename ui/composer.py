@@ -54,6 +54,8 @@ class Composer(QWidget):
 
     #: ``(JobParams, parent local id or None)``: the user asked to generate this video.
     submit_requested = Signal(object, object)
+    #: The form was re-checked after a change (the cost estimate follows it).
+    changed = Signal()
     #: ``(JobParams, [ModelInfo])``: the same prompt on each model, as one compare set.
     compare_requested = Signal(object, list)
 
@@ -191,6 +193,10 @@ class Composer(QWidget):
         layout.addWidget(self.advanced)
         layout.addWidget(self.compare_picker)
         layout.addLayout(parent_row)
+        #: Where the cost estimate (ui.cost_estimate) sits, right above Generate.
+        self.cost_slot = QVBoxLayout()
+        self.cost_slot.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self.cost_slot)
         layout.addLayout(submit_row)
         layout.addWidget(self.submit_error)
         layout.addWidget(self.submit_note)
@@ -371,6 +377,7 @@ class Composer(QWidget):
             self.submit_button.setText(f"&Generate {count} clips" if comparing else "&Generate")
         first = self._problems[0].message if self._problems else "Generate the video (Ctrl+Enter)"
         self.submit_button.setToolTip(first)
+        self.changed.emit()
 
     def submit(self) -> bool:
         """Ask for the video if the form is valid; returns whether it was asked."""

@@ -225,11 +225,16 @@ class JobActions(QObject):
         """The composer asked for a video."""
         self._spawn(self.submit_job(params, parent_id))
 
-    async def submit_job(self, params: Any, parent_id: str | None) -> Job:
-        """Send the create off the GUI thread and say how it went next to the composer."""
+    async def submit_job(self, params: Any, parent_id: str | None) -> Job | None:
+        """Check the cost, send the create off the GUI thread, say how it went (None: not sent)."""
         composer = self.window.composer
         composer.set_busy(True)
         try:
+            guard = self.window.costs.guard
+            if not await guard.approve([params]):
+                composer.clear_submit_messages()
+                composer.show_submit_error(guard.last_note or "Not sent.")
+                return None
             job = await self.controller.submit(params, parent_id)
         finally:
             composer.set_busy(False)

@@ -31,6 +31,7 @@ from core.jobs import REVIEW_STATES, Job, JobState
 from resources.paths import icon_path
 from ui.composer import Composer
 from ui.controller import Controller
+from ui.costs import Costs
 from ui.gallery_frames import GalleryFrames
 from ui.job_actions import JobActions
 from ui.jobs_model import JobsModel, is_active
@@ -185,6 +186,7 @@ class MainWindow(QMainWindow):
         self.notifier.set_enabled(self.preferences.notifications)
         self.notifier.remember(self.model.jobs())
         self.job_actions = JobActions(self)
+        self.costs = Costs(self)
         self.set_actions = SetActions(self)
         self._connect()
         self.setTabOrder(self.composer.submit_button, self.jobs_view.filter_combo)
@@ -235,6 +237,7 @@ class MainWindow(QMainWindow):
         self.poller.start()
         self.model.start_ticking()
         self.controller.load_catalogue()
+        self.costs.start()
         self._load_history()
         if self.context.messages:
             self.show_startup_notes(self.context.messages)
@@ -422,6 +425,7 @@ class MainWindow(QMainWindow):
             Path(result.download_dir) if result.download_dir else context.paths.videos
         )
         self.notifier.set_enabled(result.notifications)
+        self.costs.settings_changed()
         if result.api_key_changed and context.demo_mode:
             if result.api_key:
                 self.preferences.demo_mode = False

@@ -91,6 +91,8 @@ class Preferences(QObject):
     save_sidecar: Field[bool] = Field()
     notifications: Field[bool] = Field()
     demo_mode: Field[bool | None] = Field()
+    confirm_cost_above: Field[str] = Field()
+    monthly_budget: Field[str] = Field()
     last_save_dir: Field[str] = Field()
     last_params: Field[dict[str, Any]] = Field()
     window: Field[dict[str, Any]] = Field()

@@ -34,6 +34,7 @@ from core.errors import GatewayError
 from core.gateway import DEFAULT_BASE_URL, GatewayClient
 from core.gateway_http import normalise_base_url
 from core.logsetup import REDACTION
+from ui.cost_settings import CostSettings
 from ui.offthread import run_task
 from ui.preferences import Preferences
 
@@ -198,8 +199,10 @@ class SettingsDialog(QDialog):
         form.addRow("", self.auto_download_check)
         form.addRow("", self.sidecar_check)
         form.addRow("", self.notifications_check)
+        self.costs = CostSettings(self)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.costs)
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
         self.setMinimumWidth(560)
@@ -221,6 +224,7 @@ class SettingsDialog(QDialog):
         self.auto_download_check.setChecked(settings.auto_download)
         self.notifications_check.setChecked(settings.notifications)
         self.sidecar_check.setChecked(settings.save_sidecar)
+        self.costs.load(settings)
         self._refresh_key_labels()
 
     def _stored_key(self) -> str | None:
@@ -362,6 +366,7 @@ class SettingsDialog(QDialog):
         preferences.auto_download = self.auto_download_check.isChecked()
         preferences.notifications = self.notifications_check.isChecked()
         preferences.save_sidecar = self.sidecar_check.isChecked()
+        self.costs.store(preferences)
         try:
             preferences.save_now()  # the dialog stays open and says why if this fails
         except OSError as exc:

@@ -1,0 +1,169 @@
+"""Costs in the main window: the composer's estimate, the month's spend in the status bar, the
+Spend view (toolbar and Ctrl+Shift+B), and the budget and threshold checks before a submit.
+
+Other features that send jobs (batches, compare sets) call ``window.costs.guard.ask(total,
+jobs=n)`` or ``window.costs.guard.approve(params_list)`` before sending.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog
+
+from core.catalogue import find_model
+from core.estimate import Estimate
+from core.jobs import JobParams
+from core.ledger import SpendSummary, months_of, save_text, to_csv
+from core.pricing_client import PriceSource
+from ui.cost_estimate import CostEstimate, query_for
+from ui.cost_guard import CostGuard
+from ui.offthread import run_async
+from ui.spend_tracker import SpendTracker
+from ui.spend_view import SpendView
+
+if TYPE_CHECKING:
+    from ui.main_window import MainWindow
+
+logger = logging.getLogger(__name__)
+
+SPEND_SHORTCUT = "Ctrl+Shift+B"
+DEMO_NOTE = "Demo mode: these are the demo gateway's prices; nothing is billed."
+
+
+class Costs(QObject):
+    """Owns the price source, the estimate line, the spend tracker, the guard and the view."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+        context = window.context
+        controller = window.controller
+        self._controller = controller
+        self.prices = PriceSource(context.client)
+        demo = context.demo_mode
+        composer = window.composer
+        self.estimate = CostEstimate(
+            self.prices,
+            controller.run_background,
+            lambda: (composer.params(), composer.current_model()),
+            composer,
+            note=DEMO_NOTE if demo else "",
+        )
+        composer.cost_slot.addWidget(self.estimate.label)
+        composer.changed.connect(self.estimate.schedule)
+        self.tracker = SpendTracker(
+            context.journal.path,
+            "demo" if demo else "default",
+            window.preferences,
+            controller.run_background,
+            window,
+        )
+        window.statusBar().addPermanentWidget(self.tracker.label)
+        controller.job_changed.connect(self.tracker.job_changed, Qt.ConnectionType.QueuedConnection)
+        self.tracker.summary_changed.connect(self._on_summary)
+        self.guard = CostGuard(window, window.preferences, self.tracker, self.estimate_params)
+        self.action = QAction("Spend…", window)
+        self.action.setObjectName("spendAction")
+        self.action.setShortcut(QKeySequence(SPEND_SHORTCUT))
+        keys = QKeySequence(SPEND_SHORTCUT).toString(QKeySequence.SequenceFormat.NativeText)
+        self.action.setToolTip(f"What generating has cost, and the monthly budget ({keys})")
+        self.action.triggered.connect(lambda _checked=False: self.show_spend())
+        window.addAction(self.action)
+        toolbar = window.job_actions.toolbar
+        toolbar.insertAction(window.job_actions.settings, self.action)
+        button = toolbar.widgetForAction(self.action)
+        if button is not None:
+            button.setObjectName("spendButton")
+            button.setAccessibleName("Spend")
+        self.view: SpendView | None = None
+        self._month: str | None = None
+
+    def start(self) -> None:
+        """Read the spend so far and estimate the form (both off the GUI thread)."""
+        self.tracker.refresh_now()
+        self.estimate.schedule()
+
+    def settings_changed(self) -> None:
+        """Settings closed with OK: show the month against the (new) budget, re-price."""
+        self.tracker.show_month()
+        self.prices.forget()
+        self.estimate.update_now()
+
+    async def estimate_params(self, params: JobParams) -> Estimate:
+        """The estimate for one request, worked out on a worker thread."""
+        model = find_model(self._window.composer.models, params.model)
+        query = query_for(params, model)
+        if query is None:
+            return Estimate.unknown("the request has no duration")
+        try:
+            return await run_async(self._controller.run_background, self.prices.estimate, query)
+        except Exception as exc:  # a price problem must never stop a submit by itself
+            logger.warning("Estimating failed: %s", exc)
+            return Estimate.unknown(f"the price could not be worked out ({exc})")
+
+    # -- the Spend view -------------------------------------------------------------------------
+
+    def show_spend(self) -> SpendView:
+        """Open (or raise) the Spend view and fill it off the GUI thread."""
+        if self.view is None:
+            note = DEMO_NOTE if self._window.context.demo_mode else ""
+            self.view = SpendView(self._window, note=note)
+            self.view.month_chosen.connect(self._choose_month)
+            self.view.export_requested.connect(self._export)
+        self.view.show()
+        self.view.raise_()
+        self.view.activateWindow()
+        self._controller.spawn(self.load_view())
+        return self.view
+
+    def _choose_month(self, month: object) -> None:
+        self._month = month if isinstance(month, str) else None
+        self._controller.spawn(self.load_view())
+
+    async def load_view(self) -> None:
+        """Sum the chosen span and fill the view (no-op when the view is closed)."""
+        if self.view is None:
+            return
+        summary = await self.tracker.summarize(self._month)
+        months = await run_async(self._controller.run_background, months_of, self.tracker.records())
+        if self.view is not None:
+            self.view.set_months(months)
+            self.view.show_summary(summary)
+
+    def _on_summary(self, _summary: SpendSummary) -> None:
+        if self.view is not None and self.view.isVisible():
+            self._controller.spawn(self.load_view())
+
+    def _export(self, month: object) -> None:
+        span = month if isinstance(month, str) else None
+        name = f"reelgate-spend-{span or 'all'}.csv"
+        start = Path(self._window.preferences.last_save_dir or Path.home()) / name
+        path, _filter = QFileDialog.getSaveFileName(
+            self.view, "Export spend as CSV", str(start), "CSV file (*.csv)"
+        )
+        if path:
+            self._controller.spawn(self.export_csv(Path(path), span))
+
+    async def export_csv(self, path: Path, month: str | None) -> None:
+        """Write the span's bills to ``path`` as CSV, off the GUI thread, and say so."""
+        records = self.tracker.records()
+
+        def work() -> int:
+            text = to_csv(records, month=month)
+            save_text(path, text)
+            return text.count("\n") - 1
+
+        try:
+            rows = await run_async(self._controller.run_background, work)
+        except OSError as exc:
+            message = f"Could not write {path}: {exc.strerror or exc}"
+        else:
+            message = f"Exported {rows} job(s) to {path}"
+        if self.view is not None:
+            self.view.show_message(message)
+        self._window.show_status(message)
