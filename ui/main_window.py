@@ -7,11 +7,7 @@ happens in the controller (worker threads) and the per-job actions live in
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 import logging
-from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,8 +28,6 @@ from PySide6.QtWidgets import (
 
 from core.errors import GatewayError
 from core.jobs import REVIEW_STATES, Job, JobState
-from core.journal import JournalEvent
-from core.thumbnails import preload as preload_decoder
 from resources.paths import icon_path
 from ui.composer import Composer
 from ui.controller import Controller
@@ -47,12 +41,14 @@ from ui.offthread import run_task
 from ui.poller import Poller
 from ui.set_actions import SetActions
 from ui.thumbnails import ThumbnailCache
+from ui.warm_up import warm_up
 
 # The preview (Qt Multimedia), the review panel and the dialogs are built on first use, so
 # the window paints sooner (tests/bench/bench_startup.py); Qt Multimedia is loaded while the
-# window is idle after it shows (see MainWindow._warm_up).
+# window is idle after it shows (ui.warm_up).
 if TYPE_CHECKING:
     from ui.preview import PreviewPanel
+    from ui.review_loader import ReviewLoader
     from ui.review_panel import ReviewPanel
 
 logger = logging.getLogger(__name__)
@@ -68,15 +64,6 @@ STATUS_MESSAGE_MS = 8_000
 FIRST_PAGE = 500
 #: When the modules of things built on first use load after the window shows (ms).
 WARM_UP_AFTER_MS = 1500
-#: The pause between two of those modules (ms).
-WARM_UP_GAP_MS = 100
-WARM_UP_MODULES = (
-    "PySide6.QtMultimedia",
-    "PySide6.QtMultimediaWidgets",
-    "ui.preview",
-    "ui.review_panel",
-    "ui.dialogs.settings_dialog",
-)
 
 
 def _b64(data: QByteArray) -> str:
@@ -151,9 +138,7 @@ class MainWindow(QMainWindow):
         self.composer = Composer(self)
         self.composer.images.use_runner(controller.run_background)
         self._preview: PreviewPanel | None = None
-        self._review: ReviewPanel | None = None
-        #: The events of the job last shown in the review (its local id and the events).
-        self._review_events: tuple[str, list[JournalEvent]] = ("", [])
+        self._review_loader: ReviewLoader | None = None
         self.placeholder = QLabel("Select a job to see it here.", self)
         self.placeholder.setObjectName("detailPlaceholder")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -257,29 +242,7 @@ class MainWindow(QMainWindow):
         self._load_history()
         if self.context.messages:
             self.show_startup_notes(self.context.messages)
-        QTimer.singleShot(WARM_UP_AFTER_MS, self._warm_up)
-
-    def _warm_up(self, steps: list[Callable[[], object]] | None = None) -> None:
-        """Load the modules of the preview, the review and Settings while the window is idle.
-
-        One module per event-loop turn (each 2-40 ms), so no click waits behind them and the
-        first preview opens within a few frames. Only code loads here; the widgets, the player
-        and the dialogs are made when first used.
-        """
-        if self._closing:
-            return
-        if steps is None:
-            steps = [partial(importlib.import_module, name) for name in WARM_UP_MODULES]
-            steps.append(lambda: importlib.import_module("ui.preview").multimedia_available())
-            steps.append(self._preload_decoder)
-        steps.pop(0)()
-        if steps:
-            QTimer.singleShot(WARM_UP_GAP_MS, lambda: self._warm_up(steps))
-
-    def _preload_decoder(self) -> None:
-        """Load the thumbnail decoder on a worker thread (see core.thumbnails.preload)."""
-        with contextlib.suppress(RuntimeError):  # the controller closed meanwhile
-            self.controller.run_background(preload_decoder)
+        QTimer.singleShot(WARM_UP_AFTER_MS, lambda: warm_up(self.controller.run_background, self))
 
     @property
     def preview(self) -> PreviewPanel:
@@ -296,14 +259,23 @@ class MainWindow(QMainWindow):
     @property
     def review(self) -> ReviewPanel:
         """The failure review, built on first use."""
-        if self._review is None:
+        return self.review_loader.review
+
+    @property
+    def review_loader(self) -> ReviewLoader:
+        """Fills the review (built on first use); its timeline is read off the GUI thread."""
+        if self._review_loader is None:
+            from ui.review_loader import ReviewLoader
             from ui.review_panel import ReviewPanel
 
             panel = ReviewPanel(self)
             self.detail_stack.addWidget(panel)
             self.job_actions.attach_review(panel)
-            self._review = panel
-        return self._review
+            journal = self.context.journal
+            self._review_loader = ReviewLoader(
+                panel, lambda local_id: journal.events(local_id), self.controller.run_background
+            )
+        return self._review_loader
 
     def _load_history(self) -> None:
         """List the jobs older than the first page, read on a worker thread."""
@@ -375,35 +347,11 @@ class MainWindow(QMainWindow):
         if job.state is JobState.COMPLETED:
             self._show_completed(job)
         elif job.state in REVIEW_STATES or job.troubled or job.auth_blocked:
-            self._show_review(job)
+            self.review_loader.show(job)
+            self.detail_stack.setCurrentWidget(self.review)
         else:
             self.placeholder.setText(f"{self.model.status_line(job)}\n\n{job.params.prompt[:400]}")
             self.detail_stack.setCurrentWidget(self.placeholder)
-
-    def _show_review(self, job: Job) -> None:
-        """The review at once, with the timeline read so far; the journal's events follow.
-
-        The events are read on a worker thread (a journal query can take a while on a long
-        history), then the panel is filled again if the job is still the one shown.
-        """
-        review = self.review
-        known_id, known = self._review_events
-        review.show_job(job, known if known_id == job.local_id else [])
-        self.detail_stack.setCurrentWidget(review)
-        run_task(
-            self.controller.run_background,
-            self.context.journal.events,
-            job.local_id,
-            on_result=partial(self._on_review_events, job.local_id),
-            receiver=self,
-        )
-
-    def _on_review_events(self, local_id: str, events: list[JournalEvent]) -> None:
-        review = self._review
-        if review is None or review.job is None or review.job.local_id != local_id:
-            return  # another job is shown by now
-        self._review_events = (local_id, events)
-        review.show_job(review.job, events)
 
     def _show_completed(self, job: Job) -> None:
         path = Path(job.files[0]) if job.files else None

@@ -38,6 +38,8 @@ NO_BACKEND_TEXT = (
     "Video preview is not available on this system (no media backend). Use “Open in system player”."
 )
 NO_AUDIO_TEXT = "No audio device: playing without sound"
+#: How long after a video is chosen the player takes it (ms); see show_file.
+LOAD_DELAY_MS = 15
 _ERROR_WORDS = {
     "ResourceError": "The video file could not be opened or decoded",
     "FormatError": "This file is not a video the preview can play",
@@ -223,13 +225,14 @@ class PreviewPanel(QWidget):
             return
         self._set_transport_enabled(True)
         self._set_note("" if self._audio is not None or not self._audio_checked else NO_AUDIO_TEXT)
-        # The player takes the file in the next turn of the event loop: the click that chose
-        # the video returns at once, and the video area's first showing (its graphics set-up,
-        # the slowest step of the session's first video) runs as a step of its own.
+        # The player takes the file a moment later, from a timer: the click that chose the
+        # video returns at once, the window repaints and handles input, and then the video
+        # area's first showing (its graphics set-up, the slowest step of the session's first
+        # video) runs as a step of its own. (A zero-delay call would run in the same pass.)
         self._show_message("")
         if not self._load_pending:
             self._load_pending = True
-            QTimer.singleShot(0, self._load)
+            QTimer.singleShot(LOAD_DELAY_MS, self._load)
 
     @Slot()
     def _load(self) -> None:
