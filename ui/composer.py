@@ -29,7 +29,6 @@ from core.jobs import MAX_PROMPT_CHARS, Job, JobParams
 from core.validation import Problem, validate
 from ui.compare_picker import ComparePicker
 from ui.composer_fields import (
-    PROBLEM_STYLE,
     AdvancedSection,
     DurationField,
     configure_aspects,
@@ -38,9 +37,9 @@ from ui.composer_fields import (
     submit_result_text,
     with_problem,
 )
+from ui.theme import set_tone
 
 _SUBMIT_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-_OVER_LIMIT_STYLE = "color: #b3261e; font-weight: 600;"
 
 
 def _is_submit_key(event: QKeyEvent) -> bool:
@@ -143,7 +142,7 @@ class Composer(QWidget):
         self.submit_error.setObjectName("submitError")
         self.submit_error.setAccessibleName("Submission problem")
         self.submit_error.setWordWrap(True)
-        self.submit_error.setStyleSheet(PROBLEM_STYLE)
+        self.submit_error.setProperty("tone", "problem")
         self.submit_error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.submit_error.setVisible(False)
         self.submit_note = QLabel(self)
@@ -341,7 +340,7 @@ class Composer(QWidget):
         """Update the counter, the problems next to each field, and Submit."""
         text = self.prompt_edit.toPlainText()
         self.counter.setText(f"{len(text):,} / {MAX_PROMPT_CHARS:,}")
-        self.counter.setStyleSheet(_OVER_LIMIT_STYLE if len(text) > MAX_PROMPT_CHARS else "")
+        set_tone(self.counter, "problem" if len(text) > MAX_PROMPT_CHARS else None)
         self.counter.setAccessibleDescription(
             f"{len(text):,} of {MAX_PROMPT_CHARS:,} characters used"
         )

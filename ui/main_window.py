@@ -45,6 +45,7 @@ from ui.notifier import Notifier
 from ui.offthread import run_task
 from ui.poller import Poller
 from ui.set_actions import SetActions
+from ui.theme import ThemeChoice, app_theme
 from ui.thumbnails import ThumbnailCache
 
 # The preview (Qt Multimedia), the review panel and the dialogs are built on first use, so
@@ -123,6 +124,9 @@ class MainWindow(QMainWindow):
         self.controller = controller
         self.context = controller.context
         self.preferences = controller.preferences
+        self.theme = app_theme()
+        self.theme.apply(ThemeChoice.parse(self.preferences.theme))
+        self.preferences.changed.connect(self._on_preference_changed)
         self._closing = False
         self._quiet_close = False
         demo = self.context.demo_mode
@@ -488,6 +492,10 @@ class MainWindow(QMainWindow):
         await self.controller.set_api_key(key)
         self.poller.wake_now()
         self.show_status("The new API key is in use; polling resumed.")
+
+    def _on_preference_changed(self, name: str) -> None:
+        if name == "theme":
+            self.theme.apply(ThemeChoice.parse(self.preferences.theme))
 
     # -- remembered layout --------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -36,6 +37,7 @@ from core.gateway_http import normalise_base_url
 from core.logsetup import REDACTION
 from ui.offthread import run_task
 from ui.preferences import Preferences
+from ui.theme import ThemeChoice, set_tone
 
 if TYPE_CHECKING:
     from core.context import AppContext
@@ -133,7 +135,7 @@ class SettingsDialog(QDialog):
         self.remove_key_button.clicked.connect(self._on_remove_key)
         self.keychain_label = self._label("keychainLabel", "Where the key is stored")
         self.keychain_warning = self._label("keychainWarning", "Keychain warning")
-        self.keychain_warning.setStyleSheet("color: #b35c00;")
+        self.keychain_warning.setProperty("tone", "warning")
         self.test_button = QPushButton("Test connection", self)
         self.test_button.setObjectName("testConnectionButton")
         self.test_button.setAccessibleName("Test connection")
@@ -145,7 +147,7 @@ class SettingsDialog(QDialog):
         self.base_url_edit.setPlaceholderText(f"{DEFAULT_BASE_URL} (default)")
         self.base_url_edit.textChanged.connect(self._validate)
         self.base_url_error = self._label("baseUrlError", "Gateway URL problem")
-        self.base_url_error.setStyleSheet("color: #b00020;")
+        self.base_url_error.setProperty("tone", "problem")
         self.download_dir_edit = QLineEdit(self)
         self.download_dir_edit.setObjectName("downloadDirEdit")
         self.download_dir_edit.setAccessibleName("Download folder")
@@ -164,8 +166,13 @@ class SettingsDialog(QDialog):
         self.notifications_check = QCheckBox("Notify me when a job finishes", self)
         self.notifications_check.setObjectName("notificationsCheck")
         self.notifications_check.setAccessibleName("Desktop notifications")
+        self.theme_combo = QComboBox(self)
+        self.theme_combo.setObjectName("themeCombo")
+        self.theme_combo.setAccessibleName("Theme")
+        for choice in ThemeChoice:
+            self.theme_combo.addItem(choice.label, choice.value)
         self.error_label = self._label("settingsError", "Settings problem")
-        self.error_label.setStyleSheet("color: #b00020;")
+        self.error_label.setProperty("tone", "problem")
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
@@ -198,6 +205,7 @@ class SettingsDialog(QDialog):
         form.addRow("", self.auto_download_check)
         form.addRow("", self.sidecar_check)
         form.addRow("", self.notifications_check)
+        form.addRow("&Theme:", self.theme_combo)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error_label)
@@ -221,6 +229,9 @@ class SettingsDialog(QDialog):
         self.auto_download_check.setChecked(settings.auto_download)
         self.notifications_check.setChecked(settings.notifications)
         self.sidecar_check.setChecked(settings.save_sidecar)
+        self.theme_combo.setCurrentIndex(
+            max(0, self.theme_combo.findData(ThemeChoice.parse(settings.theme).value))
+        )
         self._refresh_key_labels()
 
     def _stored_key(self) -> str | None:
@@ -326,7 +337,7 @@ class SettingsDialog(QDialog):
         if generation != self._probe_generation:
             return
         self.test_button.setEnabled(check_base_url(self.base_url_edit.text()) is None)
-        self.test_result.setStyleSheet("" if ok else "color: #b00020;")
+        set_tone(self.test_result, "ok" if ok else "problem")
         self._show(self.test_result, message)
 
     @property
@@ -362,6 +373,7 @@ class SettingsDialog(QDialog):
         preferences.auto_download = self.auto_download_check.isChecked()
         preferences.notifications = self.notifications_check.isChecked()
         preferences.save_sidecar = self.sidecar_check.isChecked()
+        preferences.theme = str(self.theme_combo.currentData())
         try:
             preferences.save_now()  # the dialog stays open and says why if this fails
         except OSError as exc:
