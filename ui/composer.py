@@ -64,6 +64,9 @@ class Composer(QWidget):
         self._parent_id: str | None = None
         self._busy = False
         self._problems: list[Problem] = []
+        #: Problems are shown once the person typed a prompt or pressed Generate, never in
+        #: red on a window just opened.
+        self._speaking = False
         self._build()
         self.refresh()
 
@@ -77,7 +80,7 @@ class Composer(QWidget):
         self.prompt_edit.setTabChangesFocus(True)
         self.prompt_edit.setMinimumHeight(110)
         self.prompt_edit.installEventFilter(self)
-        self.prompt_edit.textChanged.connect(self.refresh)
+        self.prompt_edit.textChanged.connect(self._on_prompt_edited)
         self.counter = QLabel(self)
         self.counter.setObjectName("promptCounter")
         self.counter.setAccessibleName("Prompt length")
@@ -356,6 +359,9 @@ class Composer(QWidget):
         by_field: dict[str, str] = {}
         for problem in self._problems:
             by_field.setdefault(problem.field, problem.message)
+        if not self._speaking:
+            self._stay_quiet()
+            return
         set_problem(self.prompt_problem, by_field.get("prompt"))
         set_problem(self.model_problem, by_field.get("model") if self._models else None)
         set_problem(self.duration_problem, by_field.get("duration"))
@@ -371,8 +377,36 @@ class Composer(QWidget):
         first = self._problems[0].message if self._problems else "Generate the video (Ctrl+Enter)"
         self.submit_button.setToolTip(first)
 
+    def _stay_quiet(self) -> None:
+        """Before the person typed or pressed Generate: no problems shown, Generate pressable
+        (pressing it says what is missing) unless the model list is still loading."""
+        quiet = (
+            self.prompt_problem,
+            self.model_problem,
+            self.duration_problem,
+            self.aspect_problem,
+        )
+        for label in quiet:
+            set_problem(label, None)
+        self.advanced.show_problems({})
+        loading = not self._models
+        self.submit_button.setEnabled(not loading and not self._busy)
+        self.submit_button.setToolTip(
+            "The model list is loading…" if loading else "Generate the video (Ctrl+Enter)"
+        )
+
+    def _on_prompt_edited(self) -> None:
+        self._speaking = True
+        self.refresh()
+
+    @property
+    def speaking(self) -> bool:
+        """Whether problems are shown (the person typed a prompt or pressed Generate)."""
+        return self._speaking
+
     def submit(self) -> bool:
         """Ask for the video if the form is valid; returns whether it was asked."""
+        self._speaking = True
         self.refresh()
         if self._problems or self._busy:
             return False

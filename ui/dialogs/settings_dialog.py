@@ -35,6 +35,7 @@ from core.errors import GatewayError
 from core.gateway import DEFAULT_BASE_URL, GatewayClient
 from core.gateway_http import normalise_base_url
 from core.logsetup import REDACTION
+from core.secrets import key_in_environment
 from ui.offthread import run_task
 from ui.preferences import Preferences
 from ui.theme import ThemeChoice, set_tone
@@ -124,6 +125,7 @@ class SettingsDialog(QDialog):
         self.key_edit.setObjectName("apiKeyEdit")
         self.key_edit.setAccessibleName("API key")
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_edit.textChanged.connect(self._refresh_keychain_warning)
         self.show_key_button = QPushButton("Show", self)
         self.show_key_button.setObjectName("showKeyButton")
         self.show_key_button.setAccessibleName("Show or hide the API key")
@@ -252,7 +254,13 @@ class SettingsDialog(QDialog):
         if self._context.key_source and self._context.key_source != secrets.description:
             where += f". In use now: {self._context.key_source}"
         self._show(self.keychain_label, where)
-        self._show(self.keychain_warning, "" if secrets.persistent else NO_KEYCHAIN_TEXT)
+        self._refresh_keychain_warning()
+
+    def _refresh_keychain_warning(self) -> None:
+        # With the key in PHASEO_API_KEY the keychain matters only once a key is typed here.
+        quiet = key_in_environment() and not self.key_edit.text().strip()
+        persistent = self._context.secrets.persistent
+        self._show(self.keychain_warning, "" if persistent or quiet else NO_KEYCHAIN_TEXT)
 
     @staticmethod
     def _show(label: QLabel, text: str) -> None:
