@@ -4,7 +4,8 @@ A job's local state is Reelgate's own view: it adds ``submitting`` and ``submit_
 (the create's outcome is not known yet), ``rejected`` (the gateway refused the create, so
 nothing was made) and ``gone`` (the server no longer knows the job) to the gateway's
 statuses. Network trouble never changes the state: it is counted in ``failures`` and
-shown as "cannot reach the gateway" once ``failures`` passes a threshold.
+shown as "cannot reach the gateway" once ``failures`` passes a threshold, or as "status
+checks refused" when the gateway itself answered those checks with an error.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from core.wire import JsonObject, RemoteJob, RemoteStatus
 MAX_PROMPT_CHARS = 32_000
 #: Ratings a person can give a job: 0 means "not rated", 1-5 are stars.
 MAX_RATING = 5
-#: Consecutive failed polls after which a job shows "cannot reach the gateway".
+#: Consecutive failed polls after which a job needs review ("cannot reach the gateway").
 UNREACHABLE_AFTER = 3
 
 

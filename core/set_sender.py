@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from core.engine import Engine
+from core.failure_class import verdict_for
 from core.job_sets import PlannedJob, new_set_id
 from core.jobs import Cause, Job, JobState, SetKind
 from core.wire import as_float
@@ -133,6 +134,7 @@ def send_set(
         if engine.key_rejected is not None or (
             job.state is JobState.REJECTED and cause in STOP_CAUSES
         ):
-            report.stopped = (cause or Cause.AUTH).explanation
+            verdict = verdict_for(job)
+            report.stopped = verdict.cause if verdict is not None else Cause.AUTH.explanation
             return report
     return report

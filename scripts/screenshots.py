@@ -14,7 +14,8 @@ preview is in the picture). It writes:
     running-jobs.png    queued and processing jobs with progress bars, and a completed one
     main-window.png     the README's hero shot: running jobs and a video playing
     preview.png         a completed job selected, the preview showing a decoded frame
-    failure-review.png  a failed job (demo keyword ``[fail]``) explained in the review panel
+    failure-review.png  a failed job (demo keyword ``[moderation]``: the provider's moderation
+                        refused it) explained in the review panel, its class in the heading
     gallery.png         the Gallery view: clip cards, one being scrubbed under the pointer
     gallery-dark.png    the same in the dark theme
 
@@ -94,7 +95,7 @@ PROMPT_TYPED = (
     "the ripples; slow tracking shot, shallow depth of field."
 )
 PROMPT_DONE = "A lighthouse on a rocky coast at golden hour, waves rolling in, drone orbit"
-PROMPT_FAILED = "[fail] A glass city made of ice melting under three suns, macro timelapse"
+PROMPT_FAILED = "[moderation] A glass city made of ice melting under three suns, macro timelapse"
 PROMPTS_RUNNING = (
     "A red fox trotting through fresh snow in a birch forest, morning mist",
     "Close-up of coffee being poured into a white cup, steam curling in warm light",
@@ -438,6 +439,10 @@ class Driver:
             raise ScreenshotError("the provider's message is not in the review panel")
         if not review.cause_label.text() or review.request_id_label.text() in ("", "—"):
             raise ScreenshotError("the cause or the request id is missing")
+        if "Blocked by a safety or content policy" not in review.status_label.text():
+            raise ScreenshotError("the heading does not name the failure's class")
+        if not review.next_step_label.text().startswith("Next step: Rephrase"):
+            raise ScreenshotError("the next step is missing")
         if not review.timeline.row_texts():
             raise ScreenshotError("the status timeline is empty")
         scroll = review.findChild(QScrollArea, "reviewScroll")

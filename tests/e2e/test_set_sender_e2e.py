@@ -77,7 +77,7 @@ def test_out_of_credit_stops_the_batch_and_counts_what_was_not_sent(
     plan = [planned("A"), planned("[funds] B"), planned("C"), planned("D")]
     report = send_set(engine, plan, SetKind.BATCH)
     assert [job.params.prompt for job in report.jobs] == ["A", "[funds] B"]
-    assert report.stopped == Cause.CREDIT.explanation
+    assert report.stopped == "The account is out of credit."
     assert report.unsent == 2
     assert gateway.stats["create"] == 2
     assert "2 of 4 sent; stopped: The account is out of credit" in report.summary
