@@ -22,7 +22,7 @@ from core.journal import Journal
 from core.logsetup import REDACTION
 from core.paths import AppPaths, resolve_paths
 from core.scheduler import PollPolicy
-from core.secrets import SecretStore, open_secret_store, resolve_api_key
+from core.secrets import SecretStore, key_in_environment, open_secret_store, resolve_api_key
 from core.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ def open_context(
     use_demo = demo
     if use_demo is None:
         use_demo = key is None and chosen_url is None
-    if keyring_warning and not use_demo:
+    if keyring_warning and not use_demo and not key_in_environment():
         messages.append(keyring_warning)
     journal = Journal.open(paths.journal)
     if journal.recovery_message:

@@ -152,6 +152,11 @@ def open_secret_store() -> tuple[SecretStore, str | None]:
     return MemorySecretStore(), warning
 
 
+def key_in_environment() -> bool:
+    """Whether the key comes from ``PHASEO_API_KEY`` (then a missing keychain does not matter)."""
+    return bool(os.environ.get(ENV_VAR, "").strip())
+
+
 def resolve_api_key(store: SecretStore) -> tuple[str | None, str]:
     """The key to use and where it came from: the environment overrides the keychain."""
     env_key = os.environ.get(ENV_VAR, "").strip()

@@ -31,6 +31,7 @@ class Settings:
     last_save_dir: str = ""
     last_params: dict[str, Any] = field(default_factory=dict)
     window: dict[str, Any] = field(default_factory=dict)
+    theme: str = "system"  # "system" (follow the OS), "light" or "dark"
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Settings:

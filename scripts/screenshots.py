@@ -635,10 +635,13 @@ class Driver:
         """Switch to the Gallery, select ``job`` and hover two thirds across its card."""
         from PySide6.QtCore import QPoint
         from PySide6.QtTest import QTest
+        from PySide6.QtWidgets import QToolTip
 
         jobs_view = self.window.jobs_view
         jobs_view.mode_toggle.gallery_button.click()
         gallery = jobs_view.gallery
+        QTest.mouseMove(gallery.viewport(), QPoint(1, 1))  # a pointer at rest shows a tooltip
+        QToolTip.hideText()
         self.select(job)
         source = self.window.model.row_of(job.local_id)
         index = jobs_view.proxy.mapFromSource(self.window.model.index(source or 0, 1))

@@ -105,7 +105,7 @@ def open_for_window(args: argparse.Namespace, paths: AppPaths) -> AppContext | N
 
     Returns ``None`` when the newcomer closed the welcome dialog.
     """
-    from core.secrets import open_secret_store, resolve_api_key
+    from core.secrets import key_in_environment, open_secret_store, resolve_api_key
     from ui.preferences import Preferences
 
     secrets, keyring_warning = open_secret_store()
@@ -129,7 +129,8 @@ def open_for_window(args: argparse.Namespace, paths: AppPaths) -> AppContext | N
             else:
                 demo, remember_demo = True, True
     context = _open(args, demo=demo, secrets=secrets)
-    if keyring_warning and not context.demo_mode:
+    if keyring_warning and not context.demo_mode and not key_in_environment():
+        # The note matters only to a key typed into Settings; one from PHASEO_API_KEY is safe.
         context.messages.append(keyring_warning)
     if remember_demo:
         preferences = Preferences(context.settings, context.paths.settings)

@@ -53,7 +53,6 @@ from core.job_sets import (
     with_estimates,
 )
 from core.jobs import JobParams
-from ui.composer_fields import PROBLEM_STYLE
 from ui.offthread import Submit, run_task
 
 #: How long typing pauses before the preview is rebuilt.
@@ -181,7 +180,7 @@ class BatchDialog(QDialog):
         self.problems_label.setObjectName("batchProblems")
         self.problems_label.setAccessibleName("Problems with the batch")
         self.problems_label.setWordWrap(True)
-        self.problems_label.setStyleSheet(PROBLEM_STYLE)
+        self.problems_label.setProperty("tone", "problem")
         self.problems_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.buttons = QDialogButtonBox(self)

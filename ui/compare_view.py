@@ -33,6 +33,7 @@ from core.failure_class import verdict_for
 from core.jobs import DownloadState, Job, JobState
 from ui.jobs_model import format_elapsed
 from ui.preview import NO_BACKEND_TEXT, format_time, multimedia_available
+from ui.theme import set_tone
 
 try:  # QtMultimedia may be missing from a trimmed install; the view then says so.
     from PySide6.QtMultimedia import QMediaPlayer
@@ -93,7 +94,6 @@ class ClipPane(QFrame):
         self.player: QMediaPlayer | None = None
         self.title = QLabel(self)
         self.title.setObjectName("compareClipModel")
-        self.title.setStyleSheet("font-weight: 600;")
         self.details = QLabel(self)
         self.details.setObjectName("compareClipDetails")
         self.message = QLabel(self)
@@ -142,12 +142,12 @@ class ClipPane(QFrame):
             self.stack.setCurrentWidget(self.video)
         elif job.terminal and job.state is not JobState.COMPLETED:
             self.message.setText(failure_text(job))
-            self.message.setStyleSheet("color: #b3261e;")
+            set_tone(self.message, "problem")
             self.stack.setCurrentWidget(self.message)
         else:
             text = NO_BACKEND_TEXT if self.video is None and _has_video(job) else None
             self.message.setText(text or f"{job.status_text}… the clip joins in when it is ready.")
-            self.message.setStyleSheet("")
+            set_tone(self.message, None)
             self.stack.setCurrentWidget(self.message)
 
     def _on_keep(self, kept: bool) -> None:

@@ -30,7 +30,6 @@ from core.jobs import MAX_PROMPT_CHARS, Job, JobParams
 from core.validation import Problem, validate
 from ui.compare_picker import ComparePicker
 from ui.composer_fields import (
-    PROBLEM_STYLE,
     AdvancedSection,
     DurationField,
     configure_aspects,
@@ -40,9 +39,9 @@ from ui.composer_fields import (
     with_problem,
 )
 from ui.image_input import ImageInputs
+from ui.theme import set_tone
 
 _SUBMIT_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-_OVER_LIMIT_STYLE = "color: #b3261e; font-weight: 600;"
 
 
 def _is_submit_key(event: QKeyEvent) -> bool:
@@ -69,6 +68,9 @@ class Composer(QWidget):
         self._parent_id: str | None = None
         self._busy = False
         self._problems: list[Problem] = []
+        #: Problems are shown once the person typed a prompt or pressed Generate, never in
+        #: red on a window just opened.
+        self._speaking = False
         self._build()
         self.refresh()
 
@@ -82,7 +84,7 @@ class Composer(QWidget):
         self.prompt_edit.setTabChangesFocus(True)
         self.prompt_edit.setMinimumHeight(110)
         self.prompt_edit.installEventFilter(self)
-        self.prompt_edit.textChanged.connect(self.refresh)
+        self.prompt_edit.textChanged.connect(self._on_prompt_edited)
         self.counter = QLabel(self)
         self.counter.setObjectName("promptCounter")
         self.counter.setAccessibleName("Prompt length")
@@ -152,7 +154,7 @@ class Composer(QWidget):
         self.submit_error.setObjectName("submitError")
         self.submit_error.setAccessibleName("Submission problem")
         self.submit_error.setWordWrap(True)
-        self.submit_error.setStyleSheet(PROBLEM_STYLE)
+        self.submit_error.setProperty("tone", "problem")
         self.submit_error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.submit_error.setVisible(False)
         self.submit_note = QLabel(self)
@@ -365,7 +367,7 @@ class Composer(QWidget):
         """Update the counter, the problems next to each field, and Submit."""
         text = self.prompt_edit.toPlainText()
         self.counter.setText(f"{len(text):,} / {MAX_PROMPT_CHARS:,}")
-        self.counter.setStyleSheet(_OVER_LIMIT_STYLE if len(text) > MAX_PROMPT_CHARS else "")
+        set_tone(self.counter, "problem" if len(text) > MAX_PROMPT_CHARS else None)
         self.counter.setAccessibleDescription(
             f"{len(text):,} of {MAX_PROMPT_CHARS:,} characters used"
         )
@@ -381,6 +383,9 @@ class Composer(QWidget):
         by_field: dict[str, str] = {}
         for problem in self._problems:
             by_field.setdefault(problem.field, problem.message)
+        if not self._speaking:
+            self._stay_quiet()
+            return
         set_problem(self.prompt_problem, by_field.get("prompt"))
         set_problem(self.model_problem, by_field.get("model") if self._models else None)
         set_problem(self.duration_problem, by_field.get("duration"))
@@ -398,8 +403,36 @@ class Composer(QWidget):
         self.submit_button.setToolTip(first)
         self.changed.emit()
 
+    def _stay_quiet(self) -> None:
+        """Before the person typed or pressed Generate: no problems shown, Generate pressable
+        (pressing it says what is missing) unless the model list is still loading."""
+        quiet = (
+            self.prompt_problem,
+            self.model_problem,
+            self.duration_problem,
+            self.aspect_problem,
+        )
+        for label in quiet:
+            set_problem(label, None)
+        self.advanced.show_problems({})
+        loading = not self._models
+        self.submit_button.setEnabled(not loading and not self._busy)
+        self.submit_button.setToolTip(
+            "The model list is loading…" if loading else "Generate the video (Ctrl+Enter)"
+        )
+
+    def _on_prompt_edited(self) -> None:
+        self._speaking = True
+        self.refresh()
+
+    @property
+    def speaking(self) -> bool:
+        """Whether problems are shown (the person typed a prompt or pressed Generate)."""
+        return self._speaking
+
     def submit(self) -> bool:
         """Ask for the video if the form is valid; returns whether it was asked."""
+        self._speaking = True
         self.refresh()
         if self._problems or self._busy:
             return False

@@ -29,14 +29,13 @@ from core.catalogue import (
 from core.failure_class import verdict_for
 from core.jobs import Job, JobState
 
-PROBLEM_STYLE = "color: #b3261e;"
-
 
 def problem_label(name: str, parent: QWidget) -> QLabel:
-    """A red, word-wrapped label for one field's validation message (hidden when empty)."""
+    """A word-wrapped label for one field's validation message (hidden when empty), in the
+    stylesheet's problem colour."""
     label = QLabel(parent)
     label.setObjectName(name)
-    label.setStyleSheet(PROBLEM_STYLE)
+    label.setProperty("tone", "problem")
     label.setWordWrap(True)
     label.setVisible(False)
     return label

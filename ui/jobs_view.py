@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QStackedWidget,
@@ -37,6 +36,7 @@ from PySide6.QtWidgets import (
 from core.jobs import MAX_RATING, Job
 from ui.gallery_frames import GalleryFrames
 from ui.gallery_view import GalleryView
+from ui.job_columns import fit_prompt, set_up_columns
 from ui.jobs_model import Column, JobRole, JobsModel, ProgressRole
 
 # The filter and the proxy live in ui.jobs_proxy (bulk filtering for long histories);
@@ -130,6 +130,14 @@ class JobsView(QWidget):
         self.search_edit.setAccessibleName("Search prompts")
         self.search_edit.setPlaceholderText("Search prompts (Ctrl+F)")
         self.search_edit.setClearButtonEnabled(True)
+        # The job list must fit between the composer and the preview at 1280x800: the combo
+        # boxes show their longest choice in the popup, not in the closed box.
+        self.search_edit.setMinimumWidth(90)
+        for combo in (self.filter_combo, self.rating_combo):
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(9)
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(SEARCH_DEBOUNCE_MS)
@@ -154,26 +162,7 @@ class JobsView(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(46)
         self.table.setIconSize(QSize(72, 40))
-        header = self.table.horizontalHeader()
-        header.setSectionsMovable(True)
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in (
-            (Column.THUMBNAIL, 80),
-            (Column.PROMPT, 200),
-            (Column.MODEL, 150),
-            (Column.DURATION, 66),
-            (Column.ASPECT, 80),
-            (Column.STATUS, 230),
-            (Column.CREATED, 116),
-            (Column.ELAPSED, 76),
-            (Column.COST, 60),
-            (Column.KEPT, 44),
-            (Column.RATING, 76),
-        ):
-            header.resizeSection(column, width)
-        # The status matters most: by default it follows the prompt (columns can be moved).
-        header.moveSection(header.visualIndex(Column.STATUS), Column.PROMPT + 1)
+        set_up_columns(self.table)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
 
         self.gallery = GalleryView(
@@ -355,6 +344,7 @@ class JobsView(QWidget):
         header = state.get("header")
         if isinstance(header, str) and header:
             self.table.horizontalHeader().restoreState(QByteArray.fromBase64(header.encode()))
+            fit_prompt(self.table)
         choice = state.get("filter")
         if isinstance(choice, str):
             position = self.filter_combo.findText(choice)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.catalogue import ModelInfo
 from core.errors import GatewayError
 from core.jobs import REVIEW_STATES, Job, JobState
 from resources.paths import icon_path
@@ -38,8 +39,10 @@ from ui.jobs_model import JobsModel, is_active
 from ui.jobs_view import JobsView
 from ui.notifier import Notifier
 from ui.offthread import run_task
+from ui.pane_toggles import add_pane_toggles
 from ui.poller import Poller
 from ui.set_actions import SetActions
+from ui.theme import ThemeChoice, app_theme
 from ui.thumbnails import ThumbnailCache
 from ui.warm_up import warm_up
 
@@ -60,6 +63,11 @@ DEMO_TEXT = (
     "open <b>Settings</b> (Ctrl+,), enter your Phaseo API key and restart Reelgate."
 )
 STATUS_MESSAGE_MS = 8_000
+#: The window's first size, and the panes' widths in it: at 1280x800 the job list shows the
+#: prompt, model, duration, status, cost, keep and rating columns without scrolling sideways.
+DEFAULT_SIZE = (1280, 800)
+COMPOSER_WIDTH = 295
+DETAIL_WIDTH = 372
 #: Jobs listed before the window shows; older ones follow (see MainWindow._load_history).
 FIRST_PAGE = 500
 #: When the modules of things built on first use load after the window shows (ms).
@@ -111,6 +119,9 @@ class MainWindow(QMainWindow):
         self.controller = controller
         self.context = controller.context
         self.preferences = controller.preferences
+        self.theme = app_theme()
+        self.theme.apply(ThemeChoice.parse(self.preferences.theme))
+        self.preferences.changed.connect(self._on_preference_changed)
         self._closing = False
         self._quiet_close = False
         demo = self.context.demo_mode
@@ -155,14 +166,14 @@ class MainWindow(QMainWindow):
         self.jobs_splitter.addWidget(self.detail_stack)
         self.jobs_splitter.setStretchFactor(0, 3)
         self.jobs_splitter.setStretchFactor(1, 2)
-        # Room for the table's prompt and status columns and for the preview's controls.
-        self.jobs_splitter.setSizes([520, 400])
+        # Room for the job list's needed columns and for the preview's controls at 1280x800.
+        self.jobs_splitter.setSizes([1000 - DETAIL_WIDTH, DETAIL_WIDTH])
         self.main_splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.main_splitter.setObjectName("mainSplitter")
         self.main_splitter.addWidget(self.composer)
         self.main_splitter.addWidget(self.jobs_splitter)
         self.main_splitter.setStretchFactor(1, 1)
-        self.main_splitter.setSizes([340, 1000])
+        self.main_splitter.setSizes([COMPOSER_WIDTH, 1000])
 
         central = QWidget(self)
         layout = QVBoxLayout(central)
@@ -189,6 +200,13 @@ class MainWindow(QMainWindow):
         self.job_actions = JobActions(self)
         self.costs = Costs(self)
         self.set_actions = SetActions(self)
+        self.composer_toggle, self.detail_toggle = add_pane_toggles(
+            self,
+            self.main_splitter,
+            self.jobs_splitter,
+            self.job_actions.toolbar,
+            (COMPOSER_WIDTH, DETAIL_WIDTH),
+        )
         self._connect()
         self.setTabOrder(self.composer.submit_button, self.jobs_view.filter_combo)
         self.restore_state()
@@ -227,6 +245,7 @@ class MainWindow(QMainWindow):
         self.controller.error_raised.connect(self.show_status, queued)
         self.preferences.save_failed.connect(self.show_status)
         self.controller.catalogue_loaded.connect(self.composer.set_models, queued)
+        self.controller.catalogue_loaded.connect(self._show_model_names, queued)
         self.poller.key_rejected.connect(self.on_key_rejected)
         self.jobs_view.selection_changed.connect(self.show_detail)
         self.model.ticked.connect(self._refresh_placeholder)
@@ -442,6 +461,14 @@ class MainWindow(QMainWindow):
         self.poller.wake_now()
         self.show_status("The new API key is in use; polling resumed.")
 
+    def _show_model_names(self, models: list[ModelInfo], _note: str = "") -> None:
+        """The job list names models as the catalogue does (the id stays in the tooltip)."""
+        self.model.set_model_names({model.id: model.name for model in models})
+
+    def _on_preference_changed(self, name: str) -> None:
+        if name == "theme":
+            self.theme.apply(ThemeChoice.parse(self.preferences.theme))
+
     # -- remembered layout --------------------------------------------------------------------
 
     def restore_state(self) -> None:
@@ -449,7 +476,7 @@ class MainWindow(QMainWindow):
         state: dict[str, Any] = self.preferences.window or {}
         geometry = _unb64(state.get("geometry"))
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1360, 820)
+            self.resize(*DEFAULT_SIZE)
         for splitter, key in (
             (self.main_splitter, "main_splitter"),
             (self.jobs_splitter, "jobs_splitter"),
@@ -460,6 +487,8 @@ class MainWindow(QMainWindow):
         jobs_state = state.get("jobs")
         if isinstance(jobs_state, dict):
             self.jobs_view.restore_state(jobs_state)
+        self.composer_toggle.sync()
+        self.detail_toggle.sync()
 
     def save_state(self) -> None:
         """Put the window layout into ``settings.window`` (saved with the settings)."""

@@ -96,6 +96,7 @@ class Preferences(QObject):
     last_save_dir: Field[str] = Field()
     last_params: Field[dict[str, Any]] = Field()
     window: Field[dict[str, Any]] = Field()
+    theme: Field[str] = Field()
 
     def __init__(
         self,

@@ -161,7 +161,6 @@ class ReviewPanel(QWidget):
 
     def _build(self) -> None:
         self.status_label = self._label("reviewStatus", "Job status")
-        self.status_label.setStyleSheet("font-weight: bold; font-size: 14pt;")
         self.cause_label = self._label("causeLabel", "Cause in plain words")
         self.next_step_label = self._label("nextStepLabel", "Next step")
         self.situation_label = self._label("situationLabel", "What happens next")

@@ -22,12 +22,12 @@ from core.ledger import CostRecord, SpendSummary, Totals, read_records, record_o
 from core.money import format_usd
 from ui.offthread import Submit, run_async, run_task
 from ui.preferences import Preferences
+from ui.theme import set_tone
 
 logger = logging.getLogger(__name__)
 
 #: Sum again this long after the last job change.
 DEBOUNCE_MS = 1_500
-_OVER_STYLE = "color: #b3261e; font-weight: 600;"
 
 
 class SpendTracker(QObject):
@@ -154,4 +154,4 @@ class SpendTracker(QObject):
             text += " — demo, nothing billed"
         self.label.setText(text)
         self.label.setAccessibleDescription(text)
-        self.label.setStyleSheet(_OVER_STYLE if over else "")
+        set_tone(self.label, "problem" if over else None)

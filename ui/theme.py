@@ -147,14 +147,21 @@ class Theme(QObject):
             self._use(scheme == Qt.ColorScheme.Dark)
 
     def _use(self, dark: bool) -> None:
+        """Set the palette and the stylesheet (nothing is redone when they are already in use:
+        re-polishing every widget costs start-up time)."""
+        changed = dark != self.dark
         self.dark = dark
-        palette = dark_palette() if dark else light_palette()
-        self._app.setPalette(palette)
-        QToolTip.setPalette(palette)
+        if changed:
+            palette = dark_palette() if dark else light_palette()
+            self._app.setPalette(palette)
+            QToolTip.setPalette(palette)
         sheet = stylesheet(dark)
-        self._app.setStyleSheet(sheet)
-        self.colours.load(sheet)
-        self.changed.emit()
+        if self._app.styleSheet() != sheet:
+            self._app.setStyleSheet(sheet)
+            self.colours.load(sheet)
+            changed = True
+        if changed:
+            self.changed.emit()
 
 
 def stylesheet(dark: bool) -> str:
@@ -215,6 +222,16 @@ def dark_palette() -> QPalette:
 def status_colour(state: JobState) -> QColor:
     """The colour of a job state's words and badges in the current theme."""
     return app_theme().colours.for_state(state)
+
+
+def set_tone(widget: QWidget, tone: str | None) -> None:
+    """Colour a message by meaning ("problem", "warning", "ok"; None: plain) via the stylesheet."""
+    if widget.property("tone") == tone:
+        return
+    widget.setProperty("tone", tone)
+    style = widget.style()
+    style.unpolish(widget)
+    style.polish(widget)
 
 
 def is_dark(palette: QPalette) -> bool:

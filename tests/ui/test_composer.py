@@ -137,22 +137,28 @@ def test_advanced_options_appear_only_where_the_model_supports_them(composer: Co
     assert not composer.advanced_toggle.isEnabled()
 
 
-def test_invalid_prompts_disable_submit_and_say_why(composer: Composer) -> None:
+def test_invalid_prompts_disable_submit_and_say_why(composer: Composer, qtbot: Any) -> None:
     problem = composer.prompt_problem
+    sent: list[object] = []
+    composer.submit_requested.connect(lambda *args: sent.append(args))
+    # A window just opened says nothing in red; pressing Generate says what is missing.
+    assert not problem.isVisible() and composer.submit_button.isEnabled()
+    qtbot.mouseClick(composer.submit_button, Qt.MouseButton.LeftButton)
+    assert sent == []
     assert not composer.submit_button.isEnabled()
     assert problem.isVisible() and "Write a prompt" in problem.text()
 
     composer.prompt_edit.setPlainText("x" * 32_001)
     assert not composer.submit_button.isEnabled()
     assert composer.counter.text() == "32,001 / 32,000"
-    assert "b3261e" in composer.counter.styleSheet()
+    assert composer.counter.property("tone") == "problem"
     assert problem.isVisible() and "32,000" in problem.text()
 
     composer.prompt_edit.setPlainText("x" * 32_000)
     assert composer.submit_button.isEnabled()
     assert not problem.isVisible()
     assert composer.counter.text() == "32,000 / 32,000"
-    assert composer.counter.styleSheet() == ""
+    assert composer.counter.property("tone") is None
 
 
 def test_a_bad_seed_is_explained_next_to_the_seed(composer: Composer) -> None:

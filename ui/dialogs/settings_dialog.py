@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -34,9 +35,11 @@ from core.errors import GatewayError
 from core.gateway import DEFAULT_BASE_URL, GatewayClient
 from core.gateway_http import normalise_base_url
 from core.logsetup import REDACTION
+from core.secrets import key_in_environment
 from ui.cost_settings import CostSettings
 from ui.offthread import run_task
 from ui.preferences import Preferences
+from ui.theme import ThemeChoice, set_tone
 
 if TYPE_CHECKING:
     from core.context import AppContext
@@ -123,6 +126,7 @@ class SettingsDialog(QDialog):
         self.key_edit.setObjectName("apiKeyEdit")
         self.key_edit.setAccessibleName("API key")
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_edit.textChanged.connect(self._refresh_keychain_warning)
         self.show_key_button = QPushButton("Show", self)
         self.show_key_button.setObjectName("showKeyButton")
         self.show_key_button.setAccessibleName("Show or hide the API key")
@@ -134,7 +138,7 @@ class SettingsDialog(QDialog):
         self.remove_key_button.clicked.connect(self._on_remove_key)
         self.keychain_label = self._label("keychainLabel", "Where the key is stored")
         self.keychain_warning = self._label("keychainWarning", "Keychain warning")
-        self.keychain_warning.setStyleSheet("color: #b35c00;")
+        self.keychain_warning.setProperty("tone", "warning")
         self.test_button = QPushButton("Test connection", self)
         self.test_button.setObjectName("testConnectionButton")
         self.test_button.setAccessibleName("Test connection")
@@ -146,7 +150,7 @@ class SettingsDialog(QDialog):
         self.base_url_edit.setPlaceholderText(f"{DEFAULT_BASE_URL} (default)")
         self.base_url_edit.textChanged.connect(self._validate)
         self.base_url_error = self._label("baseUrlError", "Gateway URL problem")
-        self.base_url_error.setStyleSheet("color: #b00020;")
+        self.base_url_error.setProperty("tone", "problem")
         self.download_dir_edit = QLineEdit(self)
         self.download_dir_edit.setObjectName("downloadDirEdit")
         self.download_dir_edit.setAccessibleName("Download folder")
@@ -165,8 +169,13 @@ class SettingsDialog(QDialog):
         self.notifications_check = QCheckBox("Notify me when a job finishes", self)
         self.notifications_check.setObjectName("notificationsCheck")
         self.notifications_check.setAccessibleName("Desktop notifications")
+        self.theme_combo = QComboBox(self)
+        self.theme_combo.setObjectName("themeCombo")
+        self.theme_combo.setAccessibleName("Theme")
+        for choice in ThemeChoice:
+            self.theme_combo.addItem(choice.label, choice.value)
         self.error_label = self._label("settingsError", "Settings problem")
-        self.error_label.setStyleSheet("color: #b00020;")
+        self.error_label.setProperty("tone", "problem")
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
@@ -200,6 +209,7 @@ class SettingsDialog(QDialog):
         form.addRow("", self.sidecar_check)
         form.addRow("", self.notifications_check)
         self.costs = CostSettings(self)
+        form.addRow("&Theme:", self.theme_combo)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.costs)
@@ -225,6 +235,9 @@ class SettingsDialog(QDialog):
         self.notifications_check.setChecked(settings.notifications)
         self.sidecar_check.setChecked(settings.save_sidecar)
         self.costs.load(settings)
+        self.theme_combo.setCurrentIndex(
+            max(0, self.theme_combo.findData(ThemeChoice.parse(settings.theme).value))
+        )
         self._refresh_key_labels()
 
     def _stored_key(self) -> str | None:
@@ -245,7 +258,13 @@ class SettingsDialog(QDialog):
         if self._context.key_source and self._context.key_source != secrets.description:
             where += f". In use now: {self._context.key_source}"
         self._show(self.keychain_label, where)
-        self._show(self.keychain_warning, "" if secrets.persistent else NO_KEYCHAIN_TEXT)
+        self._refresh_keychain_warning()
+
+    def _refresh_keychain_warning(self) -> None:
+        # With the key in PHASEO_API_KEY the keychain matters only once a key is typed here.
+        quiet = key_in_environment() and not self.key_edit.text().strip()
+        persistent = self._context.secrets.persistent
+        self._show(self.keychain_warning, "" if persistent or quiet else NO_KEYCHAIN_TEXT)
 
     @staticmethod
     def _show(label: QLabel, text: str) -> None:
@@ -330,7 +349,7 @@ class SettingsDialog(QDialog):
         if generation != self._probe_generation:
             return
         self.test_button.setEnabled(check_base_url(self.base_url_edit.text()) is None)
-        self.test_result.setStyleSheet("" if ok else "color: #b00020;")
+        set_tone(self.test_result, "ok" if ok else "problem")
         self._show(self.test_result, message)
 
     @property
@@ -367,6 +386,7 @@ class SettingsDialog(QDialog):
         preferences.notifications = self.notifications_check.isChecked()
         preferences.save_sidecar = self.sidecar_check.isChecked()
         self.costs.store(preferences)
+        preferences.theme = str(self.theme_combo.currentData())
         try:
             preferences.save_now()  # the dialog stays open and says why if this fails
         except OSError as exc:
