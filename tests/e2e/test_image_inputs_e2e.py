@@ -106,7 +106,7 @@ def test_a_local_file_reaches_sora_as_a_data_url(
     engine = build_engine(tmp_path, image_gateway.base_url)
     try:
         image = read_image_file(picture)
-        params = JobParams(model="openai/sora-2", prompt="Zoom in", duration=4, aspect_ratio="16:9")
+        params = JobParams(model="openai/sora-2", prompt="Zoom in", duration=4, size="1280x720")
         params = with_images(params, (image,), model_info(engine, params))
         job = engine.submit(params)
         saved = run_until_saved(engine, job.local_id)
@@ -207,7 +207,7 @@ def test_a_body_over_16_mib_is_a_rejected_job_not_a_lost_one(
     tmp_path: Path, image_gateway: DemoGateway
 ) -> None:
     huge = "data:image/png;base64," + "A" * (16 * 1024 * 1024)
-    params = JobParams(model="openai/sora-2", prompt="Zoom in", duration=4, aspect_ratio="16:9")
+    params = JobParams(model="openai/sora-2", prompt="Zoom in", duration=4, size="1280x720")
     params = replace(params, images=(ImageInput(huge),), image_field="input_reference")
     engine = build_engine(tmp_path, image_gateway.base_url)
     try:

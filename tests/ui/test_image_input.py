@@ -177,7 +177,7 @@ def test_resubmit_brings_the_images_back(
         model="openai/sora-2",
         prompt="Again",
         duration=4,
-        aspect_ratio="16:9",
+        size="1280x720",
         images=(ImageInput("", file=str(picture)),),
         image_field="input_reference",
     )
