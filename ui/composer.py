@@ -385,6 +385,7 @@ class Composer(QWidget):
             by_field.setdefault(problem.field, problem.message)
         if not self._speaking:
             self._stay_quiet()
+            self.changed.emit()
             return
         set_problem(self.prompt_problem, by_field.get("prompt"))
         set_problem(self.model_problem, by_field.get("model") if self._models else None)
