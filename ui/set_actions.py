@@ -184,13 +184,33 @@ class SetActions(QObject):
             self.send_plan(request.jobs, SetKind.BATCH)
 
     def send_plan(self, plan: list[PlannedJob], kind: SetKind) -> bool:
-        """Send ``plan`` as one linked set on a worker thread; False if one is still going."""
+        """Check the set's cost with the budget guard, then send ``plan`` as one linked set on
+        a worker thread; False if a set is still being sent."""
         if self._cancel is not None:
             self.window.show_status("A batch is still being sent; wait for it or stop it.")
             self.window.composer.set_busy(False)
             return False
         cancel = threading.Event()
-        self._cancel = cancel
+        self._cancel = cancel  # taken now: a second set waits while this one is approved
+        self.window.show_status(f"{kind.label}: checking the cost of {len(plan)} job(s)…", 0)
+        self.controller.spawn(self._approve_then_send(plan, kind, cancel))
+        return True
+
+    async def _approve_then_send(
+        self, plan: list[PlannedJob], kind: SetKind, cancel: threading.Event
+    ) -> None:
+        """Ask the budget guard about the set's total; send it only when approved."""
+        approved = await self.window.costs.send_checked([job.params for job in plan])
+        if not approved or cancel.is_set():
+            self._finish()
+            if not approved and kind is SetKind.COMPARE:
+                text = self.window.costs.guard.last_note or "Not sent."
+                self.window.composer.show_submit_error(text)
+            return
+        self._start(plan, kind, cancel)
+
+    def _start(self, plan: list[PlannedJob], kind: SetKind, cancel: threading.Event) -> None:
+        """Send an approved set on a worker thread, counting in the status bar."""
         progress = on_gui_thread(self._on_sent, self)
         self.stop_button.setVisible(len(plan) > 1)
         self.window.show_status(f"{kind.label}: sending {len(plan)} job(s)…", 0)
@@ -203,7 +223,6 @@ class SetActions(QObject):
         )
         if future is None:
             self._finish()
-        return future is not None
 
     def stop_sending(self) -> None:
         """Send no more jobs of the set under way (those sent carry on)."""

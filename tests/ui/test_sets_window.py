@@ -123,3 +123,33 @@ def test_closing_the_window_while_a_batch_is_sent_sends_nothing_more(
         assert len(journal.jobs()) == sent  # every create sent is journaled
     finally:
         journal.close()
+
+
+def test_a_batch_above_the_confirmation_threshold_is_sent_only_when_confirmed(
+    window: MainWindow, gateway: DemoGateway, monkeypatch: Any, wait_for: Any
+) -> None:
+    from ui.cost_guard import CostConfirm
+
+    asked: list[tuple[int, int, int]] = []
+
+    async def refuse(cls: Any, parent: Any, total: int, threshold: int, jobs: int) -> bool:
+        asked.append((total, threshold, jobs))
+        return False
+
+    monkeypatch.setattr(CostConfirm, "ask", classmethod(refuse))
+    window.preferences.confirm_cost_above = "0.05"
+    dialog = BatchDialog(window.composer.models, window.composer.params())
+    dialog.set_text("\n".join(f"Priced prompt {n}" for n in range(20)))
+    dialog.duration_spin.setValue(2)
+    request = dialog.request()
+    dialog.deleteLater()
+    assert request is not None and len(request.jobs) == 20
+    monkeypatch.setattr(BatchDialog, "ask", classmethod(lambda cls, *args, **kwargs: request))
+    window.set_actions.batch.trigger()
+    wait_for(lambda: not window.set_actions.sending)
+    assert len(asked) == 1
+    total, threshold, jobs = asked[0]
+    assert jobs == 20 and total > threshold == 50_000_000  # $0.05 in nanos
+    assert window.set_actions.last_report is None
+    assert gateway.stats["create"] == 0  # nothing was sent, nothing charged
+    assert window.statusBar().currentMessage() == "Not sent."
