@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 from core.download import DownloadError, DownloadErrorKind, DownloadResult, ProgressFn, copy_file
@@ -25,6 +26,7 @@ from core.gateway import SignedLink
 from core.joblock import FileLock, lock_name
 from core.jobs import (
     MAX_RATING,
+    BillingSeen,
     CreateAmbiguous,
     CreateRejected,
     CreateSent,
@@ -39,6 +41,7 @@ from core.jobs import (
     SetKind,
 )
 from core.reconcile import next_reconcile_at
+from core.scheduler import next_after_status
 from core.wire import RemoteJob
 
 logger = logging.getLogger(__name__)
@@ -158,7 +161,7 @@ class Engine(ReconcileRole, DownloadRole, EngineBase):
                     for job in self._jobs.values()
                     if job.local_id not in self._busy
                     and (only is None or job.local_id in only)
-                    and (job.pollable or self._reconcilable(job))
+                    and self._wants_read(job)
                     and (job.next_poll_at is None or job.next_poll_at <= now)
                 ),
                 key=lambda job: job.next_poll_at or 0.0,
@@ -189,7 +192,7 @@ class Engine(ReconcileRole, DownloadRole, EngineBase):
             for job in self._jobs.values():
                 if job.local_id in self._busy or (only is not None and job.local_id not in only):
                     continue
-                if job.pollable or self._reconcilable(job):
+                if self._wants_read(job):
                     times.append(job.next_poll_at if job.next_poll_at is not None else now)
                 elif (
                     downloads
@@ -227,6 +230,8 @@ class Engine(ReconcileRole, DownloadRole, EngineBase):
                 return self._reconcile(current)
             if refresh and current.state is JobState.GONE and current.remote_id:
                 return self._poll_status(current) if self.owns(current) else current
+            if current.awaiting_bill and self.owns(current):
+                return self._poll_bill(current)
             if not current.pollable or not self.owns(current):
                 return current
             return self._poll_status(current)
@@ -243,6 +248,31 @@ class Engine(ReconcileRole, DownloadRole, EngineBase):
         except GatewayError as error:
             return self._poll_error(job, error)
         return self._record_answer(job, remote, "status", created=False)
+
+    def _wants_read(self, job: Job) -> bool:
+        """Whether the loop reads ``job`` from the gateway when it is due."""
+        return job.pollable or job.awaiting_bill or self._reconcilable(job)
+
+    def _poll_bill(self, job: Job) -> Job:
+        """Read a completed job again for its bill only; trouble just waits for the next try."""
+        assert job.remote_id is not None
+        at = self.clock()
+        try:
+            remote = self.client.get(job.remote_id)
+        except GatewayError as error:
+            logger.info("Bill check for %s failed: %s", job.remote_id, error.summary)
+            job = replace(job, bill_checks=job.bill_checks + 1)
+            return self._schedule(job, next_after_status(at, None, self.policy, self.rng))
+        job = self._commit(
+            job,
+            BillingSeen(remote, at),
+            "billing",
+            http_status=200,
+            request_id=remote.id,
+            raw=remote.raw,
+        )
+        later = next_after_status(at, remote.poll_after_seconds, self.policy, self.rng)
+        return self._schedule(job, later if job.awaiting_bill else None)
 
     def _poll_error(self, job: Job, error: GatewayError) -> Job:
         if error.kind is ErrorKind.NOT_FOUND and not self._stale_refusal():

@@ -306,7 +306,8 @@ class EngineBase:
                 DownloadState.DONE,
                 DownloadState.NONE,
             )
-            if (settled and not updated.wants_download) or not self.owns(updated):
+            done = settled and not updated.wants_download and not updated.awaiting_bill
+            if done or not self.owns(updated):
                 self._jobs.pop(updated.local_id, None)
             else:
                 self._jobs[updated.local_id] = updated
@@ -352,7 +353,9 @@ class EngineBase:
             job, event, kind, http_status=200, request_id=remote.id, raw=remote.raw, note=note
         )
         if job.terminal:
-            return self._schedule(job, None)
+            # A completed job whose bill is not settled yet is read again (BILL_CHECKS times).
+            later = next_after_status(at, remote.poll_after_seconds, self.policy, self.rng)
+            return self._schedule(job, later if job.awaiting_bill else None)
         if created:
             return self._schedule(job, next_after_create(at, self.policy, self.rng))
         return self._schedule(

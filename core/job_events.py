@@ -51,6 +51,14 @@ class StatusSeen:
 
 
 @dataclass(frozen=True)
+class BillingSeen:
+    """A status response for a finished job: only its bill is taken from it."""
+
+    remote: RemoteJob
+    at: float
+
+
+@dataclass(frozen=True)
 class PollFailed:
     """A status read failed for a transient reason; the job keeps its state."""
 
@@ -158,6 +166,7 @@ Event = (
     | CreateRejected
     | CreateAmbiguous
     | StatusSeen
+    | BillingSeen
     | PollFailed
     | Vanished
     | NotFoundSeen

@@ -16,6 +16,7 @@ from typing import Any
 
 from core.job_events import (
     AuthRejected,
+    BillingSeen,
     CreateAmbiguous,
     Created,
     CreateRejected,
@@ -39,6 +40,7 @@ from core.wire import JsonObject, RemoteJob, RemoteStatus
 # Events and parameters live in their own modules; they are part of this module's interface.
 __all__ = [
     "AuthRejected",
+    "BillingSeen",
     "Cause",
     "CreateAmbiguous",
     "CreateRejected",
@@ -71,6 +73,8 @@ MAX_PROMPT_CHARS = 32_000
 MAX_RATING = 5
 #: Consecutive failed polls after which a job needs review ("cannot reach the gateway").
 UNREACHABLE_AFTER = 3
+#: Status reads of a completed job whose bill is not settled yet, before Reelgate stops asking.
+BILL_CHECKS = 5
 
 
 class JobState(StrEnum):
@@ -306,6 +310,8 @@ class Job:
     #: Failed download attempts in a row, and when the loop may try again on its own.
     download_attempts: int = 0
     download_retry_at: float | None = None
+    #: Status reads of a completed job made for its bill alone (see ``awaiting_bill``).
+    bill_checks: int = 0
     #: The creator's rating: 0 (not rated) or 1-5 stars.
     rating: int = 0
     #: The creator keeps this clip (a pick among takes or a compare set).
@@ -343,6 +349,18 @@ class Job:
         flagged = self.state in REVIEW_STATES or self.troubled or self.auth_blocked
         stuck = self.download is DownloadState.FAILED and not self.download_retryable
         return (flagged or self.uncertain_match or stuck) and not self.reviewed
+
+    @property
+    def awaiting_bill(self) -> bool:
+        """A completed job whose bill is not settled yet: its status is read a few more times."""
+        return (
+            self.state is JobState.COMPLETED
+            and self.remote_id is not None
+            and (self.billing_state or "").lower() in ("pending", "estimated")
+            and not self.deleted_on_server
+            and not self.auth_blocked
+            and self.bill_checks < BILL_CHECKS
+        )
 
     @property
     def pollable(self) -> bool:
@@ -394,7 +412,16 @@ _SERVER_EVENTS: frozenset[type] = frozenset(
     {StatusSeen, PollFailed, Vanished, NotFoundSeen, AuthRejected}
 )
 _ALWAYS: frozenset[type] = frozenset(
-    {Scheduled, DownloadChanged, Reviewed, Rated, KeepChanged, DeletedOnServer, KeyReplaced}
+    {
+        Scheduled,
+        DownloadChanged,
+        Reviewed,
+        Rated,
+        KeepChanged,
+        DeletedOnServer,
+        KeyReplaced,
+        BillingSeen,
+    }
 )
 TRANSITIONS: dict[JobState, frozenset[type]] = {
     JobState.SUBMITTING: frozenset({Created, CreateSent, CreateRejected, CreateAmbiguous})
@@ -464,6 +491,20 @@ def _foreign_ids(job: Job, remote: RemoteJob) -> tuple[str, ...]:
     return (*job.foreign_ids, other)
 
 
+def _bill_of(job: Job, remote: RemoteJob) -> dict[str, Any]:
+    """The job's bill fields after ``remote``: what the answer says, else what was known."""
+    return {
+        "billing_state": remote.billing_state or job.billing_state,
+        "cost": remote.cost or job.cost,
+        "estimated_nanos": job.estimated_nanos
+        if remote.estimated_nanos is None
+        else remote.estimated_nanos,
+        "settled_nanos": job.settled_nanos
+        if remote.settled_nanos is None
+        else remote.settled_nanos,
+    }
+
+
 def _apply_remote(job: Job, remote: RemoteJob, at: float, *, created: bool) -> Job:
     state = _REMOTE_TO_STATE[remote.status]
     if created and state is JobState.WAITING and remote.status_text is None:
@@ -494,12 +535,7 @@ def _apply_remote(job: Job, remote: RemoteJob, at: float, *, created: bool) -> J
         failure=_failure_from_remote(remote, state)
         or (None if job.state is JobState.GONE else job.failure),
         request_ids=_with_request_id(job, remote.id),
-        billing_state=remote.billing_state or job.billing_state,
-        cost=remote.cost or job.cost,
-        estimated_nanos=job.estimated_nanos
-        if remote.estimated_nanos is None
-        else remote.estimated_nanos,
-        settled_nanos=job.settled_nanos if remote.settled_nanos is None else remote.settled_nanos,
+        **_bill_of(job, remote),
         outputs=remote.output_count if state is JobState.COMPLETED else job.outputs,
         download=DownloadState.PENDING
         if state is JobState.COMPLETED and job.download is DownloadState.NONE
@@ -521,6 +557,10 @@ def apply(job: Job, event: Event) -> Job:
             return _apply_remote(job, remote, at, created=False)
         case CreateSent(at=at):
             return replace(job, submitted_at=at, updated_at=at)
+        case BillingSeen(remote=remote, at=at):
+            return replace(
+                job, **_bill_of(job, remote), bill_checks=job.bill_checks + 1, updated_at=at
+            )
         case CreateRejected(failure=failure, at=at):
             return replace(
                 job,

@@ -270,6 +270,7 @@ _OPTIONAL: dict[str, Callable[[object], object]] = {
     "download_retryable": _flag,
     "download_attempts": _count,
     "download_retry_at": as_float,
+    "bill_checks": _count,
     "extra": _extra,
 }
 #: ``extra`` keys older versions kept for what are typed fields now, read into those fields.
@@ -410,6 +411,7 @@ _LATER_KEYS = frozenset(
         "download_retryable",
         "download_attempts",
         "download_retry_at",
+        "bill_checks",
     }
 )
 _EARLIER_KEYS = _DOC_KEYS - _LATER_KEYS

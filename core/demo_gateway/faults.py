@@ -9,6 +9,8 @@ Job outcome
     ``[fail-string]``     job ends ``failed`` with ``error`` as a plain string
     ``[expire]``          job ends ``expired`` (content 409 ``not_ready``; billing void)
     ``[cancelled]``       job ends ``cancelled``
+    ``[unsettled=S]``     once completed, the bill stays ``pending`` for S seconds (default 3)
+                          before it is ``settled``, as a real gateway may report it
     ``[unknown-status]``  status is ``rendering_frames`` while processing, then completes
     ``[moderation]``      job ends ``failed``, ``error: {code: "moderation_blocked", message}``
                           (Sora); ``[moderation-string]``: the same as a plain string
@@ -106,6 +108,7 @@ class JobFaults:
     create_error: str | None = None
     size_bytes: int | None = None
     chunked: bool | None = None
+    unsettled: float = 0.0
 
     def status_fault(self, call_index: int) -> str | None:
         """The scripted fault for the job's status GET number `call_index` (0-based), if any."""
@@ -145,6 +148,8 @@ def _apply_keyword(faults: JobFaults, word: str, value: str | None) -> None:
         faults.create_429 = _count(word, value, 1)
     elif word == "slow-create":
         faults.slow_create = _seconds(word, value)
+    elif word == "unsettled":
+        faults.unsettled = 3.0 if value is None else _seconds(word, value)
     elif word == "slow-status":
         faults.slow_status = _seconds(word, value)
     elif word == "revoked":

@@ -131,7 +131,11 @@ def job_json(ctx: ViewContext, job: Job) -> dict[str, Any]:
     params, spec = job.params, job.params.spec
     style = spec.style
     done = phase.kind == "completed"
-    usage, billing = _billing(job, phase.kind)
+    kind = phase.kind
+    unsettled = job.params.faults.unsettled
+    if kind == "completed" and phase.finished_at is not None:
+        kind = "unsettled" if ctx.now < phase.finished_at + unsettled else kind
+    usage, billing = _billing(job, kind)
     body: dict[str, Any] = {
         "id": job.id,
         "object": "video",

@@ -237,7 +237,10 @@ def fault_error(fault: str | None, endpoint: str) -> ApiError | None:
 def job_billing(
     kind: str, model: str, resolution: str | None, audio: bool, seconds: int, samples: int
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``(usage, billing)`` for a job in phase ``kind``, moved along as API.md describes."""
+    """``(usage, billing)`` for a job in phase ``kind``, moved along as API.md describes.
+
+    ``unsettled`` is a completed job whose bill the gateway has not settled yet (``pending``).
+    """
     estimate = price_nanos(model, resolution, audio, seconds, samples)
     billing: dict[str, Any] = {"currency": "usd", "estimated_nanos": estimate}
     billing["estimated_user_cost"] = None if estimate is None else usd(estimate)
@@ -245,9 +248,9 @@ def job_billing(
     if kind in ("failed", "cancelled", "expired"):
         billing.update(state="void", settled_user_cost="0.00", total_nanos=None, billable=False)
         return {"cost_usd": 0}, billing
-    if kind == "completed":
+    if kind in ("completed", "unsettled"):
         settled = settled_nanos(model, resolution, audio, seconds, samples)
-        if settled is None:
+        if settled is None or kind == "unsettled":
             billing.update(state="pending", settled_user_cost=None, total_nanos=None)
             return {"cost_usd": None}, billing
         billing.update(

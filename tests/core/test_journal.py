@@ -91,6 +91,7 @@ def full_job() -> Job:
         download_retryable=False,
         download_attempts=4,
         download_retry_at=1_763_900_400.0,
+        bill_checks=2,
         rating=4,
         kept=True,
         extra={"webhook": None, "nested": {"list": [1, "two", {"three": 3.0}]}},

@@ -124,3 +124,34 @@ def test_any_billing_shape_parses_without_raising(document: dict) -> None:
     bill = parse_billing(document)
     for amount in (bill.estimated_nanos, bill.settled_nanos):
         assert amount is None or amount >= 0
+
+
+def test_billing_seen_settles_a_completed_job_and_bounds_the_checks() -> None:
+    from dataclasses import replace
+
+    from core.jobs import BILL_CHECKS, BillingSeen, Job, JobParams, StatusSeen, apply
+
+    job = Job(
+        local_id="L-1",
+        params=JobParams(model="m", prompt="p", duration=8),
+        state=JobState.PROCESSING,
+        created_at=1.0,
+        updated_at=1.0,
+        remote_id="G-1",
+    )
+    pending = {"billing": {"state": "pending", "estimated_user_cost": "0.40"}}
+    done = apply(job, StatusSeen(parse_job({"id": "G-1", "status": "completed", **pending}), 2.0))
+    assert done.state is JobState.COMPLETED and done.awaiting_bill
+    # A later status of a finished job is ignored, except for its bill.
+    settled_doc = {
+        "id": "G-1",
+        "status": "completed",
+        "billing": {"state": "settled", "settled_user_cost": "0.39"},
+    }
+    assert apply(done, StatusSeen(parse_job(settled_doc), 3.0)) == done
+    settled = apply(done, BillingSeen(parse_job(settled_doc), 3.0))
+    assert settled.state is JobState.COMPLETED and settled.settled_nanos == 390_000_000
+    assert not settled.awaiting_bill and settled.bill_checks == 1
+    tired = replace(done, bill_checks=BILL_CHECKS)
+    assert not tired.awaiting_bill  # asked enough: the estimate stays as it is
+    assert not replace(done, deleted_on_server=True).awaiting_bill
