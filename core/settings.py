@@ -18,7 +18,6 @@ class Settings:
     """Everything a user can change, with defaults for a first run."""
 
     base_url: str = ""  # empty: the Phaseo gateway (or the demo gateway in demo mode)
-    default_model: str = ""
     download_dir: str = ""  # empty: the app's own videos folder
     auto_download: bool = True
     save_sidecar: bool = False  # write name.json with the job's parameters beside saved videos
