@@ -14,11 +14,9 @@ cache can supply models.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import math
-import os
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -26,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from core.files import write_text_atomic
 from core.wire import JsonObject, as_float, as_object, as_str
 
 log = logging.getLogger(__name__)
@@ -700,19 +699,10 @@ class CatalogueCache:
         if not models:
             return models
         envelope = {"version": _CACHE_VERSION, "fetched_at": self._clock(), "document": document}
-        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
         try:
-            text = json.dumps(envelope, ensure_ascii=False)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(tmp, "w", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
+            write_text_atomic(self.path, json.dumps(envelope, ensure_ascii=False))
         except (OSError, TypeError, ValueError, RecursionError):
             log.warning("could not write the catalogue cache %s", self.path, exc_info=True)
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
         return models
 
 

@@ -17,7 +17,6 @@ import uuid
 from dataclasses import replace
 from pathlib import Path
 
-from core.download import DownloadError, DownloadErrorKind, DownloadResult, ProgressFn, copy_file
 from core.engine_base import ORPHANED_CREATE_AFTER, EngineBase, failure_from_error
 from core.engine_downloads import DOWNLOAD_RETRY_SECONDS, DownloadRole
 from core.engine_reconcile import ReconcileRole
@@ -41,6 +40,7 @@ from core.jobs import (
     SetKind,
 )
 from core.reconcile import next_reconcile_at
+from core.safe_write import DownloadError, DownloadErrorKind, DownloadResult, ProgressFn, copy_file
 from core.scheduler import due_jobs, earliest_due, next_after_status
 from core.wire import RemoteJob
 

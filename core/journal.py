@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+from core.files import fsync_dir
 from core.jobs import TERMINAL_STATES, DownloadState, Job, JobState
 from core.journal_codec import (
     Row,
@@ -53,7 +54,6 @@ from core.journal_schema import (
     JournalCorrupt,
     JournalTooNew,
     JournalUnavailable,
-    fsync_dir,
     move_aside,
     prepare,
     probe,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from core.billing import Charge, ChargeKind, charge_of, job_charge
+from core.files import write_text_atomic
 from core.jobs import Job
 from core.money import cents_text
 
@@ -253,10 +253,5 @@ def to_csv(records: Iterable[CostRecord], *, month: str | None = None) -> str:
 
 
 def save_text(path: Path, text: str) -> None:
-    """Write ``text`` as UTF-8 to ``path`` atomically (``.part``, fsync, rename); OSError."""
-    part = path.with_name(path.name + ".part")
-    with open(part, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(part, path)
+    """Write the CSV ``text`` to ``path`` atomically, line endings as written; OSError."""
+    write_text_atomic(path, text, newline="")
