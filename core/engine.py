@@ -87,7 +87,7 @@ class Engine(ReconcileRole, DownloadRole, EngineBase):
             set_id=set_id,
             set_kind=set_kind if set_id is not None else None,
             gateway=self.identity,
-            extra={"gateway": self.gateway_label},
+            gateway_label=self.gateway_label,
         )
         with self._lock:
             self._submitting.add(job.local_id)

@@ -147,7 +147,7 @@ class DownloadRole(EngineBase):
         if current.output_path:
             # Exported before DONE is committed: a crash in between re-runs both on resume.
             problem = self._export_to_output_path(current.output_path, files)
-            current = replace(current, extra={**current.extra, "export_error": problem})
+            current = replace(current, export_error=problem)
             note += f"; exported to {current.output_path}" if problem is None else f"; {problem}"
         return self._commit(
             current,

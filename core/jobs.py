@@ -294,6 +294,9 @@ class Job:
     #: The gateway and account that made the job: its base URL and a fingerprint of the key
     #: (never the key). Only that identity polls the job, and only its 404s count.
     gateway: str | None = None
+    #: Which kind of gateway made it: ``"demo"`` (nothing billed) or ``"default"`` (the
+    #: configured one). Spend totals keep them apart; jobs older than ``gateway`` go by it.
+    gateway_label: str = "default"
     #: ``not_found`` answers in a row from that gateway, and when the first of them came.
     not_found: int = 0
     not_found_since: float | None = None
@@ -312,6 +315,11 @@ class Job:
     download_retry_at: float | None = None
     #: Status reads of a completed job made for its bill alone (see ``awaiting_bill``).
     bill_checks: int = 0
+    #: What the last failed status read got (``core.failure_evidence.poll_error_record``);
+    #: cleared by the next answer.
+    poll_error: JsonObject | None = None
+    #: Why the video could not be copied to ``output_path`` (the command line's ``--output``).
+    export_error: str | None = None
     #: The creator's rating: 0 (not rated) or 1-5 stars.
     rating: int = 0
     #: The creator keeps this clip (a pick among takes or a compare set).
@@ -331,12 +339,12 @@ class Job:
     @property
     def refused(self) -> bool:
         """Troubled, and the last check got the gateway's own error answer (it is reachable)."""
-        return self.troubled and _answered(self.extra.get("poll_error"))
+        return self.troubled and _answered(self.poll_error)
 
     @property
     def unreachable(self) -> bool:
         """Troubled because the gateway could not be reached (or read): "cannot reach"."""
-        return self.troubled and not _answered(self.extra.get("poll_error"))
+        return self.troubled and not _answered(self.poll_error)
 
     @property
     def needs_review(self) -> bool:
@@ -473,10 +481,6 @@ def _answered(record: object) -> bool:
     return isinstance(status, int) and status >= 400 and bool(record.get("body"))
 
 
-def _without_poll_error(extra: JsonObject) -> JsonObject:
-    return {k: v for k, v in extra.items() if k != "poll_error"} if "poll_error" in extra else extra
-
-
 def _with_request_id(job: Job, request_id: str | None) -> tuple[str, ...]:
     if not request_id or request_id in job.request_ids:
         return job.request_ids
@@ -528,7 +532,7 @@ def _apply_remote(job: Job, remote: RemoteJob, at: float, *, created: bool) -> J
         poll_after=remote.poll_after_seconds,
         failures=0,
         problem=None,
-        extra=_without_poll_error(job.extra),
+        poll_error=None,
         not_found=0,
         not_found_since=None,
         # A job that was marked gone and answers again sheds its "gone" failure.
@@ -573,13 +577,12 @@ def apply(job: Job, event: Event) -> Job:
         case CreateAmbiguous(problem=problem, at=at):
             return replace(job, state=JobState.SUBMIT_UNKNOWN, problem=problem, updated_at=at)
         case PollFailed(problem=problem, at=at, request_id=request_id, evidence=evidence):
-            extra = _without_poll_error(job.extra)
             return replace(
                 job,
                 failures=job.failures + 1,
                 problem=problem,
                 request_ids=_with_request_id(job, request_id),
-                extra={**extra, "poll_error": evidence} if evidence else extra,
+                poll_error=evidence or None,
                 updated_at=at,
             )
         case Vanished(failure=failure, at=at):

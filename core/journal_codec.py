@@ -271,16 +271,22 @@ _OPTIONAL: dict[str, Callable[[object], object]] = {
     "download_attempts": _count,
     "download_retry_at": as_float,
     "bill_checks": _count,
+    "gateway_label": _str,
+    "poll_error": _extra,
+    "export_error": _str,
     "extra": _extra,
 }
-#: ``extra`` keys older versions kept for what are typed fields now, read into those fields.
-_LEGACY_EXTRA_KEYS = (
-    "reconcile_attempts",
-    "reconciled",
-    "uncertain_match",
-    "download_error",
-    "download_retryable",
-)
+#: ``extra`` keys older versions kept for what are typed fields now -> the field each went to.
+_LEGACY_EXTRA_KEYS = {
+    "reconcile_attempts": "reconcile_attempts",
+    "reconciled": "reconciled",
+    "uncertain_match": "uncertain_match",
+    "download_error": "download_error",
+    "download_retryable": "download_retryable",
+    "gateway": "gateway_label",
+    "poll_error": "poll_error",
+    "export_error": "export_error",
+}
 _HANDLED = {*_OPTIONAL, "local_id", "params", "state", "created_at", "updated_at"}
 #: Job fields this module has no decoder for (added after it was written): passed through.
 _PASS_THROUGH = tuple(name for name in _JOB_FIELDS if name not in _HANDLED)
@@ -358,7 +364,7 @@ def job_from_dict(data: Mapping[str, Any]) -> Job:
     for name in _PASS_THROUGH:
         if name in data:
             values[name] = data[name]
-    _read_legacy_extra(values, {name for name in _LEGACY_EXTRA_KEYS if name not in values})
+    _read_legacy_extra(values, {name for name in _LEGACY_EXTRA_KEYS.values() if name not in values})
     return Job(**values)
 
 
@@ -373,10 +379,10 @@ def _read_legacy_extra(values: dict[str, Any], missing: Iterable[str]) -> None:
         return
     lacking = set(missing)
     extra = dict(extra)
-    for name in _LEGACY_EXTRA_KEYS:
-        if name not in extra:
+    for key, name in _LEGACY_EXTRA_KEYS.items():
+        if key not in extra:
             continue
-        raw = extra.pop(name)
+        raw = extra.pop(key)
         decoded = _OPTIONAL[name](raw) if raw is not None else None
         if decoded is not None and name in lacking:
             values[name] = decoded
@@ -412,6 +418,9 @@ _LATER_KEYS = frozenset(
         "download_attempts",
         "download_retry_at",
         "bill_checks",
+        "gateway_label",
+        "poll_error",
+        "export_error",
     }
 )
 _EARLIER_KEYS = _DOC_KEYS - _LATER_KEYS

@@ -30,7 +30,8 @@ PERIODS = ("today", "week", "month", "all")
 PERIOD_LABELS = {"today": "Today", "week": "This week", "month": "This month", "all": "All time"}
 _QUERY = (
     "SELECT local_id, created_at, model, substr(prompt, 1, 120), state, json_extract(doc, "
-    "'$.billing_state', '$.cost', '$.estimated_nanos', '$.settled_nanos', '$.extra.gateway') "
+    "'$.billing_state', '$.cost', '$.estimated_nanos', '$.settled_nanos', '$.gateway_label', "
+    "'$.extra.gateway') "
     "FROM jobs"
 )
 
@@ -89,7 +90,6 @@ class SpendSummary:
 
 def record_of(job: Job) -> CostRecord:
     """The ledger's record of a job as the engine reports it (no journal read)."""
-    gateway = job.extra.get("gateway", "default")
     return CostRecord(
         local_id=job.local_id,
         created_at=job.created_at,
@@ -97,7 +97,7 @@ def record_of(job: Job) -> CostRecord:
         prompt=job.params.prompt[:120],
         state=job.state.value,
         charge=job_charge(job),
-        gateway=gateway if isinstance(gateway, str) else "default",
+        gateway=job.gateway_label,
     )
 
 
@@ -117,9 +117,11 @@ def _record(row: tuple[object, ...]) -> CostRecord | None:
         values = json.loads(packed) if isinstance(packed, str) else []
     except ValueError:
         values = []
-    if not isinstance(values, list) or len(values) != 5:
-        values = [None] * 5
-    billing, cost, estimated, settled, gateway = values
+    if not isinstance(values, list) or len(values) != 6:
+        values = [None] * 6
+    # Records written before ``gateway_label`` was a field keep the label in ``extra``.
+    billing, cost, estimated, settled, label, legacy_label = values
+    gateway = label if isinstance(label, str) else legacy_label
     charge = charge_of(
         str(state),
         billing if isinstance(billing, str) else None,
