@@ -132,6 +132,22 @@ def test_out_of_credit_stops_sending_and_says_what_was_not_sent(
     assert gateway.stats["create"] == 2
 
 
+def test_a_video_api_switched_off_stops_the_batch_after_the_first_refusal(
+    tmp_path: Path, gateway: DemoGateway
+) -> None:
+    batch = tmp_path / "p.txt"
+    batch.write_text("A fox\n[disabled] A lake\nA hill\nA field\n", encoding="utf-8")
+    result = run_cli(
+        tmp_path / "data", "batch", str(batch), "--base-url", gateway.base_url, "--duration", "1"
+    )
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "Batch: 2 of 4 sent; stopped: The video API is not enabled for this account" in (
+        result.stdout
+    )
+    assert "2 job(s) were not sent (nothing was charged for them)." in result.stdout
+    assert gateway.stats["create"] == 2
+
+
 def test_max_cost_below_the_batch_total_refuses_and_sends_nothing(
     tmp_path: Path, gateway: DemoGateway
 ) -> None:
