@@ -153,3 +153,33 @@ def test_a_batch_above_the_confirmation_threshold_is_sent_only_when_confirmed(
     assert window.set_actions.last_report is None
     assert gateway.stats["create"] == 0  # nothing was sent, nothing charged
     assert window.statusBar().currentMessage() == "Not sent."
+
+
+def test_compare_on_a_big_batch_plays_four_clips_from_the_selected_one(
+    window: MainWindow, gateway: DemoGateway, monkeypatch: Any, wait_for: Any
+) -> None:
+    dialog = BatchDialog(window.composer.models, window.composer.params())
+    dialog.set_text("\n".join(f"Window prompt {n}" for n in range(6)))
+    dialog.duration_spin.setValue(1)
+    request = dialog.request()
+    dialog.deleteLater()
+    monkeypatch.setattr(BatchDialog, "ask", classmethod(lambda cls, *args, **kwargs: request))
+    actions = window.set_actions
+    actions.batch.trigger()
+    wait_for(lambda: actions.last_report is not None, timeout=40)
+    report = actions.last_report
+    assert report is not None and report.sent == 6
+    ids = [job.local_id for job in report.jobs]
+    window.jobs_view.select_job(ids[4])
+    actions.compare.trigger()
+    wait_for(lambda: report.set_id in actions.views)
+    view = actions.views[report.set_id]
+    # Six jobs: the fifth and the ones after it, moved back to keep four side by side.
+    assert [pane.job.local_id for pane in view.panes] == ids[2:6]
+    assert view.windowTitle() == "Compare: jobs 3-6 of 6"
+    window.jobs_view.select_job(ids[0])
+    actions.compare.trigger()
+    wait_for(lambda: actions.views.get(report.set_id) not in (None, view))
+    again = actions.views[report.set_id]
+    assert [pane.job.local_id for pane in again.panes] == ids[0:4]
+    assert again.windowTitle() == "Compare: jobs 1-4 of 6" and again.isVisible()
