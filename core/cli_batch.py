@@ -222,4 +222,7 @@ def _run(
     summary_table(final, sources, out)
     if report.unsent:
         print(f"{report.unsent} job(s) were not sent (nothing was charged for them).", file=out)
+        lines = list(dict.fromkeys(job.source for job in report.not_sent(jobs) if job.source))
+        if lines:
+            print(f"Not sent: {', '.join(lines)} of {args.file}.", file=out)
     return code

@@ -60,6 +60,11 @@ class SendReport:
         """Planned jobs that were never sent (nothing journaled, nothing charged)."""
         return self.total - self.sent
 
+    def not_sent(self, plan: Sequence[PlannedJob]) -> list[PlannedJob]:
+        """The planned jobs of ``plan`` (the one sent) that were never sent, in order."""
+        sent = set(self.plan_index.values())
+        return [job for index, job in enumerate(plan) if index not in sent]
+
     @property
     def summary(self) -> str:
         """One sentence for a status bar or the command line."""

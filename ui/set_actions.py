@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QPushButton
 
+from core.batch_file import unsent_csv
 from core.catalogue import ModelInfo
 from core.job_sets import PlannedJob, compare_plan, compare_window, gateway_estimator
 from core.jobs import Job, JobParams, SetKind
@@ -52,6 +53,8 @@ class SetActions(QObject):
         self.views: dict[str, CompareView] = {}
         self.last_report: SendReport | None = None
         self._cancel: threading.Event | None = None
+        #: The prompts (as batch CSV) the last batch did not send: Batch… opens with them.
+        self.unsent = ""
         #: Prices for the batch preview, asked of the gateway off the GUI thread.
         self.estimator = gateway_estimator(PriceSource(window.context.client))
         self.show_set = self._action(
@@ -200,8 +203,10 @@ class SetActions(QObject):
             composer.params(),
             estimate=self.estimator,
             submit=self.controller.run_background,
+            text=self.unsent,
         )
         if request is not None:
+            self.unsent = ""
             self.send_plan(request.jobs, SetKind.BATCH)
 
     def send_plan(self, plan: list[PlannedJob], kind: SetKind) -> bool:
@@ -238,7 +243,7 @@ class SetActions(QObject):
         future = run_task(
             self.controller.run_background,
             lambda: send_set(self.controller.engine, plan, kind, cancel=cancel, on_sent=progress),
-            on_result=self._sent,
+            on_result=lambda report: self._sent(report, plan),
             on_error=self._send_failed,
             receiver=self,
         )
@@ -260,10 +265,14 @@ class SetActions(QObject):
         self.stop_button.setVisible(False)
         self.window.composer.set_busy(False)
 
-    def _sent(self, report: SendReport) -> None:
+    def _sent(self, report: SendReport, plan: list[PlannedJob]) -> None:
         self._finish()
         self.last_report = report
-        self.window.show_status(report.summary)
+        summary = report.summary
+        if report.kind is SetKind.BATCH and report.unsent:
+            self.unsent = unsent_csv(report.not_sent(plan))
+            summary += f" Batch… (Ctrl+B) opens with the {report.unsent} prompt(s) not sent."
+        self.window.show_status(summary)
         if not report.jobs:
             return
         first = report.jobs[0]

@@ -145,6 +145,7 @@ def test_a_video_api_switched_off_stops_the_batch_after_the_first_refusal(
         result.stdout
     )
     assert "2 job(s) were not sent (nothing was charged for them)." in result.stdout
+    assert f"Not sent: line 3, line 4 of {batch}." in result.stdout
     assert gateway.stats["create"] == 2
 
 
