@@ -322,7 +322,7 @@ class BatchDialog(QDialog):
                 params.prompt.replace("\n", " "),
                 job.model_name,
                 f"{params.duration} s",
-                params.aspect_ratio or "default",
+                params.size or params.aspect_ratio or "default",
                 "" if params.seed is None else str(params.seed),
                 estimate,
                 ", ".join(job.adjusted),

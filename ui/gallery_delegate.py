@@ -33,7 +33,8 @@ _RADIUS = 6.0
 
 def aspect_of(job: Job) -> float:
     """Width / height of the clip from its parameters (16:9 when unknown)."""
-    text = job.params.aspect_ratio or ""
+    size = job.params.size or ""
+    text = size.replace("x", ":") if size else job.params.aspect_ratio or ""
     width, _, height = text.partition(":")
     try:
         ratio = float(width) / float(height)

@@ -365,7 +365,8 @@ class ReviewPanel(QWidget):
     def _show_params(self, job: Job) -> None:
         params = job.params
         self.model_label.setText(params.model)
-        shape = f"{params.duration} s, {params.aspect_ratio or 'model default aspect ratio'}"
+        chosen = params.size or params.aspect_ratio or "model default aspect ratio"
+        shape = f"{params.duration} s, {chosen}"
         if params.resolution:
             shape += f", {params.resolution}"
         self.shape_label.setText(shape)
