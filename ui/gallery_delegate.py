@@ -83,7 +83,7 @@ class GalleryDelegate(QStyledItemDelegate):
         job = index.data(JobRole)
         box = picture_box(job) if isinstance(job, Job) else QSize(266, PICTURE_HEIGHT)
         width = max(MIN_WIDTH, box.width() + 2 * PADDING)
-        line = QFontMetrics(option.font).height()  # type: ignore[attr-defined]
+        line = QFontMetrics(option.font).height()
         return QSize(width, PICTURE_HEIGHT + 3 * PADDING + TEXT_LINES * line)
 
     # -- painting ----------------------------------------------------------------------------
@@ -93,9 +93,9 @@ class GalleryDelegate(QStyledItemDelegate):
         job = index.data(JobRole)
         if not isinstance(job, Job):
             return
-        rect: QRect = option.rect  # type: ignore[attr-defined]
-        palette: QPalette = option.palette  # type: ignore[attr-defined]
-        state = option.state  # type: ignore[attr-defined]
+        rect: QRect = option.rect
+        palette: QPalette = option.palette
+        state = option.state
         colours = app_theme().colours
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
