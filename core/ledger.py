@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -29,9 +28,11 @@ TOP_JOBS = 10
 PERIODS = ("today", "week", "month", "all")
 PERIOD_LABELS = {"today": "Today", "week": "This week", "month": "This month", "all": "All time"}
 _QUERY = (
-    "SELECT local_id, created_at, model, substr(prompt, 1, 120), state, json_extract(doc, "
-    "'$.billing_state', '$.cost', '$.estimated_nanos', '$.settled_nanos', '$.gateway_label', "
-    "'$.extra.gateway') "
+    "SELECT local_id, created_at, model, substr(prompt, 1, 120), state, "
+    "json_extract(doc, '$.billing_state'), json_extract(doc, '$.cost'), "
+    "json_extract(doc, '$.estimated_nanos'), json_extract(doc, '$.settled_nanos'), "
+    # Records written before ``gateway_label`` was a field keep the label in ``extra``.
+    "coalesce(json_extract(doc, '$.gateway_label'), json_extract(doc, '$.extra.gateway')) "
     "FROM jobs"
 )
 
@@ -112,16 +113,7 @@ def months_of(records: Iterable[CostRecord]) -> list[str]:
 
 
 def _record(row: tuple[object, ...]) -> CostRecord | None:
-    local_id, created_at, model, prompt, state, packed = row
-    try:
-        values = json.loads(packed) if isinstance(packed, str) else []
-    except ValueError:
-        values = []
-    if not isinstance(values, list) or len(values) != 6:
-        values = [None] * 6
-    # Records written before ``gateway_label`` was a field keep the label in ``extra``.
-    billing, cost, estimated, settled, label, legacy_label = values
-    gateway = label if isinstance(label, str) else legacy_label
+    local_id, created_at, model, prompt, state, billing, cost, estimated, settled, gateway = row
     charge = charge_of(
         str(state),
         billing if isinstance(billing, str) else None,
