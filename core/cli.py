@@ -382,9 +382,11 @@ def cmd_jobs(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             created = time.strftime("%Y-%m-%d %H:%M", time.localtime(job.created_at))
             prompt = job.params.prompt.replace("\n", " ")
             prompt = prompt if len(prompt) <= 48 else prompt[:47] + "…"
+            verdict = verdict_for(job)
+            kind = f"  ({verdict.failure_class.label})" if verdict is not None else ""
             print(
                 f"{created}  {job.status_text:<22} {job.remote_id or '-':<30} "
-                f"{job.params.model:<28} {prompt}",
+                f"{job.params.model:<28} {prompt}{kind}",
                 file=out,
             )
         return EXIT_OK
