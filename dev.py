@@ -137,7 +137,7 @@ def run_tests(python: Path, args: list[str]) -> int:
     steps: list[tuple[str, list[str]]] = [
         ("ruff check", [str(python), "-m", "ruff", "check", "."]),
         ("ruff format --check", [str(python), "-m", "ruff", "format", "--check", "."]),
-        ("mypy --strict core/", [str(python), "-m", "mypy"]),
+        ("mypy --strict core/ ui/ main.py", [str(python), "-m", "mypy"]),
         ("pytest", [str(python), "-m", "pytest", *args]),
     ]
     for title, command in steps:

@@ -290,3 +290,15 @@ def plan_batch(
             "at once. Split the file."
         )
     return plan
+
+
+def unsent_csv(jobs: Sequence[PlannedJob]) -> str:
+    """Planned jobs as the CSV this module reads (prompt, model, duration, aspect_ratio), so
+    prompts a batch did not send can be sent again without typing them."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["prompt", "model", "duration", "aspect_ratio"])
+    for job in jobs:
+        params = job.params
+        writer.writerow([params.prompt, params.model, params.duration, params.aspect_ratio or ""])
+    return buffer.getvalue()

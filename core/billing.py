@@ -7,6 +7,7 @@ billing state; those are read too, so an old history still shows and adds up its
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import lru_cache
 from typing import NamedTuple
 
 from core.jobs import Job, JobState
@@ -45,6 +46,12 @@ class Charge(NamedTuple):
         return format_usd(self.nanos)
 
 
+@lru_cache(maxsize=1024)
+def _cost_nanos(cost: str) -> int | None:
+    """``usd_to_nanos`` of a stored cost string (a history repeats a few prices many times)."""
+    return usd_to_nanos(cost)
+
+
 def charge_of(
     state: JobState | str,
     billing_state: str | None,
@@ -60,7 +67,7 @@ def charge_of(
         return Charge(ChargeKind.VOID, 0)
     if settled_nanos is not None:
         return Charge(ChargeKind.SETTLED, settled_nanos)
-    legacy = usd_to_nanos(cost)
+    legacy = _cost_nanos(cost) if isinstance(cost, str) else None
     settled_word = billing in ("settled", "charged")
     if legacy is not None and (settled_word or (not billing and state == JobState.COMPLETED)):
         return Charge(ChargeKind.SETTLED, legacy)

@@ -35,6 +35,7 @@ from core.cli_drive import (
 )
 from core.cli_spend import cmd_spend, cost_line, preflight
 from core.errors import ErrorKind, GatewayError
+from core.failure_class import verdict_for
 from core.image_inputs import ImageInput
 from core.image_rules import image_support, with_images
 from core.jobs import JobParams
@@ -206,9 +207,11 @@ def cmd_jobs(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             created = time.strftime("%Y-%m-%d %H:%M", time.localtime(job.created_at))
             prompt = job.params.prompt.replace("\n", " ")
             prompt = prompt if len(prompt) <= 48 else prompt[:47] + "…"
+            verdict = verdict_for(job)
+            kind = f"  ({verdict.failure_class.label})" if verdict is not None else ""
             print(
                 f"{created}  {job.status_text:<22} {job.remote_id or '-':<30} "
-                f"{job.params.model:<28} {prompt}",
+                f"{job.params.model:<28} {prompt}{kind}",
                 file=out,
             )
         return EXIT_OK

@@ -111,6 +111,11 @@ def build_parser(parser: argparse.ArgumentParser) -> None:
     )
     batch.add_argument("--seed", type=int, help="first seed of the variations (default random)")
     batch.add_argument("--output-dir", help="copy every finished video into this folder")
+    batch.add_argument(
+        "--max-cost",
+        metavar="USD",
+        help="send nothing (exit 2) when the batch's estimated total is above this many dollars",
+    )
     add_common_options(batch)
     jobs = sub.add_parser("jobs", help="list the jobs in the journal")
     jobs.add_argument("--limit", type=int, default=50, help="how many (newest first)")

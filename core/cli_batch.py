@@ -26,6 +26,7 @@ from core.cli_drive import (
     load_models,
     open_cli_context,
 )
+from core.cli_spend import check_cost, max_cost_valid
 from core.context import AppContext
 from core.failure_class import verdict_for
 from core.filenames import numbered_filename
@@ -39,6 +40,7 @@ from core.job_sets import (
     with_estimates,
 )
 from core.jobs import Job, JobParams, JobState, SetKind
+from core.money import usd_to_nanos
 from core.pricing_client import PriceSource
 from core.set_sender import send_set
 
@@ -136,6 +138,8 @@ def _line_of(problem: str) -> int:
 
 def cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``batch``: read the file, check every row, send them all as one batch, wait, summarise."""
+    if not max_cost_valid(args.max_cost, err):
+        return EXIT_BAD_INPUT
     source = read_batch_file(Path(args.file).expanduser())
     for note in source.notes:
         print(note, file=out)
@@ -180,11 +184,17 @@ def _run(
             return EXIT_BAD_INPUT
         jobs = _with_outputs(jobs, folder)
     jobs = with_estimates(jobs, models, gateway_estimator(PriceSource(ctx.client)))
+    total = total_estimate(jobs)
     print(
-        f"Sending {len(jobs)} job(s) from {len(rows)} prompt(s); estimated cost: "
-        f"{price_text(total_estimate(jobs))}.",
+        f"{len(jobs)} job(s) from {len(rows)} prompt(s); estimated cost: {price_text(total)}.",
         file=out,
     )
+    nanos = None if total is None else usd_to_nanos(total)
+    refused = check_cost(ctx, nanos, args.max_cost, out, err)
+    if refused is not None:
+        print("Nothing was sent.", file=err)
+        return refused
+    print(f"Sending {len(jobs)} job(s)…", file=out)
     printer = Printer(out)
     ctx.engine.add_listener(printer.job)
     cancel = threading.Event()
@@ -212,4 +222,7 @@ def _run(
     summary_table(final, sources, out)
     if report.unsent:
         print(f"{report.unsent} job(s) were not sent (nothing was charged for them).", file=out)
+        lines = list(dict.fromkeys(job.source for job in report.not_sent(jobs) if job.source))
+        if lines:
+            print(f"Not sent: {', '.join(lines)} of {args.file}.", file=out)
     return code

@@ -52,25 +52,38 @@ def preflight(
     Refused (exit 2, nothing sent): an estimate above ``--max-cost``, a price that is unknown
     while ``--max-cost`` is given, and a request that would take the month over the budget.
     """
-    limit: int | None = None
-    if max_cost is not None:
-        limit = usd_to_nanos(max_cost)
-        if limit is None:
-            print(f"--max-cost: {max_cost!r} is not an amount in dollars (e.g. 0.50)", file=err)
-            return EXIT_BAD_INPUT
+    if not max_cost_valid(max_cost, err):
+        return EXIT_BAD_INPUT
     estimate = PriceSource(ctx.client).estimate(_query(params, model))
     print(f"Estimated cost: {_estimate_line(estimate)}", file=out)
+    return check_cost(ctx, estimate.nanos, max_cost, out, err)
+
+
+def max_cost_valid(max_cost: str | None, err: TextIO) -> bool:
+    """Whether ``--max-cost`` is absent or an amount in dollars (says why not on ``err``)."""
+    if max_cost is not None and usd_to_nanos(max_cost) is None:
+        print(f"--max-cost: {max_cost!r} is not an amount in dollars (e.g. 0.50)", file=err)
+        return False
+    return True
+
+
+def check_cost(
+    ctx: AppContext, nanos: int | None, max_cost: str | None, out: TextIO, err: TextIO
+) -> int | None:
+    """Exit 2 (after saying why) when ``nanos`` (the estimate of all that is about to be sent;
+    None: unknown) is above ``--max-cost`` or would take the month over the budget."""
+    limit = usd_to_nanos(max_cost) if max_cost is not None else None
     if limit is not None:
-        if estimate.nanos is None:
+        if nanos is None:
             print(
                 f"Not sent: the price is unknown, so --max-cost {format_usd(limit)} cannot be "
                 "checked.",
                 file=err,
             )
             return EXIT_BAD_INPUT
-        if estimate.nanos > limit:
+        if nanos > limit:
             print(
-                f"Not sent: the estimate ({format_usd(estimate.nanos)}) is above --max-cost "
+                f"Not sent: the estimate ({format_usd(nanos)}) is above --max-cost "
                 f"{format_usd(limit)}.",
                 file=err,
             )
@@ -80,7 +93,7 @@ def preflight(
         gateway = "demo" if ctx.demo_mode else "default"
         records = read_records(ctx.paths.journal, gateway=gateway)
         month = summarize(records, time.time()).periods["month"]
-        verdict = check_budget(budget, month, estimate.nanos)
+        verdict = check_budget(budget, month, nanos)
         if not verdict.allowed:
             print(f"Not sent: {verdict.message} Raise the budget in Settings.", file=err)
             return EXIT_BAD_INPUT

@@ -101,7 +101,7 @@ class DownloadRole(EngineBase):
             try:
                 return self._download(job, cancel)
             finally:
-                lock.release()
+                lock.release(remove=True)  # no lock file per job left behind
         finally:
             with self._lock:
                 self._busy.discard(job.local_id)

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import TypeVar
 
 from core.catalogue import (
     MAX_DURATION,
@@ -304,3 +305,23 @@ def plan_problems(jobs: Sequence[PlannedJob], models: Sequence[ModelInfo]) -> li
         for problem in validate(job.params, model):
             problems.append(f"{where}: {problem.message}")
     return problems
+
+
+T = TypeVar("T")
+#: Clips the Compare view plays side by side; a bigger set is compared a window at a time.
+MAX_COMPARED = 4
+
+
+def compare_window(
+    members: Sequence[T], selected: int | None, limit: int = MAX_COMPARED
+) -> tuple[list[T], int]:
+    """The members to compare side by side, and the index of the first one in ``members``.
+
+    A set of up to ``limit`` members is compared whole. From a bigger one (a batch), the
+    selected member (index ``selected``) and the ones after it are taken, moved back at the
+    end of the set so the window stays full.
+    """
+    if len(members) <= limit:
+        return list(members), 0
+    start = min(max(selected or 0, 0), len(members) - limit)
+    return list(members[start : start + limit]), start

@@ -3,7 +3,10 @@
 The window and the command line (or two windows) work on one journal. A job's download and a
 gateway identity's creates must each run in one place at a time, whichever process runs
 them: an advisory lock on a small file beside the journal says who. The OS drops the lock
-when its holder exits, so a killed process never leaves a job locked.
+when its holder exits, so a killed process never leaves a job locked. A job's lock file is
+removed by its holder when the download ends (``release(remove=True)``); a process that opened
+the file before it was removed sees that its file is no longer the one at the path once it
+gets the lock, and takes the lock again on the new file, so removal never lets two in.
 """
 
 from __future__ import annotations
@@ -56,26 +59,38 @@ class FileLock:
         """Take the lock; with ``blocking=False`` return False at once when it is held."""
         if not self._thread_lock.acquire(blocking=blocking):
             return False
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle = open(self.path, "a+b")  # noqa: SIM115 - kept open while the lock is held
-        except OSError as exc:
-            # No lock file (read-only data folder): the thread lock still guards this process.
-            logger.warning("cannot open lock file %s: %s", self.path, exc)
-            self._handle = None
-            return True
-        if not _lock_file(handle, blocking=blocking):
+        while True:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                handle = open(self.path, "a+b")  # noqa: SIM115 - kept open while held
+            except OSError as exc:
+                # No lock file (read-only data folder): the thread lock still guards this
+                # process.
+                logger.warning("cannot open lock file %s: %s", self.path, exc)
+                self._handle = None
+                return True
+            if not _lock_file(handle, blocking=blocking):
+                handle.close()
+                self._thread_lock.release()
+                return False
+            if _still_at(handle, self.path):
+                self._handle = handle
+                return True
+            # The holder removed the file while this process waited: lock the new one.
+            _unlock_file(handle)
             handle.close()
-            self._thread_lock.release()
-            return False
-        self._handle = handle
-        return True
 
-    def release(self) -> None:
-        """Give the lock back."""
+    def release(self, *, remove: bool = False) -> None:
+        """Give the lock back; with ``remove`` delete the lock file first (while still held,
+        so no other process can be holding it). Not on Windows, where open files stay."""
         handle, self._handle = self._handle, None
         try:
             if handle is not None:
+                if remove and fcntl is not None:
+                    try:
+                        self.path.unlink()
+                    except OSError as exc:
+                        logger.debug("lock file %s not removed: %s", self.path, exc)
                 _unlock_file(handle)
                 handle.close()
         finally:
@@ -94,6 +109,16 @@ class FileLock:
     ) -> None:
         """Release it."""
         self.release()
+
+
+def _still_at(handle: IO[bytes], path: Path) -> bool:
+    """Whether the open ``handle`` is still the file at ``path`` (not removed or replaced)."""
+    try:
+        at_path = os.stat(path)
+    except OSError:
+        return False
+    mine = os.fstat(handle.fileno())
+    return (mine.st_dev, mine.st_ino) == (at_path.st_dev, at_path.st_ino)
 
 
 def _lock_file(handle: IO[bytes], *, blocking: bool) -> bool:

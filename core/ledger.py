@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import sqlite3
 from collections.abc import Iterable
@@ -29,9 +28,10 @@ TOP_JOBS = 10
 PERIODS = ("today", "week", "month", "all")
 PERIOD_LABELS = {"today": "Today", "week": "This week", "month": "This month", "all": "All time"}
 _QUERY = (
-    "SELECT local_id, created_at, model, substr(prompt, 1, 120), state, json_extract(doc, "
-    "'$.billing_state', '$.cost', '$.estimated_nanos', '$.settled_nanos', '$.extra.gateway') "
-    "FROM jobs"
+    "SELECT local_id, created_at, model, substr(prompt, 1, 120), state, "
+    "json_extract(doc, '$.billing_state'), json_extract(doc, '$.cost'), "
+    "json_extract(doc, '$.estimated_nanos'), json_extract(doc, '$.settled_nanos'), "
+    "json_extract(doc, '$.extra.gateway') FROM jobs"
 )
 
 
@@ -112,14 +112,7 @@ def months_of(records: Iterable[CostRecord]) -> list[str]:
 
 
 def _record(row: tuple[object, ...]) -> CostRecord | None:
-    local_id, created_at, model, prompt, state, packed = row
-    try:
-        values = json.loads(packed) if isinstance(packed, str) else []
-    except ValueError:
-        values = []
-    if not isinstance(values, list) or len(values) != 5:
-        values = [None] * 5
-    billing, cost, estimated, settled, gateway = values
+    local_id, created_at, model, prompt, state, billing, cost, estimated, settled, gateway = row
     charge = charge_of(
         str(state),
         billing if isinstance(billing, str) else None,

@@ -20,14 +20,14 @@ MAX_NANOS = 10**18
 
 
 def decimal_of(value: object) -> Decimal | None:
-    """A finite, non-negative Decimal from a decimal string or JSON number; else ``None``."""
+    """A finite, non-negative Decimal from a decimal string, JSON number or Decimal, else None."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, float):
         if not math.isfinite(value):
             return None
         value = repr(value)  # the shortest text that round-trips: 0.1 stays 0.1
-    if isinstance(value, int):
+    if isinstance(value, int | Decimal):
         number = Decimal(value)
     elif isinstance(value, str):
         text = value.strip().lstrip("$").strip()

@@ -3,9 +3,10 @@
 Every job goes through ``Engine.submit`` (journaled before its create is sent, never resent
 automatically once it may have been created). Each create first takes a slot of the engine's
 request budget, shared with polling, so a 100-prompt batch never floods the gateway. Sending
-stops early when going on cannot help: the key was refused, the account is out of credit, or
-the gateway cannot be reached; the jobs not sent are counted and said so. A create refused
-with "slow down" (nothing was made) waits as asked and is sent again as a new, linked job.
+stops early when going on cannot help: the key was refused, the account is out of credit, the
+video API is not enabled for the account (or paused), or the gateway cannot be reached; the
+jobs not sent are counted and said so. A create refused with "slow down" (nothing was made)
+waits as asked and is sent again as a new, linked job.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ logger = logging.getLogger(__name__)
 
 #: Causes after which the rest of a set would be refused the same way: stop sending.
 STOP_CAUSES = frozenset({Cause.AUTH, Cause.CREDIT, Cause.NOT_SENT})
+#: A create refused with this HTTP status: the video API is off for the account (every model).
+VIDEO_API_OFF = 501
 #: How often one job is sent again after "slow down" answers before sending stops.
 RATE_LIMIT_RETRIES = 3
 #: The wait after a "slow down" answer that named no time.
@@ -57,6 +60,11 @@ class SendReport:
         """Planned jobs that were never sent (nothing journaled, nothing charged)."""
         return self.total - self.sent
 
+    def not_sent(self, plan: Sequence[PlannedJob]) -> list[PlannedJob]:
+        """The planned jobs of ``plan`` (the one sent) that were never sent, in order."""
+        sent = set(self.plan_index.values())
+        return [job for index, job in enumerate(plan) if index not in sent]
+
     @property
     def summary(self) -> str:
         """One sentence for a status bar or the command line."""
@@ -74,6 +82,14 @@ def _take_slot(engine: Engine, cancel: threading.Event) -> bool:
         if cancel.wait(BUDGET_POLL_SECONDS):
             return False
     return True
+
+
+def _stops(job: Job) -> bool:
+    """Whether a refused create means the rest of the set would be refused the same way."""
+    failure = job.failure
+    if failure is None:
+        return False
+    return failure.cause in STOP_CAUSES or failure.http_status == VIDEO_API_OFF
 
 
 def _retry_after(job: Job) -> float:
@@ -131,9 +147,7 @@ def send_set(
             if cancel.wait(_retry_after(job)):
                 report.cancelled = True
                 return report
-        if engine.key_rejected is not None or (
-            job.state is JobState.REJECTED and cause in STOP_CAUSES
-        ):
+        if engine.key_rejected is not None or (job.state is JobState.REJECTED and _stops(job)):
             verdict = verdict_for(job)
             report.stopped = verdict.cause if verdict is not None else Cause.AUTH.explanation
             return report

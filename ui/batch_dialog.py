@@ -322,7 +322,7 @@ class BatchDialog(QDialog):
                 params.prompt.replace("\n", " "),
                 job.model_name,
                 f"{params.duration} s",
-                params.aspect_ratio or "default",
+                params.size or params.aspect_ratio or "default",
                 "" if params.seed is None else str(params.seed),
                 estimate,
                 ", ".join(job.adjusted),
@@ -357,9 +357,13 @@ class BatchDialog(QDialog):
         *,
         estimate: Estimator | None = None,
         submit: Submit | None = None,
+        text: str = "",
     ) -> BatchRequest | None:
-        """Show the dialog; the jobs to send, or None if cancelled (faked in tests)."""
+        """Show the dialog (with ``text``, batch CSV, when given); the jobs to send, or None if
+        cancelled (faked in tests)."""
         dialog = cls(models, defaults, estimate=estimate, submit=submit, parent=parent)
+        if text:
+            dialog.set_text(text, csv_format=True)
         try:
             if dialog.exec() != QDialog.DialogCode.Accepted:
                 return None

@@ -33,7 +33,8 @@ _RADIUS = 6.0
 
 def aspect_of(job: Job) -> float:
     """Width / height of the clip from its parameters (16:9 when unknown)."""
-    text = job.params.aspect_ratio or ""
+    size = job.params.size or ""
+    text = size.replace("x", ":") if size else job.params.aspect_ratio or ""
     width, _, height = text.partition(":")
     try:
         ratio = float(width) / float(height)
@@ -82,7 +83,7 @@ class GalleryDelegate(QStyledItemDelegate):
         job = index.data(JobRole)
         box = picture_box(job) if isinstance(job, Job) else QSize(266, PICTURE_HEIGHT)
         width = max(MIN_WIDTH, box.width() + 2 * PADDING)
-        line = QFontMetrics(option.font).height()  # type: ignore[attr-defined]
+        line = QFontMetrics(option.font).height()
         return QSize(width, PICTURE_HEIGHT + 3 * PADDING + TEXT_LINES * line)
 
     # -- painting ----------------------------------------------------------------------------
@@ -92,9 +93,9 @@ class GalleryDelegate(QStyledItemDelegate):
         job = index.data(JobRole)
         if not isinstance(job, Job):
             return
-        rect: QRect = option.rect  # type: ignore[attr-defined]
-        palette: QPalette = option.palette  # type: ignore[attr-defined]
-        state = option.state  # type: ignore[attr-defined]
+        rect: QRect = option.rect
+        palette: QPalette = option.palette
+        state = option.state
         colours = app_theme().colours
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)

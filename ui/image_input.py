@@ -259,10 +259,11 @@ class ImageInputs(QWidget):
             timer.timeout.connect(lambda: self._fetch(row))
             row.url_edit.textChanged.connect(timer.start)
             row.url_edit.editingFinished.connect(lambda: self._fetch(row))
-        before = self.rows[-1].remove_button if self.rows else self.add_file_button
+        before: QWidget = self.rows[-1].remove_button if self.rows else self.add_file_button
         self.rows.append(row)
         self.rows_layout.addWidget(row)
-        for widget in (row.url_edit, row.role_combo, row.remove_button):
+        widgets: tuple[QWidget, ...] = (row.url_edit, row.role_combo, row.remove_button)
+        for widget in widgets:
             QWidget.setTabOrder(before, widget)  # keyboard order follows the rows
             before = widget
         self.configure_buttons()

@@ -363,9 +363,10 @@ class JobsModel(QAbstractTableModel):
             case Column.DURATION:
                 return f"{params.duration} s"
             case Column.ASPECT:
+                shape = params.size or params.aspect_ratio or "default"  # size-only models
                 if params.resolution:
-                    return f"{params.aspect_ratio or 'default'} · {params.resolution}"
-                return params.aspect_ratio or "default"
+                    return f"{shape} · {params.resolution}"
+                return shape
             case Column.STATUS:
                 return self.status_line(job)
             case Column.CREATED:

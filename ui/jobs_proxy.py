@@ -474,7 +474,7 @@ class JobsFilterProxy(QAbstractProxyModel):
             return QModelIndex()
         return self.createIndex(row, column)
 
-    def parent(self, child: Index | None = None) -> Any:  # type: ignore[override]
+    def parent(self, child: Index | None = None) -> Any:
         """No item has a parent (without an argument: the QObject parent)."""
         if child is None:
             return QObject.parent(self)

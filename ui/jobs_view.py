@@ -59,15 +59,15 @@ class StatusDelegate(QStyledItemDelegate):
         if progress is None:
             super().paint(painter, option, index)
             return
-        widget = option.widget  # type: ignore[attr-defined]
+        widget = option.widget
         style = widget.style() if widget is not None else QApplication.style()
         style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, widget)
         bar = QStyleOptionProgressBar()
-        bar.rect = option.rect.adjusted(3, 5, -3, -5)  # type: ignore[attr-defined]
-        bar.palette = option.palette  # type: ignore[attr-defined]
-        bar.fontMetrics = option.fontMetrics  # type: ignore[attr-defined]
-        bar.direction = option.direction  # type: ignore[attr-defined]
-        bar.state = option.state | QStyle.StateFlag.State_Horizontal  # type: ignore[attr-defined]
+        bar.rect = option.rect.adjusted(3, 5, -3, -5)
+        bar.palette = option.palette
+        bar.fontMetrics = option.fontMetrics
+        bar.direction = option.direction
+        bar.state = option.state | QStyle.StateFlag.State_Horizontal
         bar.minimum = 0
         bar.maximum = 100
         bar.progress = int(progress)

@@ -86,7 +86,7 @@ class PreviewPanel(QWidget):
         self._available = multimedia_available()
         self._player: QMediaPlayer | None = None
         self._build()
-        if self._available:
+        if self._available and self.video_widget is not None:
             self._player = QMediaPlayer(self)
             self._player.setVideoOutput(self.video_widget)
             self._player.playbackStateChanged.connect(self._on_state_changed)
@@ -240,7 +240,7 @@ class PreviewPanel(QWidget):
         if not self._load_pending:
             return
         self._load_pending = False
-        if self._player is None or self._path is None:
+        if self._player is None or self._path is None or self.video_widget is None:
             return
         self.stack.setCurrentWidget(self.video_widget)
         self._player.setSource(QUrl.fromLocalFile(str(self._path.resolve())))

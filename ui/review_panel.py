@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, Signal, SignalInstance, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -284,7 +284,7 @@ class ReviewPanel(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self.placeholder)
         outer.addWidget(scroll, 1)
-        self.scroll = scroll
+        self.scroll_area = scroll
 
     def _row(self, label: QLabel, button: QPushButton) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -304,7 +304,7 @@ class ReviewPanel(QWidget):
         same_job = self._job is not None and self._job.local_id == job.local_id
         self._job = job
         self.placeholder.hide()
-        self.scroll.show()
+        self.scroll_area.show()
         verdict = verdict_for(job)
         self.status_label.setText(heading_text(job, verdict))
         self.cause_label.setText(verdict.cause if verdict else "")
@@ -346,7 +346,7 @@ class ReviewPanel(QWidget):
         self._job = None
         self.placeholder.setText("Select a job that needs review to see what happened.")
         self.placeholder.show()
-        self.scroll.hide()
+        self.scroll_area.hide()
         self.timeline.clear()
         self.error_detail.clear()
         for button in self._action_buttons():
@@ -365,7 +365,8 @@ class ReviewPanel(QWidget):
     def _show_params(self, job: Job) -> None:
         params = job.params
         self.model_label.setText(params.model)
-        shape = f"{params.duration} s, {params.aspect_ratio or 'model default aspect ratio'}"
+        chosen = params.size or params.aspect_ratio or "model default aspect ratio"
+        shape = f"{params.duration} s, {chosen}"
         if params.resolution:
             shape += f", {params.resolution}"
         self.shape_label.setText(shape)
@@ -385,9 +386,9 @@ class ReviewPanel(QWidget):
         self.images_label.setText("\n".join(image.describe() for image in params.images))
         self.params_form.setRowVisible(self.images_label, bool(params.images))
 
-    def _emit(self, signal: Signal) -> None:
+    def _emit(self, signal: SignalInstance) -> None:
         if self._job is not None:
-            signal.emit(self._job.local_id)  # type: ignore[attr-defined]
+            signal.emit(self._job.local_id)
 
     @Slot()
     def _on_mark_reviewed(self) -> None:

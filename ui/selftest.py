@@ -76,7 +76,7 @@ def _check_backend() -> str:
     return f"{len(formats)} decodable formats"
 
 
-def _wait_for(condition: Callable[[], bool], work: Callable[[], None], deadline: float) -> None:
+def _wait_for(condition: Callable[[], bool], work: Callable[[], object], deadline: float) -> None:
     """Do ``work`` until ``condition`` holds, pausing briefly between rounds."""
     while not condition():
         if time.monotonic() > deadline:

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import logging
 import threading
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QPushButton, QWidget
 
+from core.batch_file import unsent_csv
 from core.catalogue import ModelInfo
-from core.job_sets import PlannedJob, compare_plan, gateway_estimator
+from core.job_sets import PlannedJob, compare_plan, compare_window, gateway_estimator
 from core.jobs import Job, JobParams, SetKind
 from core.pricing_client import PriceSource
 from core.set_sender import SendReport, send_set
@@ -74,6 +76,8 @@ class SetActions(QObject):
         self.views: dict[str, CompareView] = {}
         self.last_report: SendReport | None = None
         self._cancel: threading.Event | None = None
+        #: The prompts (as batch CSV) the last batch did not send: Batch… opens with them.
+        self.unsent = ""
         #: Prices for the batch preview, asked of the gateway off the GUI thread.
         self.estimator = gateway_estimator(PriceSource(controller.context.client))
         self.show_set = self._action(
@@ -130,29 +134,49 @@ class SetActions(QObject):
             self.controller.run_background,
             self.controller.context.journal.set_members,
             job.set_id,
-            on_result=self.open_compare,
+            on_result=lambda members: self.open_compare(members, selected=job.local_id),
             on_error=lambda error: self._status.show_status(f"Could not read the set: {error}"),
             receiver=self,
         )
 
-    def open_compare(self, jobs: list[Job]) -> CompareView | None:
-        """Show (or bring forward) the Compare view of these set members."""
+    def open_compare(self, jobs: list[Job], selected: str | None = None) -> CompareView | None:
+        """Show (or bring forward) the Compare view of these set members.
+
+        A set of more than ``MAX_COMPARED`` jobs (a batch) is compared a window at a time:
+        the ``selected`` job and the ones after it.
+        """
         if not jobs or jobs[0].set_id is None:
             return None
         set_id = jobs[0].set_id
+        ids = [job.local_id for job in jobs]
+        chosen, start = compare_window(jobs, ids.index(selected) if selected in ids else None)
         view = self.views.get(set_id)
+        if view is not None and [pane.job.local_id for pane in view.panes] != [
+            job.local_id for job in chosen
+        ]:
+            view.close()  # another window of the same batch was asked for
+            view = None
         if view is None:
-            newest = [self.controller.engine.job(job.local_id) or job for job in jobs]
+            newest = [self.controller.engine.job(job.local_id) or job for job in chosen]
             from ui.compare_view import CompareView  # Qt Multimedia loads on first use
 
             names = {model.id: model.name for model in self._composer.models}
             view = CompareView(newest, self.set_kept, self._parent, model_names=names)
-            view.destroyed.connect(lambda _obj=None, key=set_id: self.views.pop(key, None))
+            if len(chosen) < len(jobs):
+                view.setWindowTitle(
+                    f"Compare: jobs {start + 1}-{start + len(chosen)} of {len(jobs)}"
+                )
+            view.destroyed.connect(partial(self._forget, set_id, id(view)))
             self.views[set_id] = view
         view.show()
         view.raise_()
         view.activateWindow()
         return view
+
+    def _forget(self, set_id: str, view_id: int, *_destroyed: object) -> None:
+        """A Compare view closed: forget it, unless a newer view of the set took its place."""
+        if id(self.views.get(set_id)) == view_id:
+            del self.views[set_id]
 
     def _on_job_changed(self, job: Job) -> None:
         view = self.views.get(job.set_id) if job.set_id else None
@@ -191,8 +215,10 @@ class SetActions(QObject):
             composer.params(),
             estimate=self.estimator,
             submit=self.controller.run_background,
+            text=self.unsent,
         )
         if request is not None:
+            self.unsent = ""
             self.send_plan(request.jobs, SetKind.BATCH)
 
     def send_plan(self, plan: list[PlannedJob], kind: SetKind) -> bool:
@@ -230,7 +256,7 @@ class SetActions(QObject):
         future = run_task(
             self.controller.run_background,
             lambda: send_set(self.controller.engine, plan, kind, cancel=cancel, on_sent=progress),
-            on_result=self._sent,
+            on_result=lambda report: self._sent(report, plan),
             on_error=self._send_failed,
             receiver=self,
         )
@@ -252,10 +278,14 @@ class SetActions(QObject):
         self.stop_button.setVisible(False)
         self._composer.set_busy(False)
 
-    def _sent(self, report: SendReport) -> None:
+    def _sent(self, report: SendReport, plan: list[PlannedJob]) -> None:
         self._finish()
         self.last_report = report
-        self._status.show_status(report.summary)
+        summary = report.summary
+        if report.kind is SetKind.BATCH and report.unsent:
+            self.unsent = unsent_csv(report.not_sent(plan))
+            summary += f" Batch… (Ctrl+B) opens with the {report.unsent} prompt(s) not sent."
+        self._status.show_status(summary)
         if not report.jobs:
             return
         first = report.jobs[0]

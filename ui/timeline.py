@@ -76,8 +76,9 @@ class TimelineView(QTreeWidget):
             if event.note:
                 item.setToolTip(COL_NOTE, event.note)
             self.addTopLevelItem(item)
-            if item.childCount():
-                item.child(0).setFirstColumnSpanned(True)  # only works once in the tree
+            raw = item.child(0) if item.childCount() else None
+            if raw is not None:
+                raw.setFirstColumnSpanned(True)  # only works once in the tree
         for column in range(len(COLUMNS) - 1):
             self.resizeColumnToContents(column)
 
@@ -86,10 +87,12 @@ class TimelineView(QTreeWidget):
         rows = []
         for index in range(self.topLevelItemCount()):
             item = self.topLevelItem(index)
-            rows.append(tuple(item.text(column) for column in range(len(COLUMNS))))
+            if item is not None:
+                rows.append(tuple(item.text(column) for column in range(len(COLUMNS))))
         return rows
 
     def raw_for_row(self, row: int) -> str:
         """The raw answer shown under a row (empty when none was recorded)."""
         item = self.topLevelItem(row)
-        return item.child(0).text(0) if item is not None and item.childCount() else ""
+        raw = item.child(0) if item is not None and item.childCount() else None
+        return raw.text(0) if raw is not None else ""

@@ -135,8 +135,10 @@ class Script:
         def click() -> None:
             table = self.find(QTableView, "jobsTable")
             model = table.model()
+            # The prompt column (a visible one: columns may be hidden to fit the window).
+            column = next(c for c in range(model.columnCount()) if not table.isColumnHidden(c))
             for row in range(model.rowCount()):
-                index = model.index(row, 0)
+                index = model.index(row, column)
                 job = index.data(JobRole)
                 if job is not None and job.local_id == local_id:
                     table.scrollTo(index)
@@ -413,7 +415,9 @@ def _child(folder: Path, base_url: str) -> dict[str, Any]:
             if "error" in result:
                 break
             return result
-    raise RuntimeError(f"the interaction script failed: {done.stderr[-4000:]}")
+    raise RuntimeError(
+        f"the interaction script failed:\n{done.stdout[-3000:]}\n{done.stderr[-4000:]}"
+    )
 
 
 def _median_session(values: list[float]) -> int:

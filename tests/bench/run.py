@@ -35,6 +35,7 @@ BENCHMARKS = (
     "download_memory",
     "startup",
     "history",
+    "spend",
     "gui_stall",
     "interactions",
 )

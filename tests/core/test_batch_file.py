@@ -159,3 +159,21 @@ def test_plan_refuses_a_batch_too_big_to_send_at_once() -> None:
     assert plan.problems[-1] == (
         "The batch asks for 598 videos; at most 500 can be sent at once. Split the file."
     )
+
+
+def test_unsent_jobs_written_as_csv_read_back_as_the_same_requests() -> None:
+    from core.batch_file import unsent_csv
+    from core.jobs import SetKind
+    from core.set_sender import SendReport
+
+    rows = parse_lines('A fox\nA "quoted" lake, with a comma\nA hill\n').rows
+    jobs = plan_batch(rows, MODELS, DEFAULTS).jobs
+    report = SendReport("set-1", SetKind.BATCH, len(jobs), plan_index={"L-1": 0}, sent=1)
+    unsent = report.not_sent(jobs)
+    assert [job.params.prompt for job in unsent] == ['A "quoted" lake, with a comma', "A hill"]
+    back = parse_csv(unsent_csv(unsent))
+    assert back.problems == []
+    assert [(row.prompt, row.model, row.duration, row.aspect_ratio) for row in back.rows] == [
+        ('A "quoted" lake, with a comma', "demo/test-pattern", 3, "16:9"),
+        ("A hill", "demo/test-pattern", 3, "16:9"),
+    ]

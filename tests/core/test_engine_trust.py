@@ -461,6 +461,7 @@ def test_a_completed_download_saves_the_file(rig: Any) -> None:
     job = engine.job(local_id)
     assert job is not None and job.download is DownloadState.DONE
     assert Path(job.files[0]).read_bytes() == MP4
+    assert list(engine.locks_dir.glob("job-*.lock")) == []  # no lock file left per job
 
 
 def test_delete_on_server_checks_the_deleted_answer(rig: Any) -> None:

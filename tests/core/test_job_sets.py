@@ -168,3 +168,14 @@ def test_journal_lists_one_sets_members_oldest_first(tmp_path: Path) -> None:
         assert journal.set_members("") == []
     finally:
         journal.close()
+
+
+def test_a_big_set_is_compared_a_window_at_a_time_from_the_selected_job() -> None:
+    from core.job_sets import MAX_COMPARED, compare_window
+
+    members = list(range(10))
+    assert compare_window(members[:3], 2) == ([0, 1, 2], 0)  # small sets whole
+    assert compare_window(members, 3) == ([3, 4, 5, 6], 3)
+    assert compare_window(members, 8) == ([6, 7, 8, 9], 6)  # kept full at the end
+    assert compare_window(members, None) == ([0, 1, 2, 3], 0)
+    assert len(compare_window(members, 0)[0]) == MAX_COMPARED

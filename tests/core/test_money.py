@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -16,6 +18,7 @@ def test_decimal_strings_numbers_and_junk() -> None:
     assert usd_to_nanos("$1.20") == 1_200_000_000
     assert usd_to_nanos(0.1) == 100_000_000  # no float noise: 0.1 stays 0.1
     assert usd_to_nanos("0.396000001") == 396_000_001
+    assert usd_to_nanos(Decimal("0.72")) == 720_000_000 and usd_to_nanos(Decimal("NaN")) is None
     for junk in (None, True, "", "abc", "-1", "NaN", float("inf"), [1], {"usd": 1}):
         assert usd_to_nanos(junk) is None
     assert format_usd(400_000_000) == "$0.40"

@@ -50,9 +50,7 @@ def test_batch_compare_models_saves_each_video_and_the_worst_outcome_wins(
     assert "Ignored column(s): notes." in result.stdout
     assert "Batch: 4 of 4 sent." in result.stdout
     # Priced from the gateway's own price list before anything is sent.
-    assert re.search(
-        r"Sending 4 job\(s\) from 2 prompt\(s\); estimated cost: \$\d+\.\d\d\.", result.stdout
-    )
+    assert re.search(r"4 job\(s\) from 2 prompt\(s\); estimated cost: \$\d+\.\d\d\.", result.stdout)
     rows = summary_lines(result.stdout)
     assert len(rows) == 4
     assert "line 2" in rows[0] and "demo/test-pattern" in rows[0] and " 5s " in rows[0]
@@ -132,3 +130,81 @@ def test_out_of_credit_stops_sending_and_says_what_was_not_sent(
     assert "Batch: 2 of 3 sent; stopped: The account is out of credit" in result.stdout
     assert "1 job(s) were not sent (nothing was charged for them)." in result.stdout
     assert gateway.stats["create"] == 2
+
+
+def test_a_video_api_switched_off_stops_the_batch_after_the_first_refusal(
+    tmp_path: Path, gateway: DemoGateway
+) -> None:
+    batch = tmp_path / "p.txt"
+    batch.write_text("A fox\n[disabled] A lake\nA hill\nA field\n", encoding="utf-8")
+    result = run_cli(
+        tmp_path / "data", "batch", str(batch), "--base-url", gateway.base_url, "--duration", "1"
+    )
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "Batch: 2 of 4 sent; stopped: The video API is not enabled for this account" in (
+        result.stdout
+    )
+    assert "2 job(s) were not sent (nothing was charged for them)." in result.stdout
+    assert f"Not sent: line 3, line 4 of {batch}." in result.stdout
+    assert gateway.stats["create"] == 2
+
+
+def test_max_cost_below_the_batch_total_refuses_and_sends_nothing(
+    tmp_path: Path, gateway: DemoGateway
+) -> None:
+    batch = tmp_path / "prompts.txt"
+    batch.write_text("A fox\nA lake\nA hill\n", encoding="utf-8")
+    result = run_cli(
+        tmp_path / "data",
+        "batch",
+        str(batch),
+        "--base-url",
+        gateway.base_url,
+        "--model",
+        "google/veo-3.1-lite-preview",
+        "--duration",
+        "8",
+        "--max-cost",
+        "0.50",
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    # 3 x 8 s x $0.03/s (720p, no audio) = $0.72, above $0.50.
+    assert "3 job(s) from 3 prompt(s); estimated cost: $0.72." in result.stdout
+    assert "Not sent: the estimate ($0.72) is above --max-cost $0.50." in result.stderr
+    assert "Nothing was sent." in result.stderr
+    assert gateway.stats.get("create", 0) == 0
+
+
+def test_a_batch_that_would_pass_the_monthly_budget_is_refused(
+    tmp_path: Path, gateway: DemoGateway
+) -> None:
+    data = tmp_path / "data"
+    (data / "config").mkdir(parents=True)
+    (data / "config" / "settings.json").write_text(
+        json.dumps({"monthly_budget": "0.30"}), encoding="utf-8"
+    )
+    batch = tmp_path / "prompts.txt"
+    batch.write_text("A fox\nA lake\n", encoding="utf-8")
+    result = run_cli(
+        data,
+        "batch",
+        str(batch),
+        "--base-url",
+        gateway.base_url,
+        "--model",
+        "google/veo-3.1-lite-preview",
+        "--duration",
+        "8",
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Not sent:" in result.stderr and "$0.30" in result.stderr
+    assert "Raise the budget in Settings." in result.stderr
+    assert gateway.stats.get("create", 0) == 0
+
+
+def test_a_max_cost_that_is_not_an_amount_is_bad_input(tmp_path: Path) -> None:
+    batch = tmp_path / "prompts.txt"
+    batch.write_text("A fox\n", encoding="utf-8")
+    result = run_cli(tmp_path / "data", "batch", str(batch), "--max-cost", "lots")
+    assert result.returncode == 2
+    assert "--max-cost: 'lots' is not an amount in dollars (e.g. 0.50)" in result.stderr

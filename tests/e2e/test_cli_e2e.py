@@ -207,6 +207,8 @@ def test_jobs_lists_the_journal(tmp_path: Path, gateway: DemoGateway) -> None:
     run_cli(tmp_path, "generate", "--base-url", gateway.base_url, "--prompt", "[policy] listed")
     listing = run_cli(tmp_path, "jobs", "--base-url", gateway.base_url)
     assert listing.returncode == 0 and "[policy] listed" in listing.stdout
+    # Each failure says which kind it was, as the review panel does.
+    assert "(Blocked by a safety or content policy)" in listing.stdout
 
 
 def test_sigkill_mid_poll_then_resume_finishes_and_saves(

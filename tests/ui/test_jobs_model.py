@@ -359,3 +359,16 @@ def test_status_tooltip_names_the_class_next_step_and_provider_words() -> None:
     assert "The video API is not enabled for this account." in disabled.data(
         Qt.ItemDataRole.ToolTipRole
     )
+
+
+def test_size_only_jobs_show_their_size_and_their_shape_in_the_gallery() -> None:
+    from ui.gallery_delegate import aspect_of
+
+    sora = make_job("s", JobState.COMPLETED, "A lighthouse", download=DownloadState.DONE)
+    sora = replace(
+        sora, params=replace(sora.params, model="openai/sora-2", aspect_ratio=None, size="720x1280")
+    )
+    model = JobsModel([sora], clock=lambda: NOW)
+    shape = model.index(0, Column.ASPECT).data(Qt.ItemDataRole.DisplayRole)
+    assert shape == "720x1280"  # not "default": Sora takes a size, not an aspect ratio
+    assert aspect_of(sora) == pytest.approx(720 / 1280)  # a portrait thumbnail

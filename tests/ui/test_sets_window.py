@@ -153,3 +153,67 @@ def test_a_batch_above_the_confirmation_threshold_is_sent_only_when_confirmed(
     assert window.set_actions.last_report is None
     assert gateway.stats["create"] == 0  # nothing was sent, nothing charged
     assert window.statusBar().currentMessage() == "Not sent."
+
+
+def test_compare_on_a_big_batch_plays_four_clips_from_the_selected_one(
+    window: MainWindow, gateway: DemoGateway, monkeypatch: Any, wait_for: Any
+) -> None:
+    dialog = BatchDialog(window.composer.models, window.composer.params())
+    dialog.set_text("\n".join(f"Window prompt {n}" for n in range(6)))
+    dialog.duration_spin.setValue(1)
+    request = dialog.request()
+    dialog.deleteLater()
+    monkeypatch.setattr(BatchDialog, "ask", classmethod(lambda cls, *args, **kwargs: request))
+    actions = window.set_actions
+    actions.batch.trigger()
+    wait_for(lambda: actions.last_report is not None, timeout=40)
+    report = actions.last_report
+    assert report is not None and report.sent == 6
+    ids = [job.local_id for job in report.jobs]
+    window.jobs_view.select_job(ids[4])
+    actions.compare.trigger()
+    wait_for(lambda: report.set_id in actions.views)
+    view = actions.views[report.set_id]
+    # Six jobs: the fifth and the ones after it, moved back to keep four side by side.
+    assert [pane.job.local_id for pane in view.panes] == ids[2:6]
+    assert view.windowTitle() == "Compare: jobs 3-6 of 6"
+    window.jobs_view.select_job(ids[0])
+    actions.compare.trigger()
+    wait_for(lambda: actions.views.get(report.set_id) not in (None, view))
+    again = actions.views[report.set_id]
+    assert [pane.job.local_id for pane in again.panes] == ids[0:4]
+    assert again.windowTitle() == "Compare: jobs 1-4 of 6" and again.isVisible()
+
+
+def test_prompts_a_stopped_batch_did_not_send_come_back_in_the_next_batch(
+    window: MainWindow, gateway: DemoGateway, monkeypatch: Any, wait_for: Any
+) -> None:
+    dialog = BatchDialog(window.composer.models, window.composer.params())
+    dialog.set_text("A fox\n[disabled] A lake\nA hill, at dusk\nA field\n")
+    dialog.duration_spin.setValue(1)
+    request = dialog.request()
+    dialog.deleteLater()
+    asked: list[str] = []
+
+    def ask(cls: Any, *args: Any, text: str = "", **kwargs: Any) -> Any:
+        asked.append(text)
+        return request if len(asked) == 1 else None
+
+    monkeypatch.setattr(BatchDialog, "ask", classmethod(ask))
+    actions = window.set_actions
+    actions.batch.trigger()
+    wait_for(lambda: actions.last_report is not None, timeout=40)
+    assert gateway.stats["create"] == 2  # the 501 stopped sending
+    assert (
+        window.statusBar()
+        .currentMessage()
+        .endswith("Batch… (Ctrl+B) opens with the 2 prompt(s) not sent.")
+    )
+    actions.batch.trigger()
+    # The next Batch… opens with the two prompts not sent, as CSV the dialog reads.
+    again = BatchDialog(window.composer.models, window.composer.params())
+    again.set_text(asked[1], csv_format=True)
+    again_request = again.request()
+    again.deleteLater()
+    assert again_request is not None
+    assert [job.params.prompt for job in again_request.jobs] == ["A hill, at dusk", "A field"]
