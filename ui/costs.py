@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 
 from core.catalogue import ModelInfo, find_model
 from core.estimate import Estimate
+from core.job_sets import price_query
 from core.jobs import JobParams
 from core.ledger import SpendSummary, months_of, save_text, to_csv
 from core.money import NANOS_PER_USD
@@ -26,7 +27,7 @@ from core.pricing_client import PriceSource
 from ui.action_ports import StatusSink
 from ui.composer import Composer
 from ui.controller import Controller
-from ui.cost_estimate import CostEstimate, query_for
+from ui.cost_estimate import CostEstimate
 from ui.cost_guard import CostGuard
 from ui.offthread import run_async
 from ui.spend_tracker import SpendTracker
@@ -99,7 +100,7 @@ class Costs(QObject):
     async def estimate_params(self, params: JobParams) -> Estimate:
         """The estimate for one request, worked out on a worker thread."""
         model = find_model(self._composer.models, params.model)
-        query = query_for(params, model)
+        query = price_query(params, model)
         if query is None:
             return Estimate.unknown("the request has no duration")
         try:
@@ -113,7 +114,7 @@ class Costs(QObject):
 
         Never waits for the network: the price list is fetched when the window starts.
         """
-        query = query_for(params, model)
+        query = price_query(params, model)
         found = self.prices.estimate_cached(query) if query is not None else None
         if found is None or found.nanos is None:
             return None
