@@ -15,16 +15,16 @@ from typing import TextIO
 
 from core.batch_file import BatchDefaults, BatchInput, plan_batch, read_batch_file
 from core.catalogue import DEMO_MODEL_ID, ModelInfo, find_model
-from core.cli import (
+from core.cli_drive import (
     EXIT_AUTH,
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
     Printer,
-    _load_models,
-    _open,
     drive,
     duration_arg,
     key_ready,
+    load_models,
+    open_cli_context,
 )
 from core.cli_spend import check_cost, max_cost_valid
 from core.context import AppContext
@@ -147,7 +147,7 @@ def cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for problem in source.problems:
             print(problem, file=err)
         return EXIT_BAD_INPUT
-    ctx = _open(args, err)
+    ctx = open_cli_context(args, err)
     if ctx is None:
         return EXIT_BAD_INPUT
     try:
@@ -162,7 +162,7 @@ def _run(
     rows = source.rows
     if not key_ready(ctx, out, err):
         return EXIT_AUTH
-    models, live = _load_models(ctx)
+    models, live = load_models(ctx)
     defaults = _defaults(args, models, live, err)
     if defaults is None:
         return EXIT_BAD_INPUT

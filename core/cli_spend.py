@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, TextIO
 
 from core.billing import ChargeKind, job_charge
 from core.budget import check_budget, dollars_setting
-from core.estimate import Estimate, PriceQuery
+from core.estimate import Estimate
+from core.job_sets import price_query
 from core.jobs import Job, JobParams
 from core.ledger import PERIOD_LABELS, PERIODS, SpendSummary, Totals, read_records, summarize
 from core.ledger import to_csv as ledger_csv
@@ -25,18 +26,6 @@ if TYPE_CHECKING:
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
-
-
-def _query(params: JobParams, model: ModelInfo | None) -> PriceQuery:
-    audio = model.rule("generate_audio") if model is not None else None
-    resolution = model.rule("resolution") if model is not None else None
-    return PriceQuery.of(
-        params,
-        audio_default=audio.default if audio and isinstance(audio.default, bool) else None,
-        resolution_default=(
-            resolution.default if resolution and isinstance(resolution.default, str) else None
-        ),
-    )
 
 
 def preflight(
@@ -54,7 +43,11 @@ def preflight(
     """
     if not max_cost_valid(max_cost, err):
         return EXIT_BAD_INPUT
-    estimate = PriceSource(ctx.client).estimate(_query(params, model))
+    query = price_query(params, model)
+    if query is None:
+        estimate = Estimate.unknown("the request has no duration")
+    else:
+        estimate = PriceSource(ctx.client).estimate(query)
     print(f"Estimated cost: {_estimate_line(estimate)}", file=out)
     return check_cost(ctx, estimate.nanos, max_cost, out, err)
 

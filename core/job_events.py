@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from core.job_states import DownloadState, JobFailure
 from core.wire import JsonObject, RemoteJob
-
-if TYPE_CHECKING:  # only annotations: core.jobs imports this module
-    from core.jobs import DownloadState, JobFailure
 
 
 @dataclass(frozen=True)

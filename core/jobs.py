@@ -1,4 +1,7 @@
-"""The job model: parameters, local states, events, and the pure ``apply(job, event)`` step.
+"""The job model: the pure ``apply(job, event)`` step, and one import for the whole model.
+
+The parts live in their own modules: parameters (``core.job_params``), states and causes
+(``core.job_states``), events (``core.job_events``) and the record (``core.job_record``).
 
 A job's local state is Reelgate's own view: it adds ``submitting`` and ``submit_unknown``
 (the create's outcome is not known yet), ``rejected`` (the gateway refused the create, so
@@ -10,8 +13,7 @@ checks refused" when the gateway itself answered those checks with an error.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from dataclasses import replace
 from typing import Any
 
 from core.job_events import (
@@ -35,10 +37,32 @@ from core.job_events import (
     Vanished,
 )
 from core.job_params import JobParams
-from core.wire import JsonObject, RemoteJob, RemoteStatus
+from core.job_record import Job
+from core.job_states import (
+    BILL_CHECKS,
+    MAX_PROMPT_CHARS,
+    MAX_RATING,
+    REVIEW_STATES,
+    TERMINAL_STATES,
+    UNREACHABLE_AFTER,
+    Cause,
+    DownloadState,
+    JobFailure,
+    JobState,
+    SetKind,
+)
+from core.wire import RemoteJob, RemoteStatus
 
-# Events and parameters live in their own modules; they are part of this module's interface.
+# Events, parameters, states and the record live in their own modules; they are part of this
+# module's interface.
 __all__ = [
+    "BILL_CHECKS",
+    "MAX_PROMPT_CHARS",
+    "MAX_RATING",
+    "REVIEW_STATES",
+    "TERMINAL_STATES",
+    "TRANSITIONS",
+    "UNREACHABLE_AFTER",
     "AuthRejected",
     "BillingSeen",
     "Cause",
@@ -61,82 +85,16 @@ __all__ = [
     "Rated",
     "Reviewed",
     "Scheduled",
+    "SetKind",
     "StatusSeen",
     "Vanished",
     "accepts",
     "apply",
     "cause_for",
+    "clamp_rating",
+    "with_marks_of",
 ]
 
-MAX_PROMPT_CHARS = 32_000
-#: Ratings a person can give a job: 0 means "not rated", 1-5 are stars.
-MAX_RATING = 5
-#: Consecutive failed polls after which a job needs review ("cannot reach the gateway").
-UNREACHABLE_AFTER = 3
-#: Status reads of a completed job whose bill is not settled yet, before Reelgate stops asking.
-BILL_CHECKS = 5
-
-
-class JobState(StrEnum):
-    """Where a job stands, as Reelgate knows it."""
-
-    SUBMITTING = "submitting"
-    SUBMIT_UNKNOWN = "submit_unknown"
-    REJECTED = "rejected"
-    QUEUED = "queued"
-    PROCESSING = "processing"
-    WAITING = "waiting"  # the gateway reported a status Reelgate does not know; shown verbatim
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    EXPIRED = "expired"
-    GONE = "gone"
-
-    @property
-    def terminal(self) -> bool:
-        """Whether the job can change no further on the server."""
-        return self in TERMINAL_STATES
-
-    @property
-    def label(self) -> str:
-        """Human label for tables and summaries."""
-        return _LABELS[self]
-
-
-TERMINAL_STATES = frozenset(
-    {
-        JobState.REJECTED,
-        JobState.COMPLETED,
-        JobState.FAILED,
-        JobState.CANCELLED,
-        JobState.EXPIRED,
-        JobState.GONE,
-    }
-)
-#: States a person should look at (plus any job the gateway cannot be reached for).
-REVIEW_STATES = frozenset(
-    {
-        JobState.REJECTED,
-        JobState.FAILED,
-        JobState.CANCELLED,
-        JobState.EXPIRED,
-        JobState.GONE,
-        JobState.SUBMIT_UNKNOWN,
-    }
-)
-_LABELS = {
-    JobState.SUBMITTING: "Submitting",
-    JobState.SUBMIT_UNKNOWN: "Submission unknown",
-    JobState.REJECTED: "Rejected",
-    JobState.QUEUED: "Queued",
-    JobState.PROCESSING: "Processing",
-    JobState.WAITING: "Waiting",
-    JobState.COMPLETED: "Completed",
-    JobState.FAILED: "Failed",
-    JobState.CANCELLED: "Cancelled",
-    JobState.EXPIRED: "Expired",
-    JobState.GONE: "Gone on the server",
-}
 _REMOTE_TO_STATE = {
     RemoteStatus.QUEUED: JobState.QUEUED,
     RemoteStatus.PROCESSING: JobState.PROCESSING,
@@ -146,270 +104,6 @@ _REMOTE_TO_STATE = {
     RemoteStatus.EXPIRED: JobState.EXPIRED,
     RemoteStatus.OTHER: JobState.WAITING,
 }
-
-
-class SetKind(StrEnum):
-    """What links the jobs of a set: one prompt sent to several models, or many prompts."""
-
-    COMPARE = "compare"
-    BATCH = "batch"
-
-    @property
-    def label(self) -> str:
-        """Human label ("Compare set", "Batch")."""
-        return "Compare set" if self is SetKind.COMPARE else "Batch"
-
-
-class DownloadState(StrEnum):
-    """Whether a completed job's bytes are on this machine."""
-
-    NONE = "none"
-    PENDING = "pending"
-    ACTIVE = "active"
-    DONE = "done"
-    FAILED = "failed"
-
-
-class Cause(StrEnum):
-    """The plain-words cause of a job that needs review."""
-
-    POLICY = "policy"
-    INVALID = "invalid"
-    AUTH = "auth"
-    CREDIT = "credit"
-    PROVIDER = "provider"
-    EXPIRED = "expired"
-    CANCELLED = "cancelled"
-    NETWORK = "network"
-    NOT_SENT = "not_sent"
-    RATE_LIMITED = "rate_limited"
-    GONE = "gone"
-    UNKNOWN = "unknown"
-
-    @property
-    def explanation(self) -> str:
-        """One sentence for the review panel."""
-        return _CAUSE_TEXT[self]
-
-
-_CAUSE_TEXT = {
-    Cause.POLICY: "The request was blocked by a content policy. Rephrase the prompt.",
-    Cause.INVALID: "The gateway rejected the parameters. Check the model's allowed values.",
-    Cause.AUTH: "The API key was not accepted. Check or replace the key in Settings.",
-    Cause.CREDIT: "The account is out of credit. Top up, then resubmit.",
-    Cause.PROVIDER: "The video provider failed to generate this video.",
-    Cause.EXPIRED: "The job expired before a video was delivered.",
-    Cause.CANCELLED: "The job was cancelled.",
-    Cause.NETWORK: "The gateway could not be reached; the job may still be running.",
-    Cause.NOT_SENT: "The gateway could not be reached, so nothing was sent or charged. "
-    "Resubmit when the connection is back.",
-    Cause.RATE_LIMITED: "The gateway asked to slow down before creating the job; nothing was "
-    "created. Resubmit in a moment.",
-    Cause.GONE: "The gateway no longer knows this job (deleted or purged).",
-    Cause.UNKNOWN: "The submission's outcome is unknown: it may or may not have been created.",
-}
-
-
-@dataclass(frozen=True)
-class JobFailure:
-    """Why a job ended badly: the cause in plain words plus the gateway's detail verbatim."""
-
-    cause: Cause
-    code: str | None = None
-    message: str | None = None
-    provider: str | None = None
-    http_status: int | None = None
-    request_id: str | None = None
-    raw: Any = None
-
-    def to_dict(self) -> JsonObject:
-        """JSON-safe form for the journal."""
-        return {
-            "cause": self.cause.value,
-            "code": self.code,
-            "message": self.message,
-            "provider": self.provider,
-            "http_status": self.http_status,
-            "request_id": self.request_id,
-            "raw": self.raw,
-        }
-
-    @classmethod
-    def from_dict(cls, data: JsonObject) -> JobFailure:
-        """Rebuild from :meth:`to_dict`; an unknown cause becomes ``UNKNOWN``."""
-        try:
-            cause = Cause(str(data.get("cause")))
-        except ValueError:
-            cause = Cause.UNKNOWN
-        return cls(
-            cause=cause,
-            code=data.get("code"),
-            message=data.get("message"),
-            provider=data.get("provider"),
-            http_status=data.get("http_status"),
-            request_id=data.get("request_id"),
-            raw=data.get("raw"),
-        )
-
-
-@dataclass(frozen=True)
-class Job:
-    """One generation job as the journal keeps it (immutable; ``apply`` returns a new one)."""
-
-    local_id: str
-    params: JobParams
-    state: JobState
-    created_at: float
-    updated_at: float
-    remote_id: str | None = None
-    remote_status: str | None = None
-    progress: int | None = None
-    submitted_at: float | None = None
-    finished_at: float | None = None
-    poll_after: float | None = None
-    next_poll_at: float | None = None
-    failures: int = 0
-    problem: str | None = None
-    failure: JobFailure | None = None
-    request_ids: tuple[str, ...] = ()
-    billing_state: str | None = None
-    cost: str | None = None
-    #: The gateway's estimate (credit reserved at create), in nanos of USD (core.money).
-    estimated_nanos: int | None = None
-    #: The settled bill in nanos once billing is ``settled``; 0 when ``void`` (not charged).
-    settled_nanos: int | None = None
-    outputs: int = 1
-    download: DownloadState = DownloadState.NONE
-    files: tuple[str, ...] = ()
-    download_problem: str | None = None
-    output_path: str | None = None
-    parent_id: str | None = None
-    #: The compare set or batch this job belongs to (a job is in at most one set).
-    set_id: str | None = None
-    set_kind: SetKind | None = None
-    reviewed: bool = False
-    review_note: str = ""
-    auth_blocked: bool = False
-    deleted_on_server: bool = False
-    #: The gateway and account that made the job: its base URL and a fingerprint of the key
-    #: (never the key). Only that identity polls the job, and only its 404s count.
-    gateway: str | None = None
-    #: Which kind of gateway made it: ``"demo"`` (nothing billed) or ``"default"`` (the
-    #: configured one). Spend totals keep them apart; jobs older than ``gateway`` go by it.
-    gateway_label: str = "default"
-    #: ``not_found`` answers in a row from that gateway, and when the first of them came.
-    not_found: int = 0
-    not_found_since: float | None = None
-    #: Searches of the job list for a lost create that answered without finding it.
-    reconcile_attempts: int = 0
-    #: A lost create matched to a gateway job, and whether that match needs a person's check.
-    reconciled: bool = False
-    uncertain_match: bool = False
-    #: Other ids later answers gave for this job: recorded, never adopted.
-    foreign_ids: tuple[str, ...] = ()
-    #: Why the last download failed (a ``DownloadErrorKind`` value) and whether retrying helps.
-    download_error: str | None = None
-    download_retryable: bool = True
-    #: Failed download attempts in a row, and when the loop may try again on its own.
-    download_attempts: int = 0
-    download_retry_at: float | None = None
-    #: Status reads of a completed job made for its bill alone (see ``awaiting_bill``).
-    bill_checks: int = 0
-    #: What the last failed status read got (``core.failure_evidence.poll_error_record``);
-    #: cleared by the next answer.
-    poll_error: JsonObject | None = None
-    #: Why the video could not be copied to ``output_path`` (the command line's ``--output``).
-    export_error: str | None = None
-    #: The creator's rating: 0 (not rated) or 1-5 stars.
-    rating: int = 0
-    #: The creator keeps this clip (a pick among takes or a compare set).
-    kept: bool = False
-    extra: JsonObject = field(default_factory=dict)
-
-    @property
-    def terminal(self) -> bool:
-        """Whether the server side is settled."""
-        return self.state.terminal
-
-    @property
-    def troubled(self) -> bool:
-        """True after repeated failed status checks: the job may still be running."""
-        return not self.terminal and self.failures >= UNREACHABLE_AFTER
-
-    @property
-    def refused(self) -> bool:
-        """Troubled, and the last check got the gateway's own error answer (it is reachable)."""
-        return self.troubled and _answered(self.poll_error)
-
-    @property
-    def unreachable(self) -> bool:
-        """Troubled because the gateway could not be reached (or read): "cannot reach"."""
-        return self.troubled and not _answered(self.poll_error)
-
-    @property
-    def needs_review(self) -> bool:
-        """Whether the job belongs in the "Needs review" filter.
-
-        That includes a lost create matched to a gateway job by time alone, or when another
-        lost create was sent at the same moment (``uncertain_match``, see the engine), and a
-        completed job whose download stopped for good (its bytes are not on this machine).
-        """
-        flagged = self.state in REVIEW_STATES or self.troubled or self.auth_blocked
-        stuck = self.download is DownloadState.FAILED and not self.download_retryable
-        return (flagged or self.uncertain_match or stuck) and not self.reviewed
-
-    @property
-    def awaiting_bill(self) -> bool:
-        """A completed job whose bill is not settled yet: its status is read a few more times."""
-        return (
-            self.state is JobState.COMPLETED
-            and self.remote_id is not None
-            and (self.billing_state or "").lower() in ("pending", "estimated")
-            and not self.deleted_on_server
-            and not self.auth_blocked
-            and self.bill_checks < BILL_CHECKS
-        )
-
-    @property
-    def pollable(self) -> bool:
-        """Whether the scheduler should poll this job at all."""
-        return (
-            self.remote_id is not None
-            and self.state not in TERMINAL_STATES
-            and self.state is not JobState.SUBMITTING
-            and not self.auth_blocked
-        )
-
-    @property
-    def status_text(self) -> str:
-        """The status as shown to a person: the gateway's own word for unknown statuses."""
-        if self.state is JobState.WAITING and self.remote_status:
-            return self.remote_status
-        if self.unreachable:
-            return f"{self.state.label} (cannot reach gateway)"
-        if self.refused:
-            return f"{self.state.label} (status checks refused)"
-        if self.auth_blocked:
-            return f"{self.state.label} (API key refused)"
-        if (
-            self.state is JobState.REJECTED
-            and self.failure is not None
-            and self.failure.cause in (Cause.NOT_SENT, Cause.RATE_LIMITED)
-        ):
-            return "Not sent"
-        return self.state.label
-
-    @property
-    def request_id(self) -> str | None:
-        """The gateway request id to quote: the job id, else the newest error request id."""
-        if self.failure and self.failure.request_id:
-            return self.failure.request_id
-        return self.remote_id or (self.request_ids[-1] if self.request_ids else None)
-
-    @property
-    def wants_download(self) -> bool:
-        """A completed job whose bytes are not yet on disk (an interrupted download included)."""
-        return self.state is JobState.COMPLETED and self.download is not DownloadState.DONE
 
 
 # ---------------------------------------------------------------------------------------------
@@ -471,14 +165,6 @@ def _failure_from_remote(remote: RemoteJob, state: JobState) -> JobFailure | Non
         request_id=remote.id,
         raw=error.raw if error else None,
     )
-
-
-def _answered(record: object) -> bool:
-    """Whether a poll-error record is the gateway's JSON error answer (see PollFailed)."""
-    if not isinstance(record, dict):
-        return False
-    status = record.get("http_status")
-    return isinstance(status, int) and status >= 400 and bool(record.get("body"))
 
 
 def _with_request_id(job: Job, request_id: str | None) -> tuple[str, ...]:

@@ -34,15 +34,13 @@ from core.files import fsync_dir
 from core.jobs import TERMINAL_STATES, DownloadState, Job, JobState
 from core.journal_codec import (
     Row,
-    from_json,
     job_from_dict,
     job_from_json,
     job_row,
     job_to_dict,
-    sqlite_text,
     stand_in,
-    to_json,
 )
+from core.journal_json import from_json, sqlite_text, to_json
 from core.journal_schema import (
     APPEND_EVENT,
     EVENT_COLUMNS,

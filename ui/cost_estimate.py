@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 from core.catalogue import ModelInfo
 from core.estimate import Estimate, PriceQuery
+from core.job_sets import price_query
 from core.jobs import JobParams
 from core.pricing_client import PriceSource
 from ui.offthread import Submit, run_task
@@ -21,24 +22,6 @@ from ui.offthread import Submit, run_task
 #: Wait this long after the last change before estimating (typing a duration, say).
 DEBOUNCE_MS = 120
 WORKING_TEXT = "Estimating the price…"
-
-
-def query_for(params: JobParams, model: ModelInfo | None) -> PriceQuery | None:
-    """The price query for the form's values, with the model's defaults for what is unset."""
-    if not params.model or not params.duration or params.duration < 1:
-        return None
-    audio_default: bool | None = None
-    resolution_default: str | None = None
-    if model is not None:
-        audio = model.rule("generate_audio")
-        if audio is not None and isinstance(audio.default, bool):
-            audio_default = audio.default
-        elif not model.supports("generate_audio"):
-            audio_default = False  # a model without the option makes no sound to pay for
-        resolution = model.rule("resolution")
-        if resolution is not None and isinstance(resolution.default, str):
-            resolution_default = resolution.default
-    return PriceQuery.of(params, audio_default=audio_default, resolution_default=resolution_default)
 
 
 def estimate_text(estimate: Estimate) -> str:
@@ -88,7 +71,7 @@ class CostEstimate(QObject):
     def update_now(self) -> None:
         """Start estimating the form as it stands (no work when nothing price-related moved)."""
         params, model = self._read_form()
-        query = query_for(params, model)
+        query = price_query(params, model)
         if query == self._query and self.current is not None:
             return
         self._query = query

@@ -1,8 +1,9 @@
 """Costs in the main window: the composer's estimate, the month's spend in the status bar, the
 Spend view (toolbar and Ctrl+Shift+B), and the budget and threshold checks before a submit.
 
-Other features that send jobs (batches, compare sets) call ``window.costs.guard.ask(total,
-jobs=n)`` or ``window.costs.guard.approve(params_list)`` before sending.
+Features that send jobs (a single submit, batches, compare sets) are handed ``costs.guard``
+and call ``guard.approve(params_list)`` before sending. The window places :attr:`Costs.action`
+in the toolbar and :attr:`Costs.tracker`'s label in the status bar.
 """
 
 from __future__ import annotations
@@ -14,21 +15,24 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QWidget
 
 from core.catalogue import ModelInfo, find_model
 from core.estimate import Estimate
+from core.job_sets import price_query
 from core.jobs import JobParams
 from core.ledger import SpendSummary, months_of, save_text, to_csv
 from core.money import NANOS_PER_USD
 from core.pricing_client import PriceSource
-from ui.cost_estimate import CostEstimate, query_for
+from ui.action_ports import StatusSink
+from ui.composer import Composer
+from ui.controller import Controller
+from ui.cost_estimate import CostEstimate
 from ui.cost_guard import CostGuard
 from ui.offthread import run_async
 from ui.spend_tracker import SpendTracker
 
 if TYPE_CHECKING:
-    from ui.main_window import MainWindow
     from ui.spend_view import SpendView
 
 logger = logging.getLogger(__name__)
@@ -40,48 +44,45 @@ DEMO_NOTE = "Demo mode: these are the demo gateway's prices; nothing is billed."
 class Costs(QObject):
     """Owns the price source, the estimate line, the spend tracker, the guard and the view."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self._window = window
-        context = window.context
-        controller = window.controller
+    def __init__(
+        self, controller: Controller, composer: Composer, status: StatusSink, parent: QWidget
+    ) -> None:
+        """Price ``composer``'s form; tell refusals and exports to ``status``; ``parent`` owns
+        the dialogs and the Spend view."""
+        super().__init__(parent)
+        self._parent = parent
+        self._composer = composer
+        self._status = status
+        context = controller.context
+        preferences = controller.preferences
         self._controller = controller
+        self._demo = context.demo_mode
         self.prices = PriceSource(context.client)
-        demo = context.demo_mode
-        composer = window.composer
         self.estimate = CostEstimate(
             self.prices,
             controller.run_background,
             lambda: (composer.params(), composer.current_model()),
             composer,
-            note=DEMO_NOTE if demo else "",
+            note=DEMO_NOTE if self._demo else "",
         )
         composer.cost_slot.addWidget(self.estimate.label)
         composer.changed.connect(self.estimate.schedule)
         self.tracker = SpendTracker(
             context.journal.path,
-            "demo" if demo else "default",
-            window.preferences,
+            "demo" if self._demo else "default",
+            preferences,
             controller.run_background,
-            window,
+            parent,
         )
-        window.statusBar().addPermanentWidget(self.tracker.label)
         controller.job_changed.connect(self.tracker.job_changed, Qt.ConnectionType.QueuedConnection)
         self.tracker.summary_changed.connect(self._on_summary)
-        self.guard = CostGuard(window, window.preferences, self.tracker, self.estimate_params)
-        self.action = QAction("Spend…", window)
+        self.guard = CostGuard(parent, preferences, self.tracker, self.estimate_params)
+        self.action = QAction("Spend…", parent)
         self.action.setObjectName("spendAction")
         self.action.setShortcut(QKeySequence(SPEND_SHORTCUT))
         keys = QKeySequence(SPEND_SHORTCUT).toString(QKeySequence.SequenceFormat.NativeText)
         self.action.setToolTip(f"What generating has cost, and the monthly budget ({keys})")
         self.action.triggered.connect(lambda _checked=False: self.show_spend())
-        window.addAction(self.action)
-        toolbar = window.job_actions.toolbar
-        toolbar.insertAction(window.job_actions.settings, self.action)
-        button = toolbar.widgetForAction(self.action)
-        if button is not None:
-            button.setObjectName("spendButton")
-            button.setAccessibleName("Spend")
         self.view: SpendView | None = None
         self._month: str | None = None
 
@@ -98,8 +99,8 @@ class Costs(QObject):
 
     async def estimate_params(self, params: JobParams) -> Estimate:
         """The estimate for one request, worked out on a worker thread."""
-        model = find_model(self._window.composer.models, params.model)
-        query = query_for(params, model)
+        model = find_model(self._composer.models, params.model)
+        query = price_query(params, model)
         if query is None:
             return Estimate.unknown("the request has no duration")
         try:
@@ -113,18 +114,11 @@ class Costs(QObject):
 
         Never waits for the network: the price list is fetched when the window starts.
         """
-        query = query_for(params, model)
+        query = price_query(params, model)
         found = self.prices.estimate_cached(query) if query is not None else None
         if found is None or found.nanos is None:
             return None
         return Decimal(found.nanos) / NANOS_PER_USD
-
-    async def send_checked(self, requests: list[JobParams]) -> bool:
-        """The guard's answer for a set about to be sent; says why in the status bar if not."""
-        if await self.guard.approve(requests):
-            return True
-        self._window.show_status(self.guard.last_note or "Not sent.", 0)
-        return False
 
     # -- the Spend view -------------------------------------------------------------------------
 
@@ -133,8 +127,8 @@ class Costs(QObject):
         if self.view is None:
             from ui.spend_view import SpendView  # built on first use: not part of start-up
 
-            note = DEMO_NOTE if self._window.context.demo_mode else ""
-            self.view = SpendView(self._window, note=note)
+            note = DEMO_NOTE if self._demo else ""
+            self.view = SpendView(self._parent, note=note)
             self.view.month_chosen.connect(self._choose_month)
             self.view.export_requested.connect(self._export)
         self.view.show()
@@ -164,7 +158,7 @@ class Costs(QObject):
     def _export(self, month: object) -> None:
         span = month if isinstance(month, str) else None
         name = f"reelgate-spend-{span or 'all'}.csv"
-        start = Path(self._window.preferences.last_save_dir or Path.home()) / name
+        start = Path(self._controller.preferences.last_save_dir or Path.home()) / name
         path, _filter = QFileDialog.getSaveFileName(
             self.view, "Export spend as CSV", str(start), "CSV file (*.csv)"
         )
@@ -188,4 +182,4 @@ class Costs(QObject):
             message = f"Exported {rows} job(s) to {path}"
         if self.view is not None:
             self.view.show_message(message)
-        self._window.show_status(message)
+        self._status.show_status(message)

@@ -9,20 +9,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QUrl
 from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QWidget
 
 from core.diagnostics import sidecar_document
 from core.download import DownloadError
 from core.filenames import suggest_filename
 from core.jobs import Job
+from ui.action_ports import ProgressSink, StatusSink
+from ui.controller import Controller
 from ui.dialogs.save_dialog import ExportDialog, SaveDialog
 from ui.offthread import on_gui_thread
-
-if TYPE_CHECKING:
-    from ui.main_window import MainWindow
 
 
 def output_paths(dest: Path, count: int) -> list[Path]:
@@ -31,18 +30,29 @@ def output_paths(dest: Path, count: int) -> list[Path]:
 
 
 class FileActions(QObject):
-    """Saving and exporting for one main window."""
+    """Saving, exporting and opening files, reporting to a status and a progress sink."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
-        self.controller = window.controller
+    def __init__(
+        self,
+        controller: Controller,
+        *,
+        status: StatusSink,
+        progress: ProgressSink,
+        parent: QWidget,
+    ) -> None:
+        """``parent`` owns the file choosers."""
+        super().__init__(parent)
+        self.controller = controller
+        self.preferences = controller.preferences
+        self._status = status
+        self._progress = progress
+        self._parent = parent
         #: Copy progress ``(bytes done, total or None)``, callable from the worker thread.
-        self._save_progressed = on_gui_thread(self._on_save_progress, self)
+        self._save_progressed = on_gui_thread(progress.progress, self)
 
     def _folder(self) -> Path:
         """The last folder saved to, else the home folder."""
-        last = self.window.preferences.last_save_dir
+        last = self.preferences.last_save_dir
         folder = Path(last) if last else Path.home()
         return folder if folder.is_dir() else Path.home()
 
@@ -67,43 +77,35 @@ class FileActions(QObject):
         name = suggest_filename(
             job.params.prompt, job.created_at, job.remote_id, outputs=len(job.files)
         )
-        dest = SaveDialog.ask(self.window, self._folder() / name)
+        dest = SaveDialog.ask(self._parent, self._folder() / name)
         if dest is None:
             return
-        self.window.preferences.last_save_dir = str(dest.parent)
+        self.preferences.last_save_dir = str(dest.parent)
         self.controller.spawn(self.save_job(job, dest))
 
     async def save_job(self, job: Job, dest: Path) -> list[Path]:
         """Copy every output of ``job`` next to ``dest``; problems shown in plain words."""
-        bar = self.window.progress_bar
-        bar.setRange(0, 0)
-        bar.setVisible(True)
+        self._progress.begin_progress()
         saved: list[Path] = []
         try:
             for index, path in enumerate(output_paths(dest, len(job.files))):
                 await self.controller.save_as(job.local_id, path, self._save_progressed, index)
                 saved.append(path)
         except DownloadError as error:
-            self.window.show_error("Could not save the video", error.message)
+            self._status.show_error("Could not save the video", error.message)
             return saved
         finally:
-            bar.setVisible(False)
-        if self.window.preferences.save_sidecar:
+            self._progress.end_progress()
+        if self.preferences.save_sidecar:
             sidecar = dest.with_suffix(".json")
             document = sidecar_document(job, [path.name for path in saved])
             try:
                 await self.controller.write_json(sidecar, document)
             except DownloadError as error:
-                self.window.show_error("Saved the video, but not its parameters", error.message)
+                self._status.show_error("Saved the video, but not its parameters", error.message)
                 return saved
-        self.window.show_status(f"Saved to {dest}")
+        self._status.show_status(f"Saved to {dest}")
         return saved
-
-    def _on_save_progress(self, done: int, total: int | None) -> None:
-        bar = self.window.progress_bar
-        if total:
-            bar.setRange(0, 1000)
-            bar.setValue(int(done * 1000 / total))
 
     # -- diagnostics --------------------------------------------------------------------------
 
@@ -112,7 +114,7 @@ class FileActions(QObject):
         if self.controller.engine.job(local_id) is None:
             return
         suggested = self._folder() / f"reelgate-diagnostics-{local_id[:8]}.json"
-        dest = ExportDialog.ask(self.window, suggested)
+        dest = ExportDialog.ask(self._parent, suggested)
         if dest is not None:
             self.controller.spawn(self.export_to(local_id, dest))
 
@@ -127,6 +129,6 @@ class FileActions(QObject):
         try:
             await self.controller.write_json(dest, json.loads(text))
         except DownloadError as error:
-            self.window.show_error("Could not export the diagnostics", error.message)
+            self._status.show_error("Could not export the diagnostics", error.message)
             return
-        self.window.show_status(f"Diagnostics exported to {dest}")
+        self._status.show_status(f"Diagnostics exported to {dest}")

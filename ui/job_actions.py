@@ -1,8 +1,10 @@
 """What can be done to a job from the toolbar, the context menu and the keyboard.
 
-Each action is enabled only when it makes sense for the selected job. Dialogs are asked
-from plain slots (never inside a coroutine); the work they lead to runs as a coroutine that
-awaits the controller, so the window stays responsive.
+The actions themselves are declared in :mod:`ui.action_table`; this module holds their
+handlers. Each handler works through narrow dependencies (the controller, the selection, a
+status sink, the composer...; see :mod:`ui.action_ports`), never the main window. Dialogs
+are asked from plain slots (never inside a coroutine); the work they lead to runs as a
+coroutine that awaits the controller, so the window stays responsive.
 """
 
 from __future__ import annotations
@@ -10,21 +12,27 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QObject, QPoint, Qt
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QMenu, QMessageBox, QToolBar, QWidget
+from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
 
 from core.errors import GatewayError
-from core.jobs import DownloadState, Job, JobState
+from core.jobs import DownloadState, Job, JobParams, JobState
+from ui.action_ports import (
+    CostCheck,
+    DetailView,
+    JobList,
+    ProgressSink,
+    RequestForm,
+    Selection,
+    StatusSink,
+)
+from ui.action_table import ACTIONS, CONTEXT_MENU, JobFacts, add_all, build_action
+from ui.controller import Controller
 from ui.file_actions import FileActions
 from ui.pick_actions import PickActions
-
-if TYPE_CHECKING:
-    from ui.main_window import MainWindow
-    from ui.preview import PreviewPanel
-    from ui.review_panel import ReviewPanel
 
 logger = logging.getLogger(__name__)
 
@@ -46,120 +54,67 @@ class Confirm:
         return box.clickedButton() is yes
 
 
-def _add_all(target: QToolBar | QMenu, *items: QAction | None) -> None:
-    """Add actions in order; ``None`` adds a separator."""
-    for item in items:
-        if item is None:
-            target.addSeparator()
-        else:
-            target.addAction(item)
-
-
 class JobActions(QObject):
-    """The job actions and their handlers, for one main window."""
+    """The job actions (one QAction attribute per row of the table) and their handlers."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
-        self.controller = window.controller
+    preview: QAction
+    save_as: QAction
+    copy_link: QAction
+    open_folder: QAction
+    resubmit: QAction
+    copy_diagnostics: QAction
+    export_diagnostics: QAction
+    delete_on_server: QAction
+    remove: QAction
+    undo_remove: QAction
+    refresh: QAction
+    download: QAction
+    settings: QAction
+    find: QAction
+
+    def __init__(
+        self,
+        controller: Controller,
+        *,
+        selection: Selection,
+        status: StatusSink,
+        progress: ProgressSink,
+        parent: QWidget,
+        composer: RequestForm,
+        guard: CostCheck,
+        jobs: JobList,
+        detail: DetailView,
+        check_now: Callable[[], None],
+        open_settings: Callable[[], None],
+        focus_search: Callable[[], None],
+    ) -> None:
+        """Build the actions; ``parent`` owns the dialogs and menus they open."""
+        super().__init__(parent)
+        self.controller = controller
+        self._selection = selection
+        self._status = status
+        self._parent = parent
+        self._composer = composer
+        self._guard = guard
+        self._jobs = jobs
+        self._detail = detail
+        self._check_now = check_now
+        self.open_settings = open_settings
+        self.focus_search = focus_search
         self._removed: list[Job] = []
         self._job: Job | None = None
         #: More actions for the job's context menu (None adds a separator): linked sets...
         self.menu_extras: list[QAction | None] = []
-        self.files = FileActions(window)
-        add = self._action
-        self.preview = add("Preview", "previewAction", "Return", self.preview_selected)
-        self.save_as = add("Save as…", "saveAsAction", "Ctrl+S", self.save_selected)
-        self.copy_link = add(
-            "Copy download link", "copyLinkAction", "Ctrl+L", self.copy_link_selected
-        )
-        self.open_folder = add(
-            "Open containing folder", "openFolderAction", "Ctrl+Shift+O", self.open_folder_selected
-        )
-        self.resubmit = add("Resubmit", "resubmitAction", "Ctrl+R", self.resubmit_selected)
-        self.copy_diagnostics = add(
-            "Copy diagnostics",
-            "copyDiagnosticsAction",
-            "Ctrl+Shift+C",
-            self.copy_diagnostics_selected,
-        )
-        self.export_diagnostics = add(
-            "Export diagnostics…", "exportDiagnosticsAction", None, self.export_diagnostics_selected
-        )
-        self.delete_on_server = add(
-            "Delete on server…", "deleteOnServerAction", "Shift+Del", self.delete_selected
-        )
-        self.remove = add("Remove from list", "removeAction", "Del", self.remove_selected)
-        self.undo_remove = add("Undo remove", "undoRemoveAction", "Ctrl+Z", self.undo_last_remove)
-        self.refresh = add("Refresh", "refreshAction", "F5", self.refresh_selected)
-        self.download = add("Retry download", "downloadAction", "Ctrl+D", self.download_pending)
-        self.settings = add("Settings", "settingsAction", "Ctrl+,", window.open_settings)
-        self.find = add("Find", "findAction", "Ctrl+F", window.jobs_view.focus_search)
+        self.files = FileActions(controller, status=status, progress=progress, parent=parent)
+        self.actions: dict[str, QAction] = {}
+        for spec in ACTIONS:
+            action = build_action(spec, getattr(self, spec.slot), self)
+            self.actions[spec.attr] = action
+            setattr(self, spec.attr, action)
         self.undo_remove.setEnabled(False)
         self.picks = PickActions(
-            self.selected, self.controller.set_rating, self.controller.set_kept, self._spawn, self
+            self.selected, controller.set_rating, controller.set_kept, self._spawn, self
         )
-        # Del and Return belong to the table and the gallery: in the prompt they edit text.
-        for view in window.jobs_view.item_views:
-            for action in (self.remove, self.preview):
-                action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-                view.addAction(action)
-            self.picks.attach(view)
-        for action in (
-            self.save_as,
-            self.copy_link,
-            self.open_folder,
-            self.resubmit,
-            self.copy_diagnostics,
-            self.delete_on_server,
-            self.undo_remove,
-            self.refresh,
-            self.download,
-            self.settings,
-            self.find,
-        ):
-            window.addAction(action)
-
-        self.toolbar = QToolBar("Jobs", window)
-        self.toolbar.setObjectName("mainToolBar")
-        self.toolbar.setMovable(False)
-        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        _add_all(self.toolbar, self.preview, self.save_as, self.copy_link, self.open_folder, None)
-        _add_all(self.toolbar, self.resubmit, self.refresh, self.download, None)
-        _add_all(self.toolbar, self.copy_diagnostics, self.delete_on_server, self.remove, None)
-        _add_all(self.toolbar, self.settings)
-        settings_button = self.toolbar.widgetForAction(self.settings)
-        settings_button.setObjectName("settingsButton")
-        settings_button.setAccessibleName("Settings")
-        window.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
-
-        window.undo_button.clicked.connect(self.undo_last_remove)
-        window.jobs_view.context_menu_requested.connect(self.show_context_menu)
-        window.composer.submit_requested.connect(self.submit)
-
-    def attach_preview(self, preview: PreviewPanel) -> None:
-        """Wire the preview's buttons (the window builds it on first use)."""
-        preview.save_requested.connect(self.save_selected)
-        preview.open_external_requested.connect(self.open_external_selected)
-
-    def attach_review(self, review: ReviewPanel) -> None:
-        """Wire the review panel's buttons (the window builds it on first use)."""
-        review.resubmit_requested.connect(self._resubmit_id)
-        review.copy_diagnostics_requested.connect(self.copy_diagnostics_for)
-        review.export_diagnostics_requested.connect(self._export_id)
-        review.mark_reviewed_requested.connect(self._mark_reviewed)
-
-    def _action(
-        self, text: str, name: str, shortcut: str | None, slot: Callable[[], Any]
-    ) -> QAction:
-        action = QAction(text, self)
-        action.setObjectName(name)
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
-            keys = QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)
-            action.setToolTip(f"{text.rstrip('…')} ({keys})")
-        action.triggered.connect(lambda _checked=False: slot())
-        return action
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         self.controller.spawn(coro)
@@ -168,72 +123,53 @@ class JobActions(QObject):
 
     def selected(self) -> Job | None:
         """The selected job, newest version."""
-        return self.window.jobs_view.selected_job()
+        return self._selection.selected_job()
 
     def update_enabled(self, job: Job | None) -> None:
         """Enable exactly the actions that make sense for ``job``."""
         self._job = job
         self.picks.update_enabled(job)
-        on_disk = job is not None and job.download is DownloadState.DONE and bool(job.files)
-        completed = job is not None and job.state is JobState.COMPLETED
-        # A job made on another gateway (demo vs real) must not be asked about here.
-        remote = (
-            job is not None
-            and job.remote_id is not None
-            and not job.deleted_on_server
-            and self.controller.engine.owns(job)
-        )
-        self.preview.setEnabled(on_disk)
-        self.save_as.setEnabled(on_disk)
-        self.open_folder.setEnabled(on_disk)
-        self.copy_link.setEnabled(completed and remote)
-        for action in (self.resubmit, self.copy_diagnostics, self.export_diagnostics, self.remove):
-            action.setEnabled(job is not None)
-        self.delete_on_server.setEnabled(
-            remote and job is not None and job.state in (JobState.COMPLETED, JobState.FAILED)
-        )
-        self.download.setEnabled(
-            job is not None and job.wants_download and job.download is not DownloadState.ACTIVE
-        )
-        self.download.setText(
-            "Retry download" if self.window.preferences.auto_download else "Download"
-        )
+        facts = JobFacts(job, owned=job is not None and self.controller.engine.owns(job))
+        for spec in ACTIONS:
+            if spec.enabled_when is not None:
+                self.actions[spec.attr].setEnabled(spec.enabled_when(facts))
+        auto = self.controller.preferences.auto_download
+        self.download.setText("Retry download" if auto else "Download")
 
     def show_context_menu(self, position: QPoint) -> None:
         """The job's actions at the mouse (or keyboard menu key) position."""
-        menu = QMenu(self.window)
+        menu = QMenu(self._parent)
         menu.setObjectName("jobContextMenu")
-        _add_all(menu, self.preview, self.save_as, self.copy_link, self.open_folder, None)
-        _add_all(menu, self.resubmit, self.refresh, self.download, None)
-        self.picks.add_to(menu)
-        _add_all(menu, None, self.copy_diagnostics, self.export_diagnostics, None)
-        _add_all(menu, self.delete_on_server, self.remove, *self.menu_extras)
+        group: list[QAction | None] = []
+        for name in CONTEXT_MENU:
+            if name == "picks":
+                add_all(menu, group)
+                group = []
+                self.picks.add_to(menu)
+            else:
+                group.append(None if name is None else self.actions[name])
+        add_all(menu, [*group, *self.menu_extras])
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.popup(position)
 
     def activate(self, job: Job) -> None:
         """Double-click: preview a finished video, or open the review of a failed job."""
-        self.window.show_detail(job)
-        if job.state is JobState.COMPLETED and job.download is DownloadState.DONE:
-            self.window.preview.play()
-        elif self.window.detail_stack.currentWidget() is self.window.review:
-            self.window.review.setFocus(Qt.FocusReason.OtherFocusReason)
+        self._detail.activate(job)
 
     # -- submission ---------------------------------------------------------------------------
 
-    def submit(self, params: Any, parent_id: Any) -> None:
+    def submit(self, params: JobParams, parent_id: str | None) -> None:
         """The composer asked for a video."""
         self._spawn(self.submit_job(params, parent_id))
 
-    async def submit_job(self, params: Any, parent_id: str | None) -> Job | None:
+    async def submit_job(self, params: JobParams, parent_id: str | None) -> Job | None:
         """Check the cost, send the create off the GUI thread, say how it went (None: not sent)."""
-        composer = self.window.composer
+        composer = self._composer
         composer.set_busy(True)
         try:
-            guard = self.window.costs.guard
-            if not await guard.approve([params]):
+            if not await self._guard.approve([params]):
                 composer.clear_submit_messages()
-                composer.show_submit_error(guard.last_note or "Not sent.")
+                composer.show_submit_error(self._guard.last_note or "Not sent.")
                 return None
             job = await self.controller.submit(params, parent_id)
         finally:
@@ -242,8 +178,8 @@ class JobActions(QObject):
         # Images stay in the composer for the next job but are not kept in the settings.
         skip = ("prompt", "images", "image_field")
         last = {k: v for k, v in params.to_dict().items() if k not in skip}
-        self.window.preferences.last_params = last
-        self.window.jobs_view.select_job(job.local_id)
+        self.controller.preferences.last_params = last
+        self._selection.select_job(job.local_id)
         return job
 
     # -- per-job actions ----------------------------------------------------------------------
@@ -277,27 +213,28 @@ class JobActions(QObject):
         try:
             link = await self.controller.mint_link(local_id)
         except GatewayError as error:
-            self.window.show_status(f"Could not make a download link: {error.summary}")
+            self._status.show_status(f"Could not make a download link: {error.summary}")
             return None
         QGuiApplication.clipboard().setText(link.url)
         if link.expires_at:
             until = time.strftime("%H:%M", time.localtime(link.expires_at))
-            self.window.show_status(f"Link copied, expires at {until}")
+            self._status.show_status(f"Link copied, expires at {until}")
         else:
-            self.window.show_status("Link copied")
+            self._status.show_status("Link copied")
         return link.url
 
     def resubmit_selected(self) -> None:
         """Load the selected job's request into the composer."""
         job = self.selected()
         if job is not None:
-            self._resubmit_id(job.local_id)
+            self.resubmit_id(job.local_id)
 
-    def _resubmit_id(self, local_id: str) -> None:
+    def resubmit_id(self, local_id: str) -> None:
+        """Load job ``local_id``'s request into the composer."""
         job = self.controller.engine.job(local_id)
         if job is not None:
-            self.window.composer.fill_from(job.params, parent_id=job.local_id)
-            self.window.show_status("The request is in the composer: edit it and press Generate.")
+            self._composer.fill_from(job.params, parent_id=job.local_id)
+            self._status.show_status("The request is in the composer: edit it and press Generate.")
 
     def copy_diagnostics_selected(self) -> None:
         """Copy the selected job's diagnostics."""
@@ -314,19 +251,21 @@ class JobActions(QObject):
         text = await self.controller.diagnostics_text(local_id)
         if text is not None:
             QGuiApplication.clipboard().setText(text)
-            self.window.show_status("Diagnostics copied (the API key is never included).")
+            self._status.show_status("Diagnostics copied (the API key is never included).")
         return text
 
     def export_diagnostics_selected(self) -> None:
         """Export the selected job's diagnostics to a file."""
         job = self.selected()
         if job is not None:
-            self._export_id(job.local_id)
+            self.export_id(job.local_id)
 
-    def _export_id(self, local_id: str) -> None:
+    def export_id(self, local_id: str) -> None:
+        """Export job ``local_id``'s diagnostics to a file."""
         self.files.export_diagnostics(local_id)
 
-    def _mark_reviewed(self, local_id: str, reviewed: bool, note: str) -> None:
+    def mark_reviewed(self, local_id: str, reviewed: bool, note: str) -> None:
+        """Mark a failed job reviewed (or not) with a note."""
         self._spawn(self.controller.review(local_id, reviewed, note))
 
     def delete_selected(self) -> None:
@@ -348,7 +287,7 @@ class JobActions(QObject):
                 "it for good: it can no longer be downloaded, and nothing can restore it. "
                 "Download it first to keep it."
             )
-        if Confirm.ask(self.window, title, text, action):
+        if Confirm.ask(self._parent, title, text, action):
             self._spawn(self.delete_job(job.local_id))
 
     async def delete_job(self, local_id: str) -> None:
@@ -356,22 +295,22 @@ class JobActions(QObject):
         try:
             await self.controller.delete_on_server(local_id)
         except GatewayError as error:
-            self.window.show_status(f"Could not delete on the server: {error.summary}")
+            self._status.show_status(f"Could not delete on the server: {error.summary}")
             return
-        self.window.show_status("Deleted on the server.")
+        self._status.show_status("Deleted on the server.")
 
     def remove_selected(self) -> None:
         """Hide the selected job from the list, with Undo for a few seconds."""
         job = self.selected()
         if job is None:
             return
-        removed = self.window.model.remove(job.local_id)
+        removed = self._jobs.remove(job.local_id)
         if removed is None:
             return
         self._removed.append(removed)
         self.undo_remove.setEnabled(True)
         self._spawn(self.controller.set_hidden(job.local_id, True))
-        self.window.offer_undo("Removed from the list. The journal keeps the job.")
+        self._status.offer_undo("Removed from the list. The journal keeps the job.")
 
     def undo_last_remove(self) -> None:
         """Bring back the job removed last."""
@@ -379,12 +318,12 @@ class JobActions(QObject):
             return
         job = self._removed.pop()
         current = self.controller.engine.job(job.local_id) or job
-        self.window.model.restore(current)
+        self._jobs.restore(current)
         self.undo_remove.setEnabled(bool(self._removed))
-        self.window.undo_button.setVisible(False)
+        self._status.hide_undo()
         self._spawn(self.controller.set_hidden(job.local_id, False))
-        self.window.jobs_view.select_job(job.local_id)
-        self.window.show_status("The job is back in the list.")
+        self._selection.select_job(job.local_id)
+        self._status.show_status("The job is back in the list.")
 
     def refresh_selected(self) -> None:
         """Poll the selected job now (or every due job when none is selected)."""
@@ -393,8 +332,8 @@ class JobActions(QObject):
         if job is not None and pollable and self.controller.engine.owns(job):
             self._spawn(self._refresh(job.local_id))
         else:
-            self.window.poller.wake_now()
-            self.window.show_status("Checking jobs now…", 2_000)
+            self._check_now()
+            self._status.show_status("Checking jobs now…", 2_000)
 
     async def _refresh(self, local_id: str) -> None:
         await self.controller.refresh(local_id)

@@ -1,8 +1,11 @@
-"""Reelgate's main window: composer, job table, preview or review, toolbar and status bar.
+"""Reelgate's main window: composer, job table, detail pane, toolbar and status bar.
 
-The window wires the pieces together and decides where things are shown; the work itself
-happens in the controller (worker threads) and the per-job actions live in
-:mod:`ui.job_actions`.
+The window is layout and wiring: it builds the pieces, connects their signals and decides
+where things are shown. The work happens in the controller (worker threads); the job
+actions are declared in :mod:`ui.action_table` and handled in :mod:`ui.job_actions`, the
+linked-set actions in :mod:`ui.set_actions`, costs in :mod:`ui.costs` (none of them import
+this module: they get narrow dependencies, see :mod:`ui.action_ports`); the right-hand pane
+is :mod:`ui.detail_pane` and the status bar :mod:`ui.status_bar`.
 """
 
 from __future__ import annotations
@@ -14,25 +17,24 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QIcon
 from PySide6.QtWidgets import (
-    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
-    QPushButton,
     QSplitter,
-    QStackedWidget,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
 from core.catalogue import ModelInfo
 from core.errors import GatewayError
-from core.jobs import REVIEW_STATES, Job, JobState
+from core.jobs import Job
 from resources.paths import icon_path
+from ui.action_table import ACTIONS, TOOLBAR, add_all
 from ui.composer import Composer
 from ui.controller import Controller
 from ui.costs import Costs
+from ui.detail_pane import DetailPane
 from ui.gallery_frames import GalleryFrames
 from ui.job_actions import JobActions
 from ui.jobs_model import JobsModel, is_active
@@ -42,27 +44,26 @@ from ui.offthread import run_task
 from ui.pane_toggles import add_pane_toggles
 from ui.poller import Poller
 from ui.set_actions import SetActions
+from ui.status_bar import STATUS_MESSAGE_MS, StatusBar
 from ui.theme import ThemeChoice, app_theme
 from ui.thumbnails import ThumbnailCache
 from ui.warm_up import warm_up
+from ui.window_notices import APP_TITLE, CloseNotice, key_rejected_box, startup_notes_box
 
 # The preview (Qt Multimedia), the review panel and the dialogs are built on first use, so
 # the window paints sooner (tests/bench/bench_startup.py); Qt Multimedia is loaded while the
-# window is idle after it shows (ui.warm_up).
+# window is idle after it shows (ui.warm_up). The detail pane builds them (ui.detail_pane).
 if TYPE_CHECKING:
     from ui.preview import PreviewPanel
-    from ui.review_loader import ReviewLoader
     from ui.review_panel import ReviewPanel
 
 logger = logging.getLogger(__name__)
 
-APP_TITLE = "Reelgate"
 DEMO_TEXT = (
     "<b>Demo mode.</b> The built-in demo gateway makes short test-pattern videos on this "
     "computer: nothing is sent to Phaseo and nothing is billed. To generate real videos, "
     "open <b>Settings</b> (Ctrl+,), enter your Phaseo API key and restart Reelgate."
 )
-STATUS_MESSAGE_MS = 8_000
 #: The window's first size, and the panes' widths in it: at 1280x800 the job list shows the
 #: prompt, model, duration, status, cost, keep and rating columns without scrolling sideways.
 DEFAULT_SIZE = (1280, 800)
@@ -82,29 +83,6 @@ def _unb64(text: object) -> QByteArray | None:
     if not isinstance(text, str) or not text:
         return None
     return QByteArray.fromBase64(text.encode("ascii"))
-
-
-class CloseNotice:
-    """Tells the user that running jobs carry on next time (``ask`` is faked in tests)."""
-
-    @classmethod
-    def ask(cls, parent: QWidget, count: int) -> bool:
-        """True to close (the default), False to keep the window open."""
-        plural = "job is" if count == 1 else "jobs are"
-        box = QMessageBox(parent)
-        box.setObjectName("closeNotice")
-        box.setIcon(QMessageBox.Icon.Information)
-        box.setWindowTitle("Jobs still running")
-        box.setText(f"{count} {plural} still running on the gateway.")
-        box.setInformativeText(
-            "They keep going there. Reelgate picks them up again and downloads the videos "
-            "the next time it starts."
-        )
-        close = box.addButton("Close Reelgate", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton("Keep open", QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(close)
-        box.exec()
-        return box.clickedButton() is close
 
 
 class MainWindow(QMainWindow):
@@ -148,15 +126,13 @@ class MainWindow(QMainWindow):
         self.jobs_view = JobsView(self.model, self, frames=self.gallery_frames)
         self.composer = Composer(self)
         self.composer.images.use_runner(controller.run_background)
-        self._preview: PreviewPanel | None = None
-        self._review_loader: ReviewLoader | None = None
-        self.placeholder = QLabel("Select a job to see it here.", self)
-        self.placeholder.setObjectName("detailPlaceholder")
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder.setWordWrap(True)
-        self.detail_stack = QStackedWidget(self)
-        self.detail_stack.setObjectName("detailStack")
-        self.detail_stack.addWidget(self.placeholder)
+        self.detail_stack = DetailPane(
+            self.model.status_line,
+            lambda local_id: journal.events(local_id),  # looked up when read
+            controller.run_background,
+            self,
+        )
+        self.placeholder = self.detail_stack.placeholder
 
         self.jobs_splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.jobs_splitter.setObjectName("jobsSplitter")
@@ -190,21 +166,45 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.main_splitter, 1)
         self.setCentralWidget(central)
 
-        self._build_status_bar()
+        self.status = StatusBar(self)
+        self.undo_button = self.status.undo_button
+        self.progress_bar = self.status.progress_bar
         self.poller = Poller(
             controller, auto_download=lambda: self.preferences.auto_download, parent=self
         )
         self.notifier = Notifier(self, self.windowIcon())
         self.notifier.set_enabled(self.preferences.notifications)
         self.notifier.remember(self.model.jobs())
-        self.job_actions = JobActions(self)
-        self.costs = Costs(self)
-        self.set_actions = SetActions(self)
+        self.costs = Costs(controller, self.composer, self.status, self)
+        self.job_actions = JobActions(
+            controller,
+            selection=self.jobs_view,
+            status=self.status,
+            progress=self.status,
+            parent=self,
+            composer=self.composer,
+            guard=self.costs.guard,
+            jobs=self.model,
+            detail=self.detail_stack,
+            check_now=self.poller.wake_now,
+            open_settings=self.open_settings,
+            focus_search=self.jobs_view.focus_search,
+        )
+        self.set_actions = SetActions(
+            controller,
+            selection=self.jobs_view,
+            jobs=self.model,
+            composer=self.composer,
+            guard=self.costs.guard,
+            status=self.status,
+            parent=self,
+        )
+        self.toolbar = self._place_actions()
         self.composer_toggle, self.detail_toggle = add_pane_toggles(
             self,
             self.main_splitter,
             self.jobs_splitter,
-            self.job_actions.toolbar,
+            self.toolbar,
             (COMPOSER_WIDTH, DETAIL_WIDTH),
         )
         self._connect()
@@ -216,27 +216,41 @@ class MainWindow(QMainWindow):
 
     # -- construction -------------------------------------------------------------------------
 
-    def _build_status_bar(self) -> None:
-        bar = self.statusBar()
-        bar.setObjectName("statusBar")
-        self.undo_button = QPushButton("Undo", self)
-        self.undo_button.setObjectName("undoButton")
-        self.undo_button.setAccessibleName("Undo remove from list")
-        self.undo_button.setVisible(False)
-        self.progress_bar = QProgressBar(self)
-        self.progress_bar.setObjectName("saveProgress")
-        self.progress_bar.setAccessibleName("Save progress")
-        self.progress_bar.setMaximumWidth(200)
-        self.progress_bar.setVisible(False)
-        holder = QWidget(self)
-        row = QHBoxLayout(holder)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.progress_bar)
-        row.addWidget(self.undo_button)
-        bar.addPermanentWidget(holder)
-        self._undo_timer = QTimer(self)
-        self._undo_timer.setSingleShot(True)
-        self._undo_timer.timeout.connect(lambda: self.undo_button.setVisible(False))
+    def _place_actions(self) -> QToolBar:
+        """The toolbar, the window-wide keys, the keys of the job views, the status bar's
+        permanent widgets and the context menu's extras."""
+        actions, sets, costs = self.job_actions, self.set_actions, self.costs
+        views = self.jobs_view.item_views
+        for spec in ACTIONS:
+            action = actions.actions[spec.attr]
+            if spec.table_only:  # Del and Return edit text in the prompt
+                for view in views:
+                    view.addAction(action)
+            elif spec.attr != "export_diagnostics":  # menus only: it has no key
+                self.addAction(action)
+        for view in views:
+            actions.picks.attach(view)
+        for action in (costs.action, sets.show_set, sets.compare, sets.batch):
+            self.addAction(action)
+        actions.menu_extras.extend([None, sets.show_set, sets.compare])
+        toolbar = QToolBar("Jobs", self)
+        toolbar.setObjectName("mainToolBar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        add_all(toolbar, [None if n is None else actions.actions[n] for n in TOOLBAR])
+        for action in (costs.action, sets.compare, sets.batch):
+            toolbar.insertAction(actions.settings, action)
+        toolbar.insertSeparator(actions.settings)
+        for button, name, accessible in (
+            (toolbar.widgetForAction(actions.settings), "settingsButton", "Settings"),
+            (toolbar.widgetForAction(costs.action), "spendButton", "Spend"),
+        ):
+            button.setObjectName(name)
+            button.setAccessibleName(accessible)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
+        self.statusBar().addPermanentWidget(costs.tracker.label)
+        self.statusBar().addPermanentWidget(sets.stop_button)
+        return toolbar
 
     def _connect(self) -> None:
         queued = Qt.ConnectionType.QueuedConnection
@@ -249,8 +263,28 @@ class MainWindow(QMainWindow):
         self.poller.key_rejected.connect(self.on_key_rejected)
         self.jobs_view.selection_changed.connect(self.show_detail)
         self.model.ticked.connect(self._refresh_placeholder)
-        self.jobs_view.job_activated.connect(self.job_actions.activate)
         self.notifier.job_activated.connect(self._reveal_job)
+        actions, sets = self.job_actions, self.set_actions
+        self.jobs_view.job_activated.connect(actions.activate)
+        self.jobs_view.context_menu_requested.connect(actions.show_context_menu)
+        self.jobs_view.selection_changed.connect(sets.update_enabled)
+        self.undo_button.clicked.connect(actions.undo_last_remove)
+        self.detail_stack.preview_built.connect(self._wire_preview)
+        self.detail_stack.review_built.connect(self._wire_review)
+        self.composer.submit_requested.connect(actions.submit)
+        self.composer.compare_requested.connect(sets.send_compare)
+
+    def _wire_preview(self, preview: PreviewPanel) -> None:
+        actions = self.job_actions
+        preview.save_requested.connect(actions.save_selected)
+        preview.open_external_requested.connect(actions.open_external_selected)
+
+    def _wire_review(self, review: ReviewPanel) -> None:
+        actions = self.job_actions
+        review.resubmit_requested.connect(actions.resubmit_id)
+        review.copy_diagnostics_requested.connect(actions.copy_diagnostics_for)
+        review.export_diagnostics_requested.connect(actions.export_id)
+        review.mark_reviewed_requested.connect(actions.mark_reviewed)
 
     def start(self) -> None:
         """Begin work: poll unfinished jobs, load the catalogue, show start-up messages."""
@@ -265,36 +299,13 @@ class MainWindow(QMainWindow):
 
     @property
     def preview(self) -> PreviewPanel:
-        """The video preview, built on first use and reused for every video after that."""
-        if self._preview is None:
-            from ui.preview import PreviewPanel
-
-            panel = PreviewPanel(self)
-            self.detail_stack.addWidget(panel)
-            self.job_actions.attach_preview(panel)
-            self._preview = panel
-        return self._preview
+        """The video preview (built on first use)."""
+        return self.detail_stack.preview
 
     @property
     def review(self) -> ReviewPanel:
-        """The failure review, built on first use."""
-        return self.review_loader.review
-
-    @property
-    def review_loader(self) -> ReviewLoader:
-        """Fills the review (built on first use); its timeline is read off the GUI thread."""
-        if self._review_loader is None:
-            from ui.review_loader import ReviewLoader
-            from ui.review_panel import ReviewPanel
-
-            panel = ReviewPanel(self)
-            self.detail_stack.addWidget(panel)
-            self.job_actions.attach_review(panel)
-            journal = self.context.journal
-            self._review_loader = ReviewLoader(
-                panel, lambda local_id: journal.events(local_id), self.controller.run_background
-            )
-        return self._review_loader
+        """The failure review (built on first use)."""
+        return self.detail_stack.review
 
     def _load_history(self) -> None:
         """List the jobs older than the first page, read on a worker thread."""
@@ -320,79 +331,26 @@ class MainWindow(QMainWindow):
     def show_startup_notes(self, messages: list[str]) -> QMessageBox:
         """Things to know from start-up (a damaged journal kept aside, no keychain...)."""
         self.show_status(messages[-1], 0)
-        box = QMessageBox(
-            QMessageBox.Icon.Information,
-            APP_TITLE,
-            "\n\n".join(messages),
-            QMessageBox.StandardButton.Ok,
-            self,
-        )
-        box.setObjectName("startupNotes")
-        box.setWindowModality(Qt.WindowModality.NonModal)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.show()
-        return box
+        return startup_notes_box(self, messages)
 
     # -- showing things -----------------------------------------------------------------------
 
     def show_status(self, message: str, timeout_ms: int = STATUS_MESSAGE_MS) -> None:
-        """A transient message in the status bar (also announced to screen readers)."""
-        self.statusBar().showMessage(message, timeout_ms)
-        self.statusBar().setAccessibleDescription(message)
+        """A transient message in the status bar (see :meth:`StatusBar.show_status`)."""
+        self.status.show_status(message, timeout_ms)
 
     def show_error(self, title: str, text: str) -> QMessageBox:
         """A window-modal message that needs the user's attention (does not block the loop)."""
-        box = QMessageBox(
-            QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self
-        )
-        box.setObjectName("errorBox")
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
-        return box
-
-    def offer_undo(self, text: str) -> None:
-        """Show the Undo button next to ``text`` for about ten seconds."""
-        self.show_status(text, 10_000)
-        self.undo_button.setVisible(True)
-        self._undo_timer.start(10_000)
+        return self.status.show_error(title, text)
 
     def show_detail(self, job: Job | None) -> None:
-        """Show the selected job on the right: preview, review, or its status."""
+        """Show the selected job on the right and enable the actions that fit it."""
         self.job_actions.update_enabled(job)
-        if job is None:
-            self.placeholder.setText("Select a job to see it here.")
-            self.detail_stack.setCurrentWidget(self.placeholder)
-            return
-        if job.state is JobState.COMPLETED:
-            self._show_completed(job)
-        elif job.state in REVIEW_STATES or job.troubled or job.auth_blocked:
-            self.review_loader.show(job)
-            self.detail_stack.setCurrentWidget(self.review)
-        else:
-            self.placeholder.setText(f"{self.model.status_line(job)}\n\n{job.params.prompt[:400]}")
-            self.detail_stack.setCurrentWidget(self.placeholder)
-
-    def _show_completed(self, job: Job) -> None:
-        path = Path(job.files[0]) if job.files else None
-        if path is not None and job.download.value == "done":
-            if self.preview.current_path != path:
-                self.preview.show_file(path, job.params.prompt.splitlines()[0][:120])
-        else:
-            reason = {
-                "active": "The video is downloading…",
-                "failed": f"The download failed: {job.download_problem or 'unknown problem'}. "
-                "Use Retry download.",
-            }.get(job.download.value, "The video has not been downloaded yet.")
-            self.preview.clear(reason)
-        self.detail_stack.setCurrentWidget(self.preview)
+        self.detail_stack.show_job(job)
 
     def _refresh_placeholder(self) -> None:
         """Keep the countdown of the selected running job current."""
-        if self.detail_stack.currentWidget() is not self.placeholder:
-            return
-        job = self.jobs_view.selected_job()
-        if job is not None and not job.terminal:
-            self.show_detail(job)
+        self.detail_stack.refresh_countdown(self.jobs_view.selected_job)
 
     def _reveal_job(self, local_id: str) -> None:
         self.showNormal()
@@ -416,18 +374,7 @@ class MainWindow(QMainWindow):
     def on_key_rejected(self, error: GatewayError) -> None:
         """The key was refused: polling is paused until a new key is entered."""
         reason = error.reason or error.message or "no reason given"
-        box = QMessageBox(self)
-        box.setObjectName("keyRejectedBox")
-        box.setIcon(QMessageBox.Icon.Warning)
-        box.setWindowTitle("API key refused")
-        box.setText(f"The gateway refused the API key ({reason}). Polling is paused.")
-        box.setInformativeText("Enter a valid key in Settings; polling resumes right away.")
-        settings = box.addButton("Open Settings…", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        settings.clicked.connect(self.open_settings, Qt.ConnectionType.QueuedConnection)
-        self.key_rejected_box = box
-        box.open()
+        self.key_rejected_box = key_rejected_box(self, reason, self.open_settings)
         self.show_status(f"The gateway refused the API key ({reason}). Polling is paused.", 0)
 
     # -- settings -----------------------------------------------------------------------------
@@ -519,8 +466,8 @@ class MainWindow(QMainWindow):
         self.preferences.flush()
         self.poller.stop()
         self.model.stop_ticking()
-        if self._preview is not None:
-            self._preview.clear()
+        if self.detail_stack.built_preview is not None:
+            self.detail_stack.built_preview.clear()
         self.hide()
         self.controller.close()
         event.accept()

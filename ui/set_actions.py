@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtWidgets import QPushButton, QWidget
 
 from core.batch_file import unsent_csv
 from core.catalogue import ModelInfo
@@ -23,13 +23,14 @@ from core.job_sets import PlannedJob, compare_plan, compare_window, gateway_esti
 from core.jobs import Job, JobParams, SetKind
 from core.pricing_client import PriceSource
 from core.set_sender import SendReport, send_set
+from ui.action_ports import CostCheck, JobList, SetForm, SetSelection, StatusSink
+from ui.controller import Controller
 from ui.offthread import on_gui_thread, run_task
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from ui.compare_view import CompareView
-    from ui.main_window import MainWindow
 
 logger = logging.getLogger(__name__)
 
@@ -44,19 +45,41 @@ def set_caption(job: Job, members: int) -> str:
 
 
 class SetActions(QObject):
-    """The linked-set actions of one main window (context menu, toolbar, keyboard)."""
+    """The linked-set actions (context menu, toolbar, keyboard) and the "Stop sending" button.
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
-        self.controller = window.controller
+    The window places them: :attr:`show_set` and :attr:`compare` in the job's context menu,
+    :attr:`compare` and :attr:`batch` in the toolbar, :attr:`stop_button` in the status bar;
+    it calls :meth:`update_enabled` when the selection changes and :meth:`send_compare` when
+    the composer asks for a compare set.
+    """
+
+    def __init__(
+        self,
+        controller: Controller,
+        *,
+        selection: SetSelection,
+        jobs: JobList,
+        composer: SetForm,
+        guard: CostCheck,
+        status: StatusSink,
+        parent: QWidget,
+    ) -> None:
+        """``parent`` owns the dialogs, the Compare views and the Stop button."""
+        super().__init__(parent)
+        self.controller = controller
+        self._selection = selection
+        self._jobs = jobs
+        self._composer = composer
+        self._guard = guard
+        self._status = status
+        self._parent = parent
         self.views: dict[str, CompareView] = {}
         self.last_report: SendReport | None = None
         self._cancel: threading.Event | None = None
         #: The prompts (as batch CSV) the last batch did not send: Batch… opens with them.
         self.unsent = ""
         #: Prices for the batch preview, asked of the gateway off the GUI thread.
-        self.estimator = gateway_estimator(PriceSource(window.context.client))
+        self.estimator = gateway_estimator(PriceSource(controller.context.client))
         self.show_set = self._action(
             "Show this set only", "showSetAction", "Ctrl+Shift+L", self.show_selected_set
         )
@@ -65,22 +88,12 @@ class SetActions(QObject):
         )
         self.batch = self._action("Batch…", "batchAction", "Ctrl+B", self.open_batch)
         self.batch.setToolTip("Send many prompts at once, from text or a .txt/.csv file (Ctrl+B)")
-        window.job_actions.menu_extras.extend([None, self.show_set, self.compare])
-        toolbar = window.job_actions.toolbar
-        toolbar.insertAction(window.job_actions.settings, self.compare)
-        toolbar.insertAction(window.job_actions.settings, self.batch)
-        toolbar.insertSeparator(window.job_actions.settings)
-        self.stop_button = QPushButton("Stop sending", window)
+        self.stop_button = QPushButton("Stop sending", parent)
         self.stop_button.setObjectName("stopSendingButton")
         self.stop_button.setAccessibleName("Stop sending the rest of the batch")
         self.stop_button.setVisible(False)
         self.stop_button.clicked.connect(self.stop_sending)
-        window.statusBar().addPermanentWidget(self.stop_button)
-        window.jobs_view.selection_changed.connect(self.update_enabled)
-        window.composer.compare_requested.connect(self.send_compare)
-        self.controller.job_changed.connect(
-            self._on_job_changed, Qt.ConnectionType.QueuedConnection
-        )
+        controller.job_changed.connect(self._on_job_changed, Qt.ConnectionType.QueuedConnection)
         self.update_enabled(None)
 
     def _action(self, text: str, name: str, shortcut: str, slot: Callable[[], Any]) -> QAction:
@@ -89,7 +102,6 @@ class SetActions(QObject):
         action.setShortcut(QKeySequence(shortcut))
         action.setToolTip(f"{text.rstrip('…')} ({shortcut})")
         action.triggered.connect(lambda _checked=False: slot())
-        self.window.addAction(action)
         return action
 
     def update_enabled(self, job: Job | None) -> None:
@@ -107,15 +119,15 @@ class SetActions(QObject):
 
     def show_selected_set(self) -> None:
         """Narrow the list to the selected job's set."""
-        job = self.window.jobs_view.selected_job()
+        job = self._selection.selected_job()
         if job is None or job.set_id is None:
             return
-        members = sum(1 for item in self.window.model.jobs() if item.set_id == job.set_id)
-        self.window.jobs_view.show_set(job.set_id, set_caption(job, members))
+        members = sum(1 for item in self._jobs.jobs() if item.set_id == job.set_id)
+        self._selection.show_set(job.set_id, set_caption(job, members))
 
     def compare_selected(self) -> None:
         """Open the Compare view of the selected job's set (members read off the GUI thread)."""
-        job = self.window.jobs_view.selected_job()
+        job = self._selection.selected_job()
         if job is None or job.set_id is None:
             return
         run_task(
@@ -123,7 +135,7 @@ class SetActions(QObject):
             self.controller.context.journal.set_members,
             job.set_id,
             on_result=lambda members: self.open_compare(members, selected=job.local_id),
-            on_error=lambda error: self.window.show_status(f"Could not read the set: {error}"),
+            on_error=lambda error: self._status.show_status(f"Could not read the set: {error}"),
             receiver=self,
         )
 
@@ -148,8 +160,8 @@ class SetActions(QObject):
             newest = [self.controller.engine.job(job.local_id) or job for job in chosen]
             from ui.compare_view import CompareView  # Qt Multimedia loads on first use
 
-            names = {model.id: model.name for model in self.window.composer.models}
-            view = CompareView(newest, self.set_kept, self.window, model_names=names)
+            names = {model.id: model.name for model in self._composer.models}
+            view = CompareView(newest, self.set_kept, self._parent, model_names=names)
             if len(chosen) < len(jobs):
                 view.setWindowTitle(
                     f"Compare: jobs {start + 1}-{start + len(chosen)} of {len(jobs)}"
@@ -178,7 +190,7 @@ class SetActions(QObject):
             self.controller.engine.set_kept,
             local_id,
             kept,
-            on_result=lambda _job: self.window.show_status(
+            on_result=lambda _job: self._status.show_status(
                 "Kept this clip." if kept else "No longer kept."
             ),
             receiver=self,
@@ -189,16 +201,16 @@ class SetActions(QObject):
     def send_compare(self, params: JobParams, models: list[ModelInfo]) -> None:
         """The composer asked for one prompt on several models: send them as a compare set."""
         plan = compare_plan(params, models)
-        self.window.composer.set_busy(True)
+        self._composer.set_busy(True)
         self.send_plan(plan, SetKind.COMPARE)
 
     def open_batch(self) -> None:
         """Ask for a batch of prompts, then send it."""
-        composer = self.window.composer
+        composer = self._composer
         from ui.batch_dialog import BatchDialog  # built on first use
 
         request = BatchDialog.ask(
-            self.window,
+            self._parent,
             composer.models,
             composer.params(),
             estimate=self.estimator,
@@ -213,12 +225,12 @@ class SetActions(QObject):
         """Check the set's cost with the budget guard, then send ``plan`` as one linked set on
         a worker thread; False if a set is still being sent."""
         if self._cancel is not None:
-            self.window.show_status("A batch is still being sent; wait for it or stop it.")
-            self.window.composer.set_busy(False)
+            self._status.show_status("A batch is still being sent; wait for it or stop it.")
+            self._composer.set_busy(False)
             return False
         cancel = threading.Event()
         self._cancel = cancel  # taken now: a second set waits while this one is approved
-        self.window.show_status(f"{kind.label}: checking the cost of {len(plan)} job(s)…", 0)
+        self._status.show_status(f"{kind.label}: checking the cost of {len(plan)} job(s)…", 0)
         self.controller.spawn(self._approve_then_send(plan, kind, cancel))
         return True
 
@@ -226,12 +238,13 @@ class SetActions(QObject):
         self, plan: list[PlannedJob], kind: SetKind, cancel: threading.Event
     ) -> None:
         """Ask the budget guard about the set's total; send it only when approved."""
-        approved = await self.window.costs.send_checked([job.params for job in plan])
+        approved = await self._guard.approve([job.params for job in plan])
+        if not approved:
+            self._status.show_status(self._guard.last_note or "Not sent.", 0)
         if not approved or cancel.is_set():
             self._finish()
             if not approved and kind is SetKind.COMPARE:
-                text = self.window.costs.guard.last_note or "Not sent."
-                self.window.composer.show_submit_error(text)
+                self._composer.show_submit_error(self._guard.last_note or "Not sent.")
             return
         self._start(plan, kind, cancel)
 
@@ -239,7 +252,7 @@ class SetActions(QObject):
         """Send an approved set on a worker thread, counting in the status bar."""
         progress = on_gui_thread(self._on_sent, self)
         self.stop_button.setVisible(len(plan) > 1)
-        self.window.show_status(f"{kind.label}: sending {len(plan)} job(s)…", 0)
+        self._status.show_status(f"{kind.label}: sending {len(plan)} job(s)…", 0)
         future = run_task(
             self.controller.run_background,
             lambda: send_set(self.controller.engine, plan, kind, cancel=cancel, on_sent=progress),
@@ -254,16 +267,16 @@ class SetActions(QObject):
         """Send no more jobs of the set under way (those sent carry on)."""
         if self._cancel is not None:
             self._cancel.set()
-            self.window.show_status("Stopping after the job being sent…", 0)
+            self._status.show_status("Stopping after the job being sent…", 0)
 
     def _on_sent(self, job: Job, sent: int, total: int) -> None:
         kind = job.set_kind.label if job.set_kind is not None else "Set"
-        self.window.show_status(f"{kind}: {sent} of {total} sent…", 0)
+        self._status.show_status(f"{kind}: {sent} of {total} sent…", 0)
 
     def _finish(self) -> None:
         self._cancel = None
         self.stop_button.setVisible(False)
-        self.window.composer.set_busy(False)
+        self._composer.set_busy(False)
 
     def _sent(self, report: SendReport, plan: list[PlannedJob]) -> None:
         self._finish()
@@ -272,17 +285,17 @@ class SetActions(QObject):
         if report.kind is SetKind.BATCH and report.unsent:
             self.unsent = unsent_csv(report.not_sent(plan))
             summary += f" Batch… (Ctrl+B) opens with the {report.unsent} prompt(s) not sent."
-        self.window.show_status(summary)
+        self._status.show_status(summary)
         if not report.jobs:
             return
         first = report.jobs[0]
-        self.window.jobs_view.show_set(report.set_id, set_caption(first, report.total))
-        self.window.jobs_view.select_job(first.local_id)
+        self._selection.show_set(report.set_id, set_caption(first, report.total))
+        self._selection.select_job(first.local_id)
         if report.kind is SetKind.COMPARE:
-            self.window.composer.show_set_result(report.summary)
+            self._composer.show_set_result(report.summary)
             self.open_compare(report.jobs)
 
     def _send_failed(self, error: BaseException) -> None:
         self._finish()
         logger.error("Sending a set failed", exc_info=error)
-        self.window.show_error("Sending stopped", f"Sending the set stopped: {error}")
+        self._status.show_error("Sending stopped", f"Sending the set stopped: {error}")

@@ -13,14 +13,8 @@ from hypothesis import strategies as st
 
 from core.jobs import Cause, DownloadState, Job, JobFailure, JobParams, JobState, SetKind
 from core.journal import job_from_dict, job_to_dict
-from core.journal_codec import (
-    CODEC_KEY,
-    REQUIRED_KEYS,
-    from_json,
-    job_from_json,
-    job_to_doc,
-    to_json,
-)
+from core.journal_codec import CODEC_KEY, REQUIRED_KEYS, job_from_json, job_to_doc
+from core.journal_json import from_json, to_json
 
 MINIMAL: dict[str, Any] = {
     "local_id": "L-1",

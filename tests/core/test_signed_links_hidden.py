@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 
-from core.cli import EXIT_UNKNOWN, _outcome, _report_end
+from core.cli_drive import EXIT_UNKNOWN, outcome, report_end
 from core.diagnostics import diagnostics_text
 from core.errors import GatewayError
 from core.gateway import GatewayClient
@@ -110,9 +110,9 @@ def test_generate_ends_after_the_fast_searches_and_says_resume_continues() -> No
         updated_at=2.0,
         next_poll_at=600.0,  # the slow search is still scheduled: the CLI does not wait for it
     )
-    assert _outcome(job) is None
+    assert outcome(job) is None
     searched = job.__class__(**{**job.__dict__, "reconcile_attempts": RECONCILE_ATTEMPTS})
-    assert _outcome(searched) == EXIT_UNKNOWN
+    assert outcome(searched) == EXIT_UNKNOWN
     out = io.StringIO()
-    _report_end(searched, EXIT_UNKNOWN, out)
+    report_end(searched, EXIT_UNKNOWN, out)
     assert "nothing was resent" in out.getvalue() and "`reelgate resume`" in out.getvalue()

@@ -40,7 +40,7 @@ def views(window: MainWindow) -> dict[str, QWidget]:
         "preview": window.preview,
         "review": window.review,
         "placeholder": window.placeholder,
-        "toolbar": window.job_actions.toolbar,
+        "toolbar": window.toolbar,
         "status bar": window.statusBar(),
     }
 
