@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from core.demo_gateway.gateway import serve_forever
+from core.demo_gateway.service import serve_forever
 
 
 def main(argv: list[str] | None = None) -> None:

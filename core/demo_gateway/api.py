@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from core.demo_gateway import errors, prices
-from core.demo_gateway.catalogue import catalogue_json, scaled_dimensions
-from core.demo_gateway.errors import ApiError, new_job_id, new_request_id, validation_error
+from core.demo_gateway import api_errors, prices
+from core.demo_gateway.api_errors import ApiError, new_job_id, new_request_id, validation_error
+from core.demo_gateway.create_checks import CreateParams, validate_create
 from core.demo_gateway.fault_errors import (
     FAILURE_ERRORS,
     HTML_502_PAGE,
@@ -24,9 +24,9 @@ from core.demo_gateway.fault_errors import (
 from core.demo_gateway.faults import FaultDice, FaultProfile
 from core.demo_gateway.images import load_stills
 from core.demo_gateway.jobview import ViewContext, create_json, job_json, signed_link
+from core.demo_gateway.models import catalogue_json, scaled_dimensions
 from core.demo_gateway.signing import DISPOSITIONS, LinkSigner
 from core.demo_gateway.store import Job, JobStore, Stats, build_payloads
-from core.demo_gateway.validation import CreateParams, validate_create
 from core.demo_gateway.video import Payload
 
 MIB = 1024 * 1024
@@ -139,13 +139,13 @@ class VideoApi:
         """Check the Bearer key; raise 401 ``unauthorised`` when it is missing or wrong."""
         header = request.headers.get("authorization")
         if header is None or not header.strip():
-            raise errors.unauthorised("missing Authorization header")
+            raise api_errors.unauthorised("missing Authorization header")
         scheme, _, token = header.strip().partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
-            raise errors.unauthorised("bad format: expected 'Bearer <key>'")
+            raise api_errors.unauthorised("bad format: expected 'Bearer <key>'")
         if self.config.api_key is not None and token != self.config.api_key:
-            raise errors.unauthorised("invalid API key")
+            raise api_errors.unauthorised("invalid API key")
 
     def owner_of(self, request: Request) -> str | None:
         """The account a request speaks for (its key), when jobs are kept per key."""
@@ -158,10 +158,10 @@ class VideoApi:
         """The live job `job_id` (404 if gone, or another key's); 401 if its prompt revoked it."""
         job = self.store.get(job_id)
         if job is None or (request is not None and job.owner != self.owner_of(request)):
-            raise errors.not_found("Video", job_id)
+            raise api_errors.not_found("Video", job_id)
         if request is not None and job.params.faults.revoked:
             self.fault("revoked")
-            raise errors.unauthorised("key revoked", job_id)
+            raise api_errors.unauthorised("key revoked", job_id)
         return job
 
     def create(self, request: Request) -> Reply:

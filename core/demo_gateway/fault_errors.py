@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from core.demo_gateway import errors
-from core.demo_gateway.errors import (
+from core.demo_gateway import api_errors
+from core.demo_gateway.api_errors import (
     ACCESS_DIAGNOSTICS,
     PERMISSION_MESSAGE,
     ApiError,
@@ -129,7 +129,7 @@ def status_fault_error(
 ) -> ApiError:
     """The error for a status-GET fault (upstream, 429, 429-noretry, 500 or 503)."""
     if kind == "upstream":
-        return errors.upstream_error(provider, job_id)
+        return api_errors.upstream_error(provider, job_id)
     if kind in ("429", "429-noretry"):
         return rate_limit_error(now, retry_after, job_id, header=kind == "429")
     if kind == "503":

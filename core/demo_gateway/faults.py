@@ -68,7 +68,7 @@ import re
 import threading
 from dataclasses import dataclass, field, fields
 
-from core.demo_gateway.errors import ApiError
+from core.demo_gateway.api_errors import ApiError
 
 #: Keywords that end the job ``failed`` with a provider-shaped error (``fault_errors``).
 FAILURE_KINDS = (

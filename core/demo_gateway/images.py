@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from core.demo_gateway.catalogue import ModelSpec
-from core.demo_gateway.errors import ApiError, not_supported, validation_error
+from core.demo_gateway.api_errors import ApiError, not_supported, validation_error
+from core.demo_gateway.models import ModelSpec
 from core.image_files import ImageError, data_url_bytes, fetch_image
 from core.image_inputs import MAX_DATA_URL_CHARS
 from core.image_rules import IMAGE_PARAMS

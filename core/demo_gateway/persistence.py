@@ -23,11 +23,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from core.demo_gateway.catalogue import find_model
+from core.demo_gateway.create_checks import CreateParams
 from core.demo_gateway.faults import CREATE_ERRORS, FAILURE_KINDS, STATUS_FAULTS, JobFaults
 from core.demo_gateway.images import ImageRef, still_from_json, still_to_json
+from core.demo_gateway.models import find_model
 from core.demo_gateway.store import TERMINAL, Job, build_payloads
-from core.demo_gateway.validation import CreateParams
 from core.files import write_text_atomic
 
 logger = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from core.demo_gateway.errors import ApiError, validation_error
+from core.demo_gateway.api_errors import ApiError, validation_error
 
 NANOS = Decimal(1_000_000_000)
 FAULTS = ("404", "501", "models-404", "models-501", "calculate-404", "calculate-501")

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from core.demo_gateway.api import Reply, Request, StreamReply, VideoApi, error_reply
-from core.demo_gateway.errors import ApiError, not_found
+from core.demo_gateway.api_errors import ApiError, not_found
 from core.demo_gateway.store import RequestLog, Stats
 
 PREFIXES = ("/v1/videos", "/v1/video/generations")

@@ -7,7 +7,7 @@ import hmac
 import secrets
 from urllib.parse import urlencode
 
-from core.demo_gateway.errors import ApiError
+from core.demo_gateway.api_errors import ApiError
 
 DISPOSITIONS = ("attachment", "inline")
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from core.demo_gateway.validation import CreateParams
+from core.demo_gateway.create_checks import CreateParams
 from core.demo_gateway.video import CLIPS, ClipKey, Payload
 
 STANDARD_COUNTERS = (

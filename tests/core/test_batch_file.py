@@ -13,7 +13,7 @@ from core.batch_file import (
     read_batch_file,
 )
 from core.catalogue import parse_catalogue
-from core.demo_gateway.catalogue import catalogue_json
+from core.demo_gateway.models import catalogue_json
 from core.jobs import JobParams
 
 MODELS = parse_catalogue(catalogue_json())

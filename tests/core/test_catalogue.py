@@ -20,7 +20,7 @@ from core.catalogue import (
     find_model,
     parse_catalogue,
 )
-from core.demo_gateway.catalogue import catalogue_json
+from core.demo_gateway.models import catalogue_json
 
 
 def _item(**detail: Any) -> dict[str, Any]:

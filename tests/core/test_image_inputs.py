@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from core.catalogue import parse_catalogue
-from core.demo_gateway.catalogue import catalogue_json
+from core.demo_gateway.models import catalogue_json
 from core.image_files import ImageError, data_url_bytes, read_image_file, sniff_image_type
 from core.image_inputs import MAX_BODY_BYTES, MAX_DATA_URL_CHARS, ImageInput
 from core.image_rules import body_bytes, check_image_url, image_support, with_images

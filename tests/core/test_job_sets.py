@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from core.catalogue import FALLBACK_MODELS, find_model, parse_catalogue
-from core.demo_gateway.catalogue import catalogue_json
+from core.demo_gateway.models import catalogue_json
 from core.job_sets import (
     compare_plan,
     fit_to_model,

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.catalogue import FALLBACK_MODELS, ModelInfo, find_model, parse_catalogue
-from core.demo_gateway.catalogue import catalogue_json
+from core.demo_gateway.models import catalogue_json
 from core.jobs import MAX_PROMPT_CHARS, JobParams
 from core.validation import Problem, check_prompt, parse_duration, validate
 

@@ -274,7 +274,7 @@ _CATALOGUE: object = None
 def _demo_catalogue() -> object:
     global _CATALOGUE
     if _CATALOGUE is None:
-        from core.demo_gateway.catalogue import catalogue_json
+        from core.demo_gateway.models import catalogue_json
 
         _CATALOGUE = catalogue_json()
     return _CATALOGUE

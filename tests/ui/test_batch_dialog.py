@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from core.catalogue import parse_catalogue
-from core.demo_gateway.catalogue import catalogue_json
+from core.demo_gateway.models import catalogue_json
 from core.jobs import JobParams
 from ui.batch_dialog import BatchDialog
 

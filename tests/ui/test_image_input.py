@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor
 
 from core.catalogue import parse_catalogue
 from core.demo_gateway import DemoGateway
-from core.demo_gateway.catalogue import catalogue_json
+from core.demo_gateway.models import catalogue_json
 from core.image_inputs import ImageInput
 from core.jobs import JobParams
 from tests.image_server import ImageServer, Route, png_bytes

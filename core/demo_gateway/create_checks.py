@@ -6,10 +6,10 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from core.demo_gateway.catalogue import ModelSpec, find_model, nominal_dimensions
-from core.demo_gateway.errors import ApiError, not_supported, validation_error
+from core.demo_gateway.api_errors import ApiError, not_supported, validation_error
 from core.demo_gateway.faults import JobFaults, parse_job_faults
 from core.demo_gateway.images import ImageRef, Still, parse_images
+from core.demo_gateway.models import ModelSpec, find_model, nominal_dimensions
 
 ALLOWED_FIELDS = frozenset(
     {
