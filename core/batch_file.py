@@ -293,8 +293,10 @@ def plan_batch(
 
 
 def unsent_csv(jobs: Sequence[PlannedJob]) -> str:
-    """Planned jobs as the CSV this module reads (prompt, model, duration, aspect_ratio), so
-    prompts a batch did not send can be sent again without typing them."""
+    """Planned jobs as the CSV this module reads (prompt, model, duration, aspect_ratio).
+
+    So prompts a batch did not send can be sent again without typing them.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["prompt", "model", "duration", "aspect_ratio"])

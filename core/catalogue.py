@@ -104,8 +104,11 @@ def _string_list(value: object) -> tuple[str, ...]:
 
 
 def _scalar_for(name: str, value: object) -> Scalar | None:
-    """One allowed value converted for the parameter: numeric strings become numbers for
-    numeric parameters, numbers become text for text parameters; junk gives ``None``."""
+    """One allowed value converted for the parameter; junk gives ``None``.
+
+    Numeric strings become numbers for numeric parameters, numbers become text for text
+    parameters.
+    """
     if isinstance(value, bool) or value is None:
         return None
     if name in _NUMERIC_PARAMS:

@@ -17,8 +17,11 @@ IMAGE_ROLES = ("first_frame", "last_frame", "reference")
 
 
 class _ImageAction(argparse.Action):
-    """``--image-url URL`` / ``--image FILE`` append ``[kind, value, role]`` to ``images``;
-    ``--image-role ROLE`` sets the role of the image given just before it."""
+    """Collects ``--image-url URL``, ``--image FILE`` and ``--image-role ROLE``.
+
+    The first two append ``[kind, value, role]`` to ``images``; ``--image-role`` sets the
+    role of the image given just before it.
+    """
 
     def __call__(
         self,

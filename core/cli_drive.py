@@ -49,6 +49,7 @@ class Printer:
     """Prints one line per visible change of a job, not one per poll."""
 
     def __init__(self, out: TextIO) -> None:
+        """Print to ``out``."""
         self.out = out
         self._last: dict[str, str] = {}
 
@@ -216,8 +217,10 @@ def drive(
 
 
 def open_cli_context(args: argparse.Namespace, err: TextIO) -> AppContext | None:
-    """The context for ``--data-dir``, ``--base-url`` and ``--demo``; None (said why) if it
-    cannot open."""
+    """The context for ``--data-dir``, ``--base-url`` and ``--demo``.
+
+    ``None`` (after saying why on ``err``) when it cannot open.
+    """
     from core.context import open_context
 
     try:

@@ -1,5 +1,7 @@
-"""Money on the command line: the estimate before ``generate`` sends, ``--max-cost``, the monthly
-budget, the settled cost after, and ``reelgate spend`` (the Spend view's totals, or CSV).
+"""Money on the command line: estimates, ``--max-cost``, the budget and ``reelgate spend``.
+
+The estimate before ``generate`` sends, ``--max-cost``, the monthly budget, the settled cost
+after, and ``reelgate spend`` (the Spend view's totals, or CSV).
 """
 
 from __future__ import annotations
@@ -63,8 +65,11 @@ def max_cost_valid(max_cost: str | None, err: TextIO) -> bool:
 def check_cost(
     ctx: AppContext, nanos: int | None, max_cost: str | None, out: TextIO, err: TextIO
 ) -> int | None:
-    """Exit 2 (after saying why) when ``nanos`` (the estimate of all that is about to be sent;
-    None: unknown) is above ``--max-cost`` or would take the month over the budget."""
+    """Exit 2 (after saying why) when the estimate is above ``--max-cost`` or the budget.
+
+    ``nanos`` is the estimate of all that is about to be sent (``None``: unknown); the
+    budget check asks whether it would take the month over the monthly budget.
+    """
     limit = usd_to_nanos(max_cost) if max_cost is not None else None
     if limit is not None:
         if nanos is None:

@@ -79,7 +79,7 @@ class ContentStreamLike(Protocol):
 # Downloads
 
 
-class _TryAgain(Exception):
+class _TryAgainError(Exception):
     """Internal: this attempt failed in a way a fresh attempt from zero may fix."""
 
     def __init__(self, error: DownloadError) -> None:
@@ -167,7 +167,7 @@ def _from_gateway(exc: GatewayError) -> BaseException:
             retry_after=exc.retry_after,
         )
     if exc.kind in _RETRY_NOW_KINDS:
-        return _TryAgain(
+        return _TryAgainError(
             DownloadError(
                 DownloadErrorKind.NETWORK, f"The download failed: {exc.summary}", retryable=True
             )
@@ -177,7 +177,7 @@ def _from_gateway(exc: GatewayError) -> BaseException:
 
 def _broken_connection(exc: OSError) -> BaseException:
     """A transport ``OSError`` that slipped past the client: worth a fresh attempt."""
-    return _TryAgain(
+    return _TryAgainError(
         DownloadError(
             DownloadErrorKind.NETWORK,
             f"The connection broke during the download: {scrub_urls(str(exc))}",
@@ -190,12 +190,12 @@ def _verify_video(content_length: int | None) -> Callable[[int, bytes], None]:
 
     def verify(size: int, head: bytes) -> None:
         if size == 0:
-            raise _TryAgain(
+            raise _TryAgainError(
                 DownloadError(DownloadErrorKind.VERIFY, "The gateway sent an empty file.")
             )
         if content_length is not None and size != content_length:
             word = "stopped early" if size < content_length else "sent more than announced"
-            raise _TryAgain(
+            raise _TryAgainError(
                 DownloadError(
                     DownloadErrorKind.VERIFY,
                     f"The download {word}: got {human_size(size)} of {human_size(content_length)}.",
@@ -311,7 +311,7 @@ def download(
                 max_bytes=max_bytes,
                 sink=sink,
             )
-        except _TryAgain as again:
+        except _TryAgainError as again:
             last = again.error
             logger.info("download of %s failed (attempt %d/%d): %s", dest, attempt, attempts, last)
             continue

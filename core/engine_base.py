@@ -128,7 +128,9 @@ class EngineBase:
         create_timeout: float | None = None,
         locks_dir: Path | None = None,
     ) -> None:
-        """``identity`` fixes the gateway identity (the demo gateway's port changes per run);
+        """Load the unfinished jobs this gateway identity owns from the journal.
+
+        ``identity`` fixes the gateway identity (the demo gateway's port changes per run);
         by default it is the client's base URL plus a fingerprint of its key.
 
         ``create_timeout`` is how long a create may take to reach the gateway (default: the

@@ -83,6 +83,7 @@ class GatewayError(Exception):
     ambiguous: bool = False
 
     def __str__(self) -> str:
+        """The one-line summary."""
         return self.summary
 
     @property

@@ -265,7 +265,9 @@ def classify_failure(
     http_status: int | None = None,
     **more: object,
 ) -> FailureVerdict:
-    """Classify one failure from the job status, error code and message, the gateway's
+    """Classify one failure from what the gateway said about it.
+
+    That is the job status, error code and message, the gateway's
     ``provider_failure_diagnostics`` (any JSON) and the HTTP status.
 
     ``more`` takes the other envelope fields by name (``reason``, ``origin``, ``provider``,

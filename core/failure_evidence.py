@@ -208,8 +208,11 @@ def evidence_from_payload(
     override: Mapping[str, object] | None = None,
     **known: object,
 ) -> FailureEvidence:
-    """Evidence from any error payload; ``known`` fields (e.g. ``code``) fill what it lacks
-    and ``override`` fields replace what it says."""
+    """Evidence from any error payload.
+
+    ``known`` fields (e.g. ``code``) fill what it lacks and ``override`` fields replace what
+    it says.
+    """
     try:
         found = _fields(payload)
     except (RecursionError, TypeError, ValueError):  # a hostile shape: keep what is known

@@ -81,8 +81,11 @@ class FileLock:
             handle.close()
 
     def release(self, *, remove: bool = False) -> None:
-        """Give the lock back; with ``remove`` delete the lock file first (while still held,
-        so no other process can be holding it). Not on Windows, where open files stay."""
+        """Give the lock back.
+
+        With ``remove``, delete the lock file first (while still held, so no other process
+        can be holding it). Not on Windows, where open files stay.
+        """
         handle, self._handle = self._handle, None
         try:
             if handle is not None:

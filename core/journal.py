@@ -49,9 +49,9 @@ from core.journal_schema import (
     SCHEMA_VERSION,
     STAND_IN_COLUMNS,
     UPSERT_JOB,
-    JournalCorrupt,
-    JournalTooNew,
-    JournalUnavailable,
+    JournalCorruptError,
+    JournalTooNewError,
+    JournalUnavailableError,
     move_aside,
     prepare,
     probe,
@@ -63,10 +63,10 @@ from core.journal_schema import (
 __all__ = [
     "SCHEMA_VERSION",
     "Journal",
-    "JournalCorrupt",
+    "JournalCorruptError",
     "JournalEvent",
-    "JournalTooNew",
-    "JournalUnavailable",
+    "JournalTooNewError",
+    "JournalUnavailableError",
     "job_from_dict",
     "job_to_dict",
 ]
@@ -136,7 +136,7 @@ def _connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
             cached_statements=64,
         )
     except sqlite3.Error as exc:
-        raise JournalUnavailable(
+        raise JournalUnavailableError(
             f"The job journal {path} cannot be opened ({exc}). Check the folder's permissions "
             "and free disk space, then start Reelgate again."
         ) from exc
@@ -149,7 +149,7 @@ def _connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
         conn.execute("PRAGMA foreign_keys=ON")
     except sqlite3.Error as exc:
         conn.close()
-        raise JournalUnavailable(f"The job journal {path} cannot be used ({exc}).") from exc
+        raise JournalUnavailableError(f"The job journal {path} cannot be used ({exc}).") from exc
     return conn
 
 
@@ -185,21 +185,21 @@ class Journal:
     def open(cls, path: Path, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Journal:
         """Open (creating, migrating or recovering as needed) the journal at ``path``.
 
-        Raises :class:`JournalTooNew` for a journal from a newer Reelgate (left untouched),
-        and :class:`JournalCorrupt` (or :class:`JournalUnavailable`) with a message saying
+        Raises :class:`JournalTooNewError` for a journal from a newer Reelgate (left untouched),
+        and :class:`JournalCorruptError` (or :class:`JournalUnavailableError`) with a message saying
         what to do when the file can be neither used nor moved aside.
         """
         path = Path(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise JournalUnavailable(
+            raise JournalUnavailableError(
                 f"The folder for the job journal {path.parent} cannot be created ({exc}). "
                 "Check its permissions or choose another data folder."
             ) from exc
         found = probe(path, busy_timeout)
         if found.version is not None and found.version > SCHEMA_VERSION:
-            raise JournalTooNew(
+            raise JournalTooNewError(
                 f"The job journal {path} was written by a newer Reelgate (journal version "
                 f"{found.version}; this Reelgate knows up to {SCHEMA_VERSION}). Install the "
                 "newer Reelgate to see these jobs. The file has not been changed."
@@ -219,7 +219,7 @@ class Journal:
                 salvaged = restore(conn, *salvage(recovered_from, busy_timeout))
         except sqlite3.Error as exc:
             conn.close()
-            raise JournalUnavailable(
+            raise JournalUnavailableError(
                 f"The job journal {path} could not be prepared ({exc}). It was not changed; "
                 "check free disk space, then start Reelgate again."
             ) from exc

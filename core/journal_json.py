@@ -35,7 +35,7 @@ def _json_safe(value: object, depth: int = 0) -> object:
 
 
 def sqlite_text(text: str) -> str:
-    """``text`` as SQLite can store it: lone surrogates (which UTF-8 cannot encode) replaced.
+    r"""``text`` as SQLite can store it: lone surrogates (which UTF-8 cannot encode) replaced.
 
     They do occur: ``json.loads`` turns a ``"\\ud800"`` escape in a response into one.
     """

@@ -33,15 +33,15 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
-class JournalCorrupt(Exception):
+class JournalCorruptError(Exception):
     """The journal cannot be used as it is; the message says what the person should do."""
 
 
-class JournalTooNew(JournalCorrupt):
+class JournalTooNewError(JournalCorruptError):
     """The journal was written by a newer Reelgate; this version refuses it and leaves it as is."""
 
 
-class JournalUnavailable(JournalCorrupt):
+class JournalUnavailableError(JournalCorruptError):
     """The journal file exists but cannot be opened right now (permissions, locked, disk)."""
 
 
@@ -183,7 +183,9 @@ def prepare(conn: sqlite3.Connection, path: Path) -> tuple[int, Path | None]:
     version = read_version(conn)
     if version == SCHEMA_VERSION:
         return version, None
-    changed = JournalCorrupt(f"{path} changed while it was being opened; start Reelgate again.")
+    changed = JournalCorruptError(
+        f"{path} changed while it was being opened; start Reelgate again."
+    )
     if version is None or version > SCHEMA_VERSION:
         raise changed  # the probe refuses these, so another process changed the file
     backup_path = backup(conn, path, version) if version > 0 else None
@@ -229,9 +231,9 @@ def read_only(path: Path, busy_timeout: float) -> sqlite3.Connection:
     return sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=busy_timeout)
 
 
-def _unavailable(path: Path, exc: BaseException) -> JournalUnavailable:
+def _unavailable(path: Path, exc: BaseException) -> JournalUnavailableError:
     """The error for a journal that exists but cannot be read now."""
-    return JournalUnavailable(
+    return JournalUnavailableError(
         f"The job journal {path} cannot be read right now ({exc}). Check the file's "
         "permissions and that the disk is available, close other copies of Reelgate, "
         "then start Reelgate again."
@@ -239,7 +241,7 @@ def _unavailable(path: Path, exc: BaseException) -> JournalUnavailable:
 
 
 def probe(path: Path, busy_timeout: float) -> Probe:
-    """Look at ``path`` without changing it; raises JournalUnavailable if it cannot be read."""
+    """Look at ``path`` without changing it; raises JournalUnavailableError if it cannot be read."""
     if not path.exists():
         return Probe(version=0)
     try:
@@ -279,7 +281,7 @@ def probe(path: Path, busy_timeout: float) -> Probe:
 def move_aside(path: Path, stamp: float | None = None) -> Path:
     """Rename a damaged journal (and its -wal/-shm) to ``<name>.corrupt-<time>``; never deletes.
 
-    Raises JournalCorrupt, saying what to do, when the rename is impossible.
+    Raises JournalCorruptError, saying what to do, when the rename is impossible.
     """
     moment = time.strftime("%Y%m%d-%H%M%S", time.localtime(stamp))
     target = unique_path(path.with_name(f"{path.name}.corrupt-{moment}"))
@@ -299,7 +301,7 @@ def move_aside(path: Path, stamp: float | None = None) -> Path:
         for source, destination in reversed(moved):
             with contextlib.suppress(OSError):
                 os.replace(destination, source)
-        raise JournalCorrupt(
+        raise JournalCorruptError(
             f"The job journal {path} is damaged and could not be moved aside ({exc}). "
             f"Rename or move it (and any {path.name}-wal / -shm next to it) yourself, keep the "
             "copy (it holds your job records), then start Reelgate again."

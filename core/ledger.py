@@ -183,8 +183,11 @@ def summarize(
     month: str | None = None,
     top: int = TOP_JOBS,
 ) -> SpendSummary:
-    """Totals for today/week/month/all time; by model and the top jobs within ``month``
-    (``YYYY-MM``) when given, else within all time."""
+    """Totals for today, this week, this month and all time.
+
+    By model and the top jobs within ``month`` (``YYYY-MM``) when given, else within all
+    time.
+    """
     starts = period_starts(now)
     low, high = month_span(month) if month else (float("-inf"), float("inf"))
     summary = SpendSummary(

@@ -30,6 +30,7 @@ class RedactingFilter(logging.Filter):
     """Rewrites every record so no API key reaches a handler."""
 
     def __init__(self) -> None:
+        """Start with no secrets to redact."""
         super().__init__()
         self._secrets: tuple[str, ...] = ()
 

@@ -70,9 +70,11 @@ class DownloadError(Exception):
         self.retry_after = retry_after
 
     def __str__(self) -> str:
+        """The plain-words message."""
         return self.message
 
     def __repr__(self) -> str:
+        """The kind, message and whether retrying may help."""
         return f"DownloadError({self.kind.value!r}, {self.message!r}, retryable={self.retryable})"
 
 
@@ -164,6 +166,7 @@ def check_space(folder: Path, needed: int) -> None:
 
 
 def ensure_folder(folder: Path) -> None:
+    """Create ``folder`` (and its parents) if missing; DownloadError in plain words."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -178,7 +181,7 @@ def _remove_quietly(path: Path) -> None:
 
 
 def _finish(handle: BinaryIO, part: Path, dest: Path) -> None:
-    """fsync the ``.part`` file, move it over ``dest`` atomically and sync the folder."""
+    """Fsync the ``.part`` file, move it over ``dest`` atomically and sync the folder."""
     folder = dest.parent
     try:
         handle.flush()
@@ -229,10 +232,12 @@ class _Progress:
 
 
 def cancelled(where: Path) -> DownloadError:
+    """The error for a write the person cancelled (nothing was saved to ``where``)."""
     return DownloadError(DownloadErrorKind.CANCELLED, f"Cancelled; nothing was saved to {where}.")
 
 
 def too_large(limit: int, size: int | None = None) -> DownloadError:
+    """The error for a video over ``limit`` bytes (``size``: its size, when announced)."""
     what = f"The video is {human_size(size)}," if size is not None else "The video is"
     return DownloadError(
         DownloadErrorKind.TOO_LARGE,

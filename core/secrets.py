@@ -51,6 +51,7 @@ class MemorySecretStore:
     """Keeps the key in memory only: for tests, and the session fallback without a keychain."""
 
     def __init__(self, key: str | None = None, description: str = "this session only") -> None:
+        """Hold ``key`` (``None``: none yet); ``description`` says where it is kept."""
         self._key = key
         self._description = description
 
@@ -77,6 +78,7 @@ class MemorySecretStore:
         self._key = None
 
     def __repr__(self) -> str:
+        """Whether a key is held, never the key."""
         return f"MemorySecretStore(has_key={self._key is not None})"
 
 
@@ -84,6 +86,7 @@ class KeyringSecretStore:
     """The OS keychain (Secret Service, macOS Keychain, Windows Credential Locker) via keyring."""
 
     def __init__(self, backend_name: str) -> None:
+        """Use the keyring backend named ``backend_name``."""
         self._backend_name = backend_name
 
     @property
@@ -118,6 +121,7 @@ class KeyringSecretStore:
             keyring.delete_password(SERVICE, ACCOUNT)
 
     def __repr__(self) -> str:
+        """The backend's name, never the key."""
         return f"KeyringSecretStore({self._backend_name!r})"
 
 

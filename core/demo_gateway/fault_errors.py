@@ -64,8 +64,10 @@ def video_api_off(state: str, generation_id: str | None = None) -> ApiError:
 
 
 def create_fault_error(kind: str, cost: str) -> ApiError:
-    """The refusal for a create-time fault: ``disabled``, ``paused``, ``permission``,
-    ``funds`` or ``policy``."""
+    """The refusal for a create-time fault.
+
+    ``kind`` is ``disabled``, ``paused``, ``permission``, ``funds`` or ``policy``.
+    """
     generation_id = new_job_id()
     if kind in ("disabled", "paused"):
         return video_api_off(kind, generation_id)

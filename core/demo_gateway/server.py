@@ -131,8 +131,11 @@ class GatewayHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def _discard(self, length: int) -> None:
-        """Read and drop a refused body (up to 64 MiB), so the client hears the 413 answer
-        instead of a reset connection while it is still sending."""
+        """Read and drop a refused body (up to 64 MiB).
+
+        So the client hears the 413 answer instead of a reset connection while it is still
+        sending.
+        """
         left = min(length, 64 * 1024 * 1024)
         while left > 0:
             piece = self.rfile.read(min(left, 1024 * 1024))

@@ -20,8 +20,8 @@ from core.jobs import DownloadState, Job, JobParams, JobState
 from core.journal import (
     SCHEMA_VERSION,
     Journal,
-    JournalCorrupt,
-    JournalTooNew,
+    JournalCorruptError,
+    JournalTooNewError,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -355,9 +355,11 @@ def test_too_new_schema_is_refused_and_left_untouched(tmp_path: Path) -> None:
     conn.commit()
     conn.close()
     before = path.read_bytes()
-    with pytest.raises(JournalTooNew, match=r"newer Reelgate.*99.*not been changed") as raised:
+    with pytest.raises(JournalTooNewError, match=r"newer Reelgate.*99.*not been changed") as raised:
         Journal.open(path)
-    assert isinstance(raised.value, JournalCorrupt)  # callers handling JournalCorrupt refuse too
+    assert isinstance(
+        raised.value, JournalCorruptError
+    )  # callers handling JournalCorruptError refuse too
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["journal.db"]
 
@@ -463,7 +465,7 @@ def test_unmovable_damaged_file_raises_with_instructions(
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(os, "replace", refuse)
-    with pytest.raises(JournalCorrupt, match=r"could not be moved aside.*Rename or move it"):
+    with pytest.raises(JournalCorruptError, match=r"could not be moved aside.*Rename or move it"):
         Journal.open(path)
     monkeypatch.undo()
     assert path.read_bytes() == b"\x00garbage" * 100
