@@ -97,7 +97,7 @@ def outcome(job: Job) -> int | None:
     """The exit code once a job is settled, ``None`` while it is still going."""
     if job.state is JobState.COMPLETED:
         if job.download is DownloadState.DONE:
-            return EXIT_SAVE_FAILED if job.extra.get("export_error") else EXIT_OK
+            return EXIT_SAVE_FAILED if job.export_error else EXIT_OK
         if job.download is DownloadState.FAILED and not job.download_retryable:
             return EXIT_SAVE_FAILED
         return None
@@ -141,9 +141,8 @@ def report_end(job: Job, code: int, out: TextIO) -> None:
         print(f"  last problem: {job.problem}", file=out)
     if job.download_problem:
         print(f"  download: {job.download_problem}", file=out)
-    export_error = job.extra.get("export_error")
-    if export_error:
-        print(f"  save: {export_error}", file=out)
+    if job.export_error:
+        print(f"  save: {job.export_error}", file=out)
         for path in job.files:
             print(f"  The video is kept at {path}", file=out)
     print(f"  request id: {job.request_id or 'none'}", file=out)

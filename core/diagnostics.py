@@ -79,7 +79,7 @@ def build_diagnostics(
         "parameters": job.params.to_dict(),
         "failure_class": verdict.to_dict() if verdict else None,
         "failure": job.failure.to_dict() if job.failure else None,
-        "last_status_error": job.extra.get("poll_error"),
+        "last_status_error": job.poll_error,
         "timeline": [
             {
                 "at": _iso(event.at),

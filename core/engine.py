@@ -17,7 +17,6 @@ import uuid
 from dataclasses import replace
 from pathlib import Path
 
-from core.download import DownloadError, DownloadErrorKind, DownloadResult, ProgressFn, copy_file
 from core.engine_base import ORPHANED_CREATE_AFTER, EngineBase, failure_from_error
 from core.engine_downloads import DOWNLOAD_RETRY_SECONDS, DownloadRole
 from core.engine_reconcile import ReconcileRole
@@ -41,7 +40,8 @@ from core.jobs import (
     SetKind,
 )
 from core.reconcile import next_reconcile_at
-from core.scheduler import next_after_status
+from core.safe_write import DownloadError, DownloadErrorKind, DownloadResult, ProgressFn, copy_file
+from core.scheduler import due_jobs, earliest_due, next_after_status
 from core.wire import RemoteJob
 
 logger = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ class Engine(ReconcileRole, DownloadRole, EngineBase):
             set_id=set_id,
             set_kind=set_kind if set_id is not None else None,
             gateway=self.identity,
-            extra={"gateway": self.gateway_label},
+            gateway_label=self.gateway_label,
         )
         with self._lock:
             self._submitting.add(job.local_id)
@@ -155,17 +155,7 @@ class Engine(ReconcileRole, DownloadRole, EngineBase):
         if self.key_rejected is not None or self._key_paused(now):
             return []
         with self._lock:
-            candidates = sorted(
-                (
-                    job
-                    for job in self._jobs.values()
-                    if job.local_id not in self._busy
-                    and (only is None or job.local_id in only)
-                    and self._wants_read(job)
-                    and (job.next_poll_at is None or job.next_poll_at <= now)
-                ),
-                key=lambda job: job.next_poll_at or 0.0,
-            )
+            candidates = due_jobs(self._free_jobs(only), now, wants=self._wants_read)
             claimed: list[Job] = []
             for job in candidates:
                 if limit is not None and len(claimed) >= limit:
@@ -187,19 +177,18 @@ class Engine(ReconcileRole, DownloadRole, EngineBase):
         now = self.clock() if now is None else now
         if self.key_rejected is not None:
             return None
-        times: list[float] = []
         with self._lock:
-            for job in self._jobs.values():
-                if job.local_id in self._busy or (only is not None and job.local_id not in only):
-                    continue
-                if self._wants_read(job):
-                    times.append(job.next_poll_at if job.next_poll_at is not None else now)
-                elif (
-                    downloads
-                    and job.wants_download
+            free = self._free_jobs(only)
+            reads = earliest_due(free, now, wants=self._wants_read)
+            times = [] if reads is None else [reads]
+            if downloads:
+                times.extend(
+                    due_at
+                    for job in free
+                    if job.wants_download
+                    and not self._wants_read(job)
                     and (due_at := self._download_due_at(job)) is not None
-                ):
-                    times.append(due_at)
+                )
             paused = self.key_paused_until
         if not times:
             return None
@@ -240,6 +229,14 @@ class Engine(ReconcileRole, DownloadRole, EngineBase):
                 self._busy.discard(job.local_id)
             if budgeted:
                 self.budget.release()
+
+    def _free_jobs(self, only: set[str] | None) -> list[Job]:
+        """Jobs no call is working on (``only``: just those); the caller holds the lock."""
+        return [
+            job
+            for job in self._jobs.values()
+            if job.local_id not in self._busy and (only is None or job.local_id in only)
+        ]
 
     def _poll_status(self, job: Job) -> Job:
         assert job.remote_id is not None

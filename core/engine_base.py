@@ -194,7 +194,7 @@ class EngineBase:
         """
         if job.gateway is not None:
             return job.gateway == self.identity
-        return str(job.extra.get("gateway", "default")) == self.gateway_label
+        return job.gateway_label == self.gateway_label
 
     def use_catalogue(self, models: Iterable[_Catalogued]) -> None:
         """Learn the catalogue's model aliases (a lost create is matched on canonical ids)."""

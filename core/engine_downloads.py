@@ -14,17 +14,13 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from core.download import (
-    DownloadError,
-    DownloadErrorKind,
-    cleanup_partials,
-    copy_file,
-    download,
-)
+from core.download import download
 from core.engine_base import EngineBase
 from core.errors import ErrorKind, GatewayError
+from core.files import cleanup_partials
 from core.joblock import FileLock, lock_name
 from core.jobs import DownloadChanged, DownloadState, Job, JobState
+from core.safe_write import DownloadError, DownloadErrorKind, copy_file
 from core.wire import RemoteJob, RemoteStatus
 
 #: The first automatic retry of a failed download waits this long; each further one doubles.
@@ -151,7 +147,7 @@ class DownloadRole(EngineBase):
         if current.output_path:
             # Exported before DONE is committed: a crash in between re-runs both on resume.
             problem = self._export_to_output_path(current.output_path, files)
-            current = replace(current, extra={**current.extra, "export_error": problem})
+            current = replace(current, export_error=problem)
             note += f"; exported to {current.output_path}" if problem is None else f"; {problem}"
         return self._commit(
             current,

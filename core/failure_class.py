@@ -370,8 +370,7 @@ def verdict_for(job: Job) -> FailureVerdict | None:
     if job.troubled:
         if not job.refused:
             return _local("network")
-        record = job.extra.get("poll_error")
-        item = record if isinstance(record, dict) else {}
+        item = job.poll_error or {}
         evidence = evidence_from_payload(
             item.get("body"),
             http_status=item.get("http_status")

@@ -9,6 +9,7 @@ will take. ``ca_bundle`` lets tests and the demo trust a local HTTPS server's ce
 from __future__ import annotations
 
 import base64
+import binascii
 import os
 import time
 from dataclasses import dataclass
@@ -67,6 +68,17 @@ def sniff_image_type(data: bytes) -> str | None:
 def data_url(data: bytes, kind: str) -> str:
     """``data`` as a base64 ``data:`` URL of type ``kind``."""
     return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def data_url_bytes(url: str) -> bytes:
+    """The bytes inside a base64 ``data:`` URL (the inverse of :func:`data_url`).
+
+    Raises :class:`ImageError` when the part after the comma is not valid base64.
+    """
+    try:
+        return base64.b64decode(url.partition(",")[2], validate=True)
+    except (binascii.Error, ValueError):
+        raise ImageError("The data: URL is not valid base64.") from None
 
 
 def read_image_file(path: str | Path, role: str | None = None) -> ImageInput:

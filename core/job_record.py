@@ -61,6 +61,9 @@ class Job:
     #: The gateway and account that made the job: its base URL and a fingerprint of the key
     #: (never the key). Only that identity polls the job, and only its 404s count.
     gateway: str | None = None
+    #: Which kind of gateway made it: ``"demo"`` (nothing billed) or ``"default"`` (the
+    #: configured one). Spend totals keep them apart; jobs older than ``gateway`` go by it.
+    gateway_label: str = "default"
     #: ``not_found`` answers in a row from that gateway, and when the first of them came.
     not_found: int = 0
     not_found_since: float | None = None
@@ -79,6 +82,11 @@ class Job:
     download_retry_at: float | None = None
     #: Status reads of a completed job made for its bill alone (see ``awaiting_bill``).
     bill_checks: int = 0
+    #: What the last failed status read got (``core.failure_evidence.poll_error_record``);
+    #: cleared by the next answer.
+    poll_error: JsonObject | None = None
+    #: Why the video could not be copied to ``output_path`` (the command line's ``--output``).
+    export_error: str | None = None
     #: The creator's rating: 0 (not rated) or 1-5 stars.
     rating: int = 0
     #: The creator keeps this clip (a pick among takes or a compare set).
@@ -98,12 +106,12 @@ class Job:
     @property
     def refused(self) -> bool:
         """Troubled, and the last check got the gateway's own error answer (it is reachable)."""
-        return self.troubled and _answered(self.extra.get("poll_error"))
+        return self.troubled and _answered(self.poll_error)
 
     @property
     def unreachable(self) -> bool:
         """Troubled because the gateway could not be reached (or read): "cannot reach"."""
-        return self.troubled and not _answered(self.extra.get("poll_error"))
+        return self.troubled and not _answered(self.poll_error)
 
     @property
     def needs_review(self) -> bool:

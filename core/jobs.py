@@ -51,7 +51,7 @@ from core.job_states import (
     JobState,
     SetKind,
 )
-from core.wire import JsonObject, RemoteJob, RemoteStatus
+from core.wire import RemoteJob, RemoteStatus
 
 # Events, parameters, states and the record live in their own modules; they are part of this
 # module's interface.
@@ -167,10 +167,6 @@ def _failure_from_remote(remote: RemoteJob, state: JobState) -> JobFailure | Non
     )
 
 
-def _without_poll_error(extra: JsonObject) -> JsonObject:
-    return {k: v for k, v in extra.items() if k != "poll_error"} if "poll_error" in extra else extra
-
-
 def _with_request_id(job: Job, request_id: str | None) -> tuple[str, ...]:
     if not request_id or request_id in job.request_ids:
         return job.request_ids
@@ -222,7 +218,7 @@ def _apply_remote(job: Job, remote: RemoteJob, at: float, *, created: bool) -> J
         poll_after=remote.poll_after_seconds,
         failures=0,
         problem=None,
-        extra=_without_poll_error(job.extra),
+        poll_error=None,
         not_found=0,
         not_found_since=None,
         # A job that was marked gone and answers again sheds its "gone" failure.
@@ -267,13 +263,12 @@ def apply(job: Job, event: Event) -> Job:
         case CreateAmbiguous(problem=problem, at=at):
             return replace(job, state=JobState.SUBMIT_UNKNOWN, problem=problem, updated_at=at)
         case PollFailed(problem=problem, at=at, request_id=request_id, evidence=evidence):
-            extra = _without_poll_error(job.extra)
             return replace(
                 job,
                 failures=job.failures + 1,
                 problem=problem,
                 request_ids=_with_request_id(job, request_id),
-                extra={**extra, "poll_error": evidence} if evidence else extra,
+                poll_error=evidence or None,
                 updated_at=at,
             )
         case Vanished(failure=failure, at=at):

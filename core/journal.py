@@ -30,18 +30,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+from core.files import fsync_dir
 from core.jobs import TERMINAL_STATES, DownloadState, Job, JobState
 from core.journal_codec import (
     Row,
-    from_json,
     job_from_dict,
     job_from_json,
     job_row,
     job_to_dict,
-    sqlite_text,
     stand_in,
-    to_json,
 )
+from core.journal_json import from_json, sqlite_text, to_json
 from core.journal_schema import (
     APPEND_EVENT,
     EVENT_COLUMNS,
@@ -53,7 +52,6 @@ from core.journal_schema import (
     JournalCorrupt,
     JournalTooNew,
     JournalUnavailable,
-    fsync_dir,
     move_aside,
     prepare,
     probe,

@@ -12,16 +12,13 @@ refused, with a :class:`ValueError` that says what is missing.
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any
 
 from core.image_inputs import images_from_value
 from core.jobs import (
-    MAX_RATING,
-    Cause,
     DownloadState,
     Job,
     JobFailure,
@@ -29,14 +26,26 @@ from core.jobs import (
     JobState,
     SetKind,
 )
-from core.wire import JsonObject, as_float, as_int, as_str
+from core.journal_fields import (
+    failure_from_dict,
+    read_count,
+    read_download,
+    read_enum,
+    read_extra,
+    read_flag,
+    read_rating,
+    read_set_kind,
+    read_str,
+    read_text,
+    read_texts,
+)
+from core.journal_json import from_json, sqlite_text, to_json
+from core.wire import JsonObject, as_float, as_int
 
 #: Keys a job record must have; everything else is optional.
 REQUIRED_KEYS = ("local_id", "params", "created_at")
 #: Keys ``params`` must have (the create request's required fields).
 REQUIRED_PARAMS = ("model", "prompt", "duration")
-
-E = TypeVar("E", bound=Enum)
 
 logger = logging.getLogger(__name__)
 
@@ -68,234 +77,79 @@ def job_to_dict(job: Job) -> JsonObject:
     return {name: _encode(getattr(job, name)) for name in _JOB_FIELDS}
 
 
-def _json_default(value: object) -> object:
-    """Best-effort JSON form of values ``json`` cannot write (bytes, sets, dataclasses...)."""
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value).decode("utf-8", errors="replace")
-    if isinstance(value, set | frozenset):
-        return [_json_safe(item) for item in value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _json_safe(dataclasses.asdict(value))
-    to_dict = getattr(value, "to_dict", None)
-    if callable(to_dict):
-        return _json_safe(to_dict())
-    return repr(value)
-
-
-def _json_safe(value: object, depth: int = 0) -> object:
-    """A deep copy of ``value`` that ``json.dumps`` accepts (string keys, no cycles)."""
-    if depth > 64:
-        return repr(value)
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    if isinstance(value, Mapping):
-        return {str(key): _json_safe(item, depth + 1) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(item, depth + 1) for item in value]
-    return _json_safe(_json_default(value), depth + 1)
-
-
-def sqlite_text(text: str) -> str:
-    """``text`` as SQLite can store it: lone surrogates (which UTF-8 cannot encode) replaced.
-
-    They do occur: ``json.loads`` turns a ``"\\ud800"`` escape in a response into one.
-    """
-    if text.isascii():
-        return text
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "replace").decode("utf-8")
-    return text
-
-
-def to_json(value: object) -> str:
-    """Serialise any value to JSON text that SQLite can store; never raises."""
-    try:
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default)
-    except (TypeError, ValueError, RecursionError):
-        try:
-            text = json.dumps(_json_safe(value), ensure_ascii=False, separators=(",", ":"))
-        except (TypeError, ValueError, RecursionError):
-            text = json.dumps(repr(value))
-    if text.isascii():
-        return text
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        # Lone surrogates only occur inside JSON strings, where "\\udxxx" is exactly their
-        # JSON escape: the text stays valid JSON and parses back to the same value.
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return text
-
-
-def from_json(text: str | None) -> object:
-    """Parse JSON text written by :func:`to_json`; text that is not JSON is returned as is."""
-    if text is None:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
-# ---------------------------------------------------------------------------------------------
-# Tolerant decoding: each decoder returns the value, or None for "use the field's default".
-
-
-def _enum(kind: type[E], value: object, default: E) -> E:
-    """``kind(value)`` for a known string value, else ``default``."""
-    if isinstance(value, str):
-        try:
-            return kind(value)
-        except ValueError:
-            pass
-    return default
-
-
-def _flag(value: object) -> bool | None:
-    """A bool from a bool or 0/1."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    return None
-
-
-def _str(value: object) -> str | None:
-    """A string as is (empty included) or a number as text."""
-    return value if isinstance(value, str) else as_str(value)
-
-
-def _text(value: object) -> str | None:
-    """A string, empty ones included."""
-    return value if isinstance(value, str) else None
-
-
-def _count(value: object) -> int | None:
-    """A non-negative integer."""
-    number = as_int(value)
-    return number if number is not None and number >= 0 else None
-
-
-def _texts(value: object) -> tuple[str, ...] | None:
-    """A tuple of strings from a list (odd items dropped) or a single string."""
-    if isinstance(value, str):
-        return (value,) if value else None
-    if not isinstance(value, list | tuple):
-        return None
-    items = (_str(item) for item in value)
-    return tuple(item for item in items if item is not None)
-
-
-def _rating(value: object) -> int | None:
-    """A rating 0-5 (0: not rated); anything else means "not rated"."""
-    number = as_int(value)
-    return number if number is not None and 0 <= number <= MAX_RATING else None
-
-
-def _extra(value: object) -> JsonObject | None:
-    """A JSON object."""
-    return value if isinstance(value, dict) else None
-
-
-def _download(value: object) -> DownloadState:
-    """A download state; unknown values mean nothing is on disk yet."""
-    return _enum(DownloadState, value, DownloadState.NONE)
-
-
-def _set_kind(value: object) -> SetKind | None:
-    """A set kind; an unknown one (from newer code) keeps the job's set without a kind."""
-    if isinstance(value, str):
-        try:
-            return SetKind(value)
-        except ValueError:
-            return None
-    return None
-
-
-def failure_from_dict(value: object) -> JobFailure | None:
-    """A :class:`JobFailure` from a stored dict; unknown cause -> ``UNKNOWN``, odd -> None."""
-    if not isinstance(value, dict):
-        return None
-    return JobFailure(
-        cause=_enum(Cause, value.get("cause"), Cause.UNKNOWN),
-        code=_str(value.get("code")),
-        message=_str(value.get("message")),
-        provider=_str(value.get("provider")),
-        http_status=as_int(value.get("http_status")),
-        request_id=_str(value.get("request_id")),
-        raw=value.get("raw"),
-    )
-
-
 _OPTIONAL: dict[str, Callable[[object], object]] = {
-    "remote_id": _str,
-    "remote_status": _str,
+    "remote_id": read_str,
+    "remote_status": read_str,
     "progress": as_int,
     "submitted_at": as_float,
     "finished_at": as_float,
     "poll_after": as_float,
     "next_poll_at": as_float,
-    "failures": _count,
-    "problem": _str,
+    "failures": read_count,
+    "problem": read_str,
     "failure": failure_from_dict,
-    "request_ids": _texts,
-    "billing_state": _str,
-    "cost": _str,
-    "estimated_nanos": _count,
-    "settled_nanos": _count,
-    "outputs": _count,
-    "download": _download,
-    "files": _texts,
-    "download_problem": _str,
-    "output_path": _str,
-    "parent_id": _str,
-    "set_id": _str,
-    "set_kind": _set_kind,
-    "reviewed": _flag,
-    "review_note": _text,
-    "auth_blocked": _flag,
-    "deleted_on_server": _flag,
-    "rating": _rating,
-    "kept": _flag,
-    "gateway": _str,
-    "not_found": _count,
+    "request_ids": read_texts,
+    "billing_state": read_str,
+    "cost": read_str,
+    "estimated_nanos": read_count,
+    "settled_nanos": read_count,
+    "outputs": read_count,
+    "download": read_download,
+    "files": read_texts,
+    "download_problem": read_str,
+    "output_path": read_str,
+    "parent_id": read_str,
+    "set_id": read_str,
+    "set_kind": read_set_kind,
+    "reviewed": read_flag,
+    "review_note": read_text,
+    "auth_blocked": read_flag,
+    "deleted_on_server": read_flag,
+    "rating": read_rating,
+    "kept": read_flag,
+    "gateway": read_str,
+    "not_found": read_count,
     "not_found_since": as_float,
-    "reconcile_attempts": _count,
-    "reconciled": _flag,
-    "uncertain_match": _flag,
-    "foreign_ids": _texts,
-    "download_error": _str,
-    "download_retryable": _flag,
-    "download_attempts": _count,
+    "reconcile_attempts": read_count,
+    "reconciled": read_flag,
+    "uncertain_match": read_flag,
+    "foreign_ids": read_texts,
+    "download_error": read_str,
+    "download_retryable": read_flag,
+    "download_attempts": read_count,
     "download_retry_at": as_float,
-    "bill_checks": _count,
-    "extra": _extra,
+    "bill_checks": read_count,
+    "gateway_label": read_str,
+    "poll_error": read_extra,
+    "export_error": read_str,
+    "extra": read_extra,
 }
-#: ``extra`` keys older versions kept for what are typed fields now, read into those fields.
-_LEGACY_EXTRA_KEYS = (
-    "reconcile_attempts",
-    "reconciled",
-    "uncertain_match",
-    "download_error",
-    "download_retryable",
-)
+#: ``extra`` keys older versions kept for what are typed fields now -> the field each went to.
+_LEGACY_EXTRA_KEYS = {
+    "reconcile_attempts": "reconcile_attempts",
+    "reconciled": "reconciled",
+    "uncertain_match": "uncertain_match",
+    "download_error": "download_error",
+    "download_retryable": "download_retryable",
+    "gateway": "gateway_label",
+    "poll_error": "poll_error",
+    "export_error": "export_error",
+}
 _HANDLED = {*_OPTIONAL, "local_id", "params", "state", "created_at", "updated_at"}
 #: Job fields this module has no decoder for (added after it was written): passed through.
 _PASS_THROUGH = tuple(name for name in _JOB_FIELDS if name not in _HANDLED)
 
 _OPTIONAL_PARAMS: dict[str, Callable[[object], object]] = {
-    "aspect_ratio": _text,
-    "resolution": _str,
-    "negative_prompt": _text,
+    "aspect_ratio": read_text,
+    "resolution": read_str,
+    "negative_prompt": read_text,
     "seed": as_int,
     "generate_audio": lambda value: value if isinstance(value, bool) else None,
     "sample_count": as_int,
     "enhance_prompt": lambda value: value if isinstance(value, bool) else None,
-    "size": _str,
+    "size": read_str,
     "images": images_from_value,
-    "image_field": _str,
+    "image_field": read_str,
 }
 _PARAMS_HANDLED = {*_OPTIONAL_PARAMS, *REQUIRED_PARAMS}
 _PARAMS_PASS_THROUGH = tuple(name for name in _PARAM_FIELDS if name not in _PARAMS_HANDLED)
@@ -306,8 +160,8 @@ def params_from_dict(value: object) -> JobParams:
     if not isinstance(value, dict):
         raise ValueError("job record has no 'params' object")
     required: dict[str, Any] = {
-        "model": _text(value.get("model")),
-        "prompt": _text(value.get("prompt")),
+        "model": read_text(value.get("model")),
+        "prompt": read_text(value.get("prompt")),
         "duration": as_int(value.get("duration")),
     }
     bad = [name for name, item in required.items() if item is None]
@@ -341,7 +195,7 @@ def job_from_dict(data: Mapping[str, Any]) -> Job:
         raise ValueError(f"job record {local_id!r}: {exc}") from None
     updated_at = as_float(data.get("updated_at"))
     # An unknown or missing state is polled again, and the server says what it is.
-    state = _enum(JobState, data.get("state"), JobState.WAITING)
+    state = read_enum(JobState, data.get("state"), JobState.WAITING)
     values: dict[str, Any] = {
         "local_id": local_id,
         "params": params,
@@ -358,7 +212,7 @@ def job_from_dict(data: Mapping[str, Any]) -> Job:
     for name in _PASS_THROUGH:
         if name in data:
             values[name] = data[name]
-    _read_legacy_extra(values, {name for name in _LEGACY_EXTRA_KEYS if name not in values})
+    _read_legacy_extra(values, {name for name in _LEGACY_EXTRA_KEYS.values() if name not in values})
     return Job(**values)
 
 
@@ -373,10 +227,10 @@ def _read_legacy_extra(values: dict[str, Any], missing: Iterable[str]) -> None:
         return
     lacking = set(missing)
     extra = dict(extra)
-    for name in _LEGACY_EXTRA_KEYS:
-        if name not in extra:
+    for key, name in _LEGACY_EXTRA_KEYS.items():
+        if key not in extra:
             continue
-        raw = extra.pop(name)
+        raw = extra.pop(key)
         decoded = _OPTIONAL[name](raw) if raw is not None else None
         if decoded is not None and name in lacking:
             values[name] = decoded
@@ -412,6 +266,9 @@ _LATER_KEYS = frozenset(
         "download_attempts",
         "download_retry_at",
         "bill_checks",
+        "gateway_label",
+        "poll_error",
+        "export_error",
     }
 )
 _EARLIER_KEYS = _DOC_KEYS - _LATER_KEYS
@@ -533,7 +390,7 @@ def stand_in(row: Row, reason: str) -> Job:
     return Job(
         local_id=str(local_id),
         params=JobParams(model=str(model), prompt=str(prompt), duration=0, aspect_ratio=None),
-        state=_enum(JobState, state, JobState.WAITING),
+        state=read_enum(JobState, state, JobState.WAITING),
         created_at=created,
         updated_at=float(updated_at) if isinstance(updated_at, int | float) else created,
         remote_id=remote_id if isinstance(remote_id, str) else None,

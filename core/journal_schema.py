@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.files import fsync_dir
 from core.journal_codec import Row, job_from_json, job_row
 
 logger = logging.getLogger(__name__)
@@ -162,22 +163,6 @@ def unique_path(base: Path) -> Path:
         number += 1
         candidate = base.with_name(f"{base.name}.{number}")
     return candidate
-
-
-def fsync_dir(directory: Path) -> None:
-    """Make a create or rename in ``directory`` durable (POSIX; a no-op where unsupported)."""
-    if os.name != "posix":
-        return
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def backup(conn: sqlite3.Connection, path: Path, version: int) -> Path:

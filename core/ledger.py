@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from core.billing import Charge, ChargeKind, charge_of, job_charge
+from core.files import write_text_atomic
 from core.jobs import Job
 from core.money import cents_text
 
@@ -31,7 +31,9 @@ _QUERY = (
     "SELECT local_id, created_at, model, substr(prompt, 1, 120), state, "
     "json_extract(doc, '$.billing_state'), json_extract(doc, '$.cost'), "
     "json_extract(doc, '$.estimated_nanos'), json_extract(doc, '$.settled_nanos'), "
-    "json_extract(doc, '$.extra.gateway') FROM jobs"
+    # Records written before ``gateway_label`` was a field keep the label in ``extra``.
+    "coalesce(json_extract(doc, '$.gateway_label'), json_extract(doc, '$.extra.gateway')) "
+    "FROM jobs"
 )
 
 
@@ -89,7 +91,6 @@ class SpendSummary:
 
 def record_of(job: Job) -> CostRecord:
     """The ledger's record of a job as the engine reports it (no journal read)."""
-    gateway = job.extra.get("gateway", "default")
     return CostRecord(
         local_id=job.local_id,
         created_at=job.created_at,
@@ -97,7 +98,7 @@ def record_of(job: Job) -> CostRecord:
         prompt=job.params.prompt[:120],
         state=job.state.value,
         charge=job_charge(job),
-        gateway=gateway if isinstance(gateway, str) else "default",
+        gateway=job.gateway_label,
     )
 
 
@@ -246,10 +247,5 @@ def to_csv(records: Iterable[CostRecord], *, month: str | None = None) -> str:
 
 
 def save_text(path: Path, text: str) -> None:
-    """Write ``text`` as UTF-8 to ``path`` atomically (``.part``, fsync, rename); OSError."""
-    part = path.with_name(path.name + ".part")
-    with open(part, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(part, path)
+    """Write the CSV ``text`` to ``path`` atomically, line endings as written; OSError."""
+    write_text_atomic(path, text, newline="")

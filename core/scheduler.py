@@ -2,7 +2,7 @@
 
 Nothing here sleeps, starts a thread or does I/O. Every function takes the current time
 (``now``, seconds on any monotonic-ish clock) and a :class:`random.Random` for jitter, and
-returns an *absolute* time, so the Qt poller can set one timer for :func:`next_wake` and
+returns an *absolute* time, so the Qt poller can set one timer for the earliest due time and
 tests can drive a simulated clock with a seeded generator.
 
 Jitter policy (why it only ever adds time): the gateway asks for a poll every
@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from core.errors import ErrorKind
-from core.jobs import UNREACHABLE_AFTER, Job
+from core.jobs import Job
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +52,6 @@ class PollPolicy:
     backoff_base: float = 2.0
     backoff_factor: float = 2.0
     backoff_cap: float = 300.0
-    #: Consecutive failures after which a job shows "cannot reach the gateway".
-    unreachable_after: int = UNREACHABLE_AFTER
 
     def __post_init__(self) -> None:
         """Reject settings that would poll in a tight loop or never at all."""
@@ -67,8 +65,6 @@ class PollPolicy:
             raise ValueError("jitter must be between 0 and 1")
         if self.backoff_factor < 1:
             raise ValueError("backoff_factor must be at least 1")
-        if self.unreachable_after < 1:
-            raise ValueError("unreachable_after must be at least 1")
 
 
 def _clamp(value: float, low: float, high: float) -> float:
@@ -157,35 +153,39 @@ def next_after_failure(
     return now + delay
 
 
-def unreachable(failures: int, policy: PollPolicy) -> bool:
-    """Whether ``failures`` consecutive failures mean "cannot reach the gateway"."""
-    return failures >= policy.unreachable_after
-
-
 def _due_key(job: Job) -> tuple[float, float]:
     return (-math.inf if job.next_poll_at is None else job.next_poll_at, job.created_at)
 
 
-def due(jobs: Iterable[Job], now: float) -> list[Job]:
-    """Pollable jobs whose ``next_poll_at`` has come (``None`` counts as due), oldest-due first.
+def _pollable(job: Job) -> bool:
+    return job.pollable
 
-    Terminal, unsent and auth-blocked jobs are never due (:attr:`Job.pollable`). Ties are
-    broken by creation time so older jobs go first.
+
+def due_jobs(
+    jobs: Iterable[Job], now: float, wants: Callable[[Job], bool] = _pollable
+) -> list[Job]:
+    """Jobs ``wants`` reads whose ``next_poll_at`` has come (``None``: due), oldest-due first.
+
+    By default the pollable jobs: terminal, unsent and auth-blocked jobs are never due
+    (:attr:`Job.pollable`). Ties are broken by creation time so older jobs go first.
     """
     ready = [
-        job
-        for job in jobs
-        if job.pollable and (job.next_poll_at is None or job.next_poll_at <= now)
+        job for job in jobs if wants(job) and (job.next_poll_at is None or job.next_poll_at <= now)
     ]
     ready.sort(key=_due_key)
     return ready
 
 
-def next_wake(jobs: Iterable[Job], now: float) -> float | None:
-    """The earliest ``next_poll_at`` among pollable jobs, never before ``now``; ``None`` if none."""
+def earliest_due(
+    jobs: Iterable[Job], now: float, wants: Callable[[Job], bool] = _pollable
+) -> float | None:
+    """The earliest ``next_poll_at`` among the jobs ``wants`` reads, never before ``now``.
+
+    ``None`` when there is no such job.
+    """
     earliest: float | None = None
     for job in jobs:
-        if not job.pollable:
+        if not wants(job):
             continue
         when = now if job.next_poll_at is None else job.next_poll_at
         if earliest is None or when < earliest:

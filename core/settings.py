@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.files import write_text_atomic
+
 logger = logging.getLogger(__name__)
 
 
@@ -18,7 +20,6 @@ class Settings:
     """Everything a user can change, with defaults for a first run."""
 
     base_url: str = ""  # empty: the Phaseo gateway (or the demo gateway in demo mode)
-    default_model: str = ""
     download_dir: str = ""  # empty: the app's own videos folder
     auto_download: bool = True
     save_sidecar: bool = False  # write name.json with the job's parameters beside saved videos
@@ -81,10 +82,4 @@ def load_settings(path: Path) -> tuple[Settings, str | None]:
 
 def save_settings(path: Path, settings: Settings) -> None:
     """Write settings atomically (temporary file, fsync, rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    with open(temporary, "w", encoding="utf-8") as handle:
-        json.dump(settings.to_dict(), handle, indent=2, sort_keys=True)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    write_text_atomic(path, json.dumps(settings.to_dict(), indent=2, sort_keys=True))

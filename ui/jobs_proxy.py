@@ -16,24 +16,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractProxyModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    Qt,
-)
+from PySide6.QtCore import QModelIndex, QObject, Qt
 
 from ui.job_filters import JobFilter, all_marks, filter_marks
 from ui.jobs_model import Column, JobsModel, SortRole
+from ui.row_proxy import RowListProxy
+
+_NO_INDEX = QModelIndex()
 
 __all__ = ["JobFilter", "JobsFilterProxy", "filter_marks"]
 
-Index = QModelIndex | QPersistentModelIndex
-_NO_INDEX = QModelIndex()
 
-
-class JobsFilterProxy(QAbstractProxyModel):
+class JobsFilterProxy(RowListProxy):
     """Shows the jobs the filter and every search word accept, sorted by :data:`SortRole`."""
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -48,11 +42,8 @@ class JobsFilterProxy(QAbstractProxyModel):
         self._marks: list[int] = []
         self._ratings: list[int] = []
         self._keys: list[Any] = []
-        #: Every source row in sort order; the visible ones in the same order.
+        #: Every source row in sort order (the visible ones, ``_rows``, in the same order).
         self._order: list[int] = []
-        self._rows: list[int] = []
-        #: Source row -> proxy row (-1 hidden); rebuilt lazily after structural changes.
-        self._proxy_of: list[int] | None = None
         #: The rows of ``_order`` matching ``_found_words`` (the search, before the filter):
         #: typing a longer word narrows it instead of scanning every job again.
         self._found: list[int] | None = None
@@ -303,13 +294,8 @@ class JobsFilterProxy(QAbstractProxyModel):
                 high = middle
         return low
 
-    def _proxy_map(self) -> list[int]:
-        if self._proxy_of is None:
-            mapping = [-1] * len(self._text)
-            for proxy_row, source_row in enumerate(self._rows):
-                mapping[source_row] = proxy_row
-            self._proxy_of = mapping
-        return self._proxy_of
+    def _known_rows(self) -> int:
+        return len(self._text)
 
     def _on_data_changed(
         self, top_left: QModelIndex, bottom_right: QModelIndex, roles: Any = ()
@@ -437,82 +423,3 @@ class JobsFilterProxy(QAbstractProxyModel):
         self._rows = shift(self._rows)
         self._found = None
         self._proxy_of = None
-
-    # -- the proxy model API ----------------------------------------------------------------
-
-    def _source_row(self, proxy_row: int) -> int:
-        return self._rows[proxy_row] if 0 <= proxy_row < len(self._rows) else -1
-
-    def _moved(self, index: QModelIndex, source_row: int) -> QModelIndex:
-        if source_row < 0:
-            return QModelIndex()
-        proxy_row = self._proxy_map()[source_row]
-        return self.index(proxy_row, index.column()) if proxy_row >= 0 else QModelIndex()
-
-    def mapToSource(self, proxy_index: Index) -> QModelIndex:
-        """The source index behind a proxy index."""
-        model = self.sourceModel()
-        if model is None or not proxy_index.isValid():
-            return QModelIndex()
-        row = self._source_row(proxy_index.row())
-        return model.index(row, proxy_index.column()) if row >= 0 else QModelIndex()
-
-    def mapFromSource(self, source_index: Index) -> QModelIndex:
-        """The proxy index showing a source index (invalid when filtered out)."""
-        if not source_index.isValid() or source_index.row() >= len(self._text):
-            return QModelIndex()
-        proxy_row = self._proxy_map()[source_index.row()]
-        if proxy_row < 0:
-            return QModelIndex()
-        return self.index(proxy_row, source_index.column())
-
-    def index(self, row: int, column: int, parent: Index = _NO_INDEX) -> QModelIndex:
-        """A flat table: rows and columns under the invisible root."""
-        if parent.isValid() or not 0 <= row < len(self._rows):
-            return QModelIndex()
-        if not 0 <= column < self.columnCount():
-            return QModelIndex()
-        return self.createIndex(row, column)
-
-    def parent(self, child: Index | None = None) -> Any:
-        """No item has a parent (without an argument: the QObject parent)."""
-        if child is None:
-            return QObject.parent(self)
-        return QModelIndex()
-
-    def rowCount(self, parent: Index = _NO_INDEX) -> int:
-        """Visible jobs."""
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = _NO_INDEX) -> int:
-        """The source model's columns."""
-        model = self.sourceModel()
-        return 0 if parent.isValid() or model is None else model.columnCount()
-
-    def hasChildren(self, parent: Index = _NO_INDEX) -> bool:
-        """Only the root has children, when some job is visible."""
-        return not parent.isValid() and bool(self._rows)
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        """The source model's value for the mapped cell."""
-        model = self.sourceModel()
-        if model is None or not index.isValid():
-            return None
-        row = self._source_row(index.row())
-        return None if row < 0 else model.data(model.index(row, index.column()), role)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        """Column titles come from the source model unchanged."""
-        model = self.sourceModel()
-        if model is None or orientation != Qt.Orientation.Horizontal:
-            return None
-        return model.headerData(section, orientation, role)
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        """The source model's flags for the mapped cell."""
-        model = self.sourceModel()
-        if model is None or not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return model.flags(self.mapToSource(index))

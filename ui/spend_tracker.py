@@ -71,7 +71,7 @@ class SpendTracker(QObject):
         """The engine reported a change: update its record, sum again shortly."""
         if self._records is None:
             return  # the first read is on its way and will include it
-        gateway = job.extra.get("gateway", "default")
+        gateway = job.gateway_label
         if gateway != self._gateway:
             return
         record = record_of(job)

@@ -433,8 +433,3 @@ class VideoApi:
             reason="video_cancellation_disabled",
             origin="gateway",
         )
-
-
-def _status_words(job: Job, ctx: ViewContext) -> tuple[str, str]:
-    phase = job.phase(ctx.now, ctx.output_ttl_seconds)
-    return phase.kind, phase.status

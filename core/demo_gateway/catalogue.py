@@ -324,11 +324,6 @@ _MODELS: tuple[ModelSpec, ...] = (
 )
 
 
-def all_models() -> tuple[ModelSpec, ...]:
-    """Every model in the demo catalogue, in listing order."""
-    return _MODELS
-
-
 def find_model(name: str) -> ModelSpec | None:
     """The model whose id or alias is `name` (case-insensitive), else None."""
     wanted = name.strip().lower()

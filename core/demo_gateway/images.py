@@ -11,7 +11,6 @@ test pattern is drawn over.
 from __future__ import annotations
 
 import base64
-import binascii
 import io
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +18,7 @@ from urllib.parse import urlsplit
 
 from core.demo_gateway.catalogue import ModelSpec
 from core.demo_gateway.errors import ApiError, not_supported, validation_error
-from core.image_files import ImageError, fetch_image
+from core.image_files import ImageError, data_url_bytes, fetch_image
 from core.image_inputs import MAX_DATA_URL_CHARS
 from core.image_rules import IMAGE_PARAMS
 
@@ -142,10 +141,7 @@ def parse_images(body: dict[str, Any], spec: ModelSpec) -> tuple[ImageRef, ...]:
 
 def _bytes_of(ref: ImageRef, ca_bundle: str | None) -> bytes:
     if ref.url[:5].lower() == "data:":
-        try:
-            return base64.b64decode(ref.url.partition(",")[2], validate=True)
-        except (binascii.Error, ValueError):
-            raise ImageError("The data: URL is not valid base64.") from None
+        return data_url_bytes(ref.url)
     return fetch_image(ref.url, ca_bundle=ca_bundle).data
 
 

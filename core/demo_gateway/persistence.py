@@ -14,12 +14,10 @@ seen, content fetches) start again from zero, so a job's scripted status faults 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import math
 import os
-import tempfile
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -30,6 +28,7 @@ from core.demo_gateway.faults import CREATE_ERRORS, FAILURE_KINDS, STATUS_FAULTS
 from core.demo_gateway.images import ImageRef, still_from_json, still_to_json
 from core.demo_gateway.store import TERMINAL, Job, build_payloads
 from core.demo_gateway.validation import CreateParams
+from core.files import write_text_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -258,29 +257,6 @@ class SavedState:
     secret: bytes | None = None
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to a temporary file beside `path`, fsync it and move it over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    if os.name == "posix":
-        with contextlib.suppress(OSError):
-            folder = os.open(path.parent, os.O_RDONLY)
-            try:
-                os.fsync(folder)
-            finally:
-                os.close(folder)
-
-
 class StateFile:
     """The gateway's job file: loads it once, then rewrites it whenever a job changes.
 
@@ -398,7 +374,7 @@ class StateFile:
                     return
                 text = self._document()
             try:
-                write_atomic(self.path, text)
+                write_text_atomic(self.path, text)
             except OSError as error:
                 logger.warning("Cannot save demo gateway state to %s (%s)", self.path, error)
                 return

@@ -12,7 +12,6 @@ from typing import Any, Protocol
 from core.demo_gateway.validation import CreateParams
 from core.demo_gateway.video import CLIPS, ClipKey, Payload
 
-NON_TERMINAL = ("queued", "processing")
 STANDARD_COUNTERS = (
     "requests",
     "create",

@@ -330,7 +330,7 @@ def synthetic_jobs(count: int, *, seed: int = 7, now: float | None = None) -> li
                 cost="0.40" if done else "0.00",
                 download=DownloadState.DONE if done else DownloadState.NONE,
                 files=(f"/home/user/Videos/Reelgate/{remote_id}-1.mp4",) if done else (),
-                extra={"gateway": "default"},
+                gateway_label="default",
             )
         )
     return jobs

@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
@@ -17,17 +16,11 @@ from typing import Any, NamedTuple
 
 import pytest
 
-import core.download as download_module
-from core.download import (
-    DownloadError,
-    DownloadErrorKind,
-    cleanup_partials,
-    copy_file,
-    download,
-    human_size,
-    write_json_atomic,
-)
+import core.safe_write as safe_write_module
+from core.download import download
 from core.errors import ErrorKind, GatewayError
+from core.files import cleanup_partials
+from core.safe_write import DownloadError, DownloadErrorKind, copy_file, write_json_atomic
 
 MP4_HEAD = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
 BODY = MP4_HEAD + bytes(range(256)) * 400  # ~100 KB of "video"
@@ -177,7 +170,7 @@ def test_the_file_and_its_folder_are_fsynced_before_the_rename_counts(
         synced.append(f"{target} exists={dest.exists()}")
         real_fsync(fd)
 
-    monkeypatch.setattr(download_module.os, "fsync", spy)
+    monkeypatch.setattr(os, "fsync", spy)
     download(Factory(FakeStream(BODY)), dest, min_free_bytes=0)
     assert len(synced) == (2 if os.name == "posix" else 1)
     if os.path.exists("/proc/self/fd"):
@@ -563,7 +556,7 @@ def test_not_enough_space_is_refused_before_anything_is_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(
-        download_module.shutil,
+        shutil,
         "disk_usage",
         lambda _p: Usage(10**9, 10**9 - 30_000_000, 30_000_000),
     )
@@ -583,7 +576,7 @@ def test_not_enough_space_is_refused_before_anything_is_written(
 def test_expected_size_refuses_before_even_opening_the_stream(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(download_module.shutil, "disk_usage", lambda _p: Usage(100, 90, 10))
+    monkeypatch.setattr(shutil, "disk_usage", lambda _p: Usage(100, 90, 10))
     factory = Factory(FakeStream(BODY))
     with pytest.raises(DownloadError) as caught:
         download(factory, tmp_path / "v.mp4", expected_size=5_000)
@@ -594,7 +587,7 @@ def test_expected_size_refuses_before_even_opening_the_stream(
 def test_unknown_size_needs_the_minimum_free_space(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(download_module.shutil, "disk_usage", lambda _p: Usage(10**9, 0, 10**6))
+    monkeypatch.setattr(shutil, "disk_usage", lambda _p: Usage(10**9, 0, 10**6))
     with pytest.raises(DownloadError) as caught:
         download(Factory(FakeStream(BODY)), tmp_path / "v.mp4", min_free_bytes=2 * 10**6)
     assert caught.value.kind is DownloadErrorKind.NO_SPACE
@@ -628,7 +621,7 @@ def fail_writes(monkeypatch: pytest.MonkeyPatch, code: int, limit: int = 10_000)
         handle = real_open(path, mode, *args, **kwargs)
         return FailingWriter(handle, code, limit) if "w" in mode else handle
 
-    monkeypatch.setattr(download_module, "open", fake_open, raising=False)
+    monkeypatch.setattr(safe_write_module, "open", fake_open, raising=False)
 
 
 @pytest.mark.parametrize(
@@ -804,7 +797,7 @@ def test_copy_file_cancel_keeps_the_old_destination(tmp_path: Path) -> None:
 def test_copy_file_no_space(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     src = tmp_path / "src.mp4"
     src.write_bytes(BODY)
-    monkeypatch.setattr(download_module.shutil, "disk_usage", lambda _p: Usage(10**9, 0, 1000))
+    monkeypatch.setattr(shutil, "disk_usage", lambda _p: Usage(10**9, 0, 1000))
     with pytest.raises(DownloadError) as caught:
         copy_file(src, tmp_path / "out" / "dest.mp4")
     assert caught.value.kind is DownloadErrorKind.NO_SPACE
@@ -847,61 +840,17 @@ def test_write_json_atomic_refuses_unserialisable_data_without_touching_disk(
 
 
 def test_write_json_atomic_disk_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    fail_writes(monkeypatch, errno.EROFS, limit=0)
+    def read_only(_src: object, _dst: object) -> None:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(os, "replace", read_only)
     with pytest.raises(DownloadError) as caught:
         write_json_atomic(tmp_path / "v.json", {"a": 1})
     assert caught.value.kind is DownloadErrorKind.PERMISSION
     assert leftovers(tmp_path) == []
 
 
-# --- cleanup_partials ------------------------------------------------------------------------
-
-
-def test_cleanup_partials_removes_only_stale_part_files(tmp_path: Path) -> None:
-    (tmp_path / "a.mp4.part").write_bytes(b"half")
-    (tmp_path / "b.json.part").write_text("{")
-    (tmp_path / "keep.mp4").write_bytes(BODY)
-    (tmp_path / "dir.part").mkdir()  # not a file: left alone
-    (tmp_path / "sub").mkdir()
-    (tmp_path / "sub" / "deep.mp4.part").write_bytes(b"x")  # not recursive
-    removed = cleanup_partials(tmp_path)
-    assert removed == [tmp_path / "a.mp4.part", tmp_path / "b.json.part"]
-    assert leftovers(tmp_path) == ["dir.part", "keep.mp4", "sub"]
-    assert (tmp_path / "sub" / "deep.mp4.part").exists()
-
-
-def test_cleanup_partials_spares_fresh_files_when_asked(tmp_path: Path) -> None:
-    old = tmp_path / "old.mp4.part"
-    fresh = tmp_path / "fresh.mp4.part"
-    old.write_bytes(b"x")
-    fresh.write_bytes(b"y")
-    an_hour_ago = time.time() - 3600
-    os.utime(old, (an_hour_ago, an_hour_ago))
-    assert cleanup_partials(tmp_path, older_than=600) == [old]
-    assert fresh.exists()
-
-
-def test_cleanup_partials_on_a_missing_folder(tmp_path: Path) -> None:
-    assert cleanup_partials(tmp_path / "nope") == []
-
-
 # --- plain words -----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("size", "text"),
-    [
-        (0, "0 bytes"),
-        (999, "999 bytes"),
-        (1500, "1.5 KB"),
-        (30_000_000, "30 MB"),
-        (120_000_000, "120 MB"),
-        (3_400_000_000, "3.4 GB"),
-        (5 * 10**15, "5000 TB"),
-    ],
-)
-def test_human_size(size: int, text: str) -> None:
-    assert human_size(size) == text
 
 
 def test_download_error_reads_as_its_message() -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from core.catalogue import parse_catalogue
 from core.demo_gateway.catalogue import catalogue_json
-from core.image_files import ImageError, read_image_file, sniff_image_type
+from core.image_files import ImageError, data_url_bytes, read_image_file, sniff_image_type
 from core.image_inputs import MAX_BODY_BYTES, MAX_DATA_URL_CHARS, ImageInput
 from core.image_rules import body_bytes, check_image_url, image_support, with_images
 from core.jobs import Created, Job, JobParams, JobState, apply
@@ -200,6 +200,12 @@ def test_reading_a_local_image_makes_a_data_url(tmp_path: Path) -> None:
     image = read_image_file(path, "first_frame")
     assert image.url.startswith("data:image/png;base64,iVBORw0KGgo")
     assert image.file == str(path.resolve()) and image.role == "first_frame"
+    assert data_url_bytes(image.url) == path.read_bytes()  # the file comes back whole
+
+
+def test_a_data_url_that_is_not_base64_is_refused_in_words() -> None:
+    with pytest.raises(ImageError, match="not valid base64"):
+        data_url_bytes("data:image/png;base64,not*base64!")
 
 
 def test_a_file_that_is_not_an_image_is_refused(tmp_path: Path) -> None:

@@ -156,13 +156,13 @@ def test_refused_status_checks_are_not_an_unreachable_gateway() -> None:
     assert "cannot reach" not in job.status_text
     assert job.status_text == "Processing (status checks refused)"
     assert cause_for(job) is None
-    assert job.extra["poll_error"] == record
+    assert job.poll_error == record
     # A transport failure next is "cannot reach" again; a status answer clears it all.
     job = apply(job, PollFailed("Cannot reach the gateway", 20.0))
-    assert job.unreachable and "poll_error" not in job.extra
+    assert job.unreachable and job.poll_error is None
     job = apply(job, PollFailed("refused", 21.0, None, record))
     job = apply(job, StatusSeen(remote("processing"), 22.0))  # type: ignore[arg-type]
-    assert not job.troubled and "poll_error" not in job.extra
+    assert not job.troubled and job.poll_error is None
 
 
 def test_failed_job_keeps_provider_detail_object_and_string() -> None:

@@ -13,14 +13,8 @@ from hypothesis import strategies as st
 
 from core.jobs import Cause, DownloadState, Job, JobFailure, JobParams, JobState, SetKind
 from core.journal import job_from_dict, job_to_dict
-from core.journal_codec import (
-    CODEC_KEY,
-    REQUIRED_KEYS,
-    from_json,
-    job_from_json,
-    job_to_doc,
-    to_json,
-)
+from core.journal_codec import CODEC_KEY, REQUIRED_KEYS, job_from_json, job_to_doc
+from core.journal_json import from_json, to_json
 
 MINIMAL: dict[str, Any] = {
     "local_id": "L-1",
@@ -102,7 +96,15 @@ jobs = st.builds(
     deleted_on_server=st.booleans(),
     rating=st.integers(min_value=0, max_value=5),
     kept=st.booleans(),
-    extra=st.dictionaries(st.text(max_size=8), json_values, max_size=3),
+    gateway_label=st.sampled_from(("default", "demo")),
+    poll_error=st.none() | st.dictionaries(st.text(max_size=8), json_values, max_size=3),
+    export_error=st.none() | st.text(min_size=1, max_size=20),
+    # Not the keys older versions used for what are typed fields now (they move on reading).
+    extra=st.dictionaries(
+        st.text(max_size=8).filter(lambda key: key not in ("gateway", "poll_error")),
+        json_values,
+        max_size=3,
+    ),
 )
 
 
@@ -151,6 +153,61 @@ def test_a_document_from_before_the_bill_fields_reads_fast_with_no_amounts(
     assert read == job and read.estimated_nanos is None and read.settled_nanos is None
     monkeypatch.setattr(journal_codec, "job_from_dict", slow)
     assert job_from_dict(data) == job
+
+
+LEGACY_EXTRA = {
+    "gateway": "demo",
+    "poll_error": {"http_status": 502, "body": {"error": {"code": "provider_error"}}},
+    "export_error": "Could not save into /videos: it is a file",
+    "reconciled": True,
+    "uncertain_match": True,
+    "reconcile_attempts": 2,
+    "download_error": "network",
+    "download_retryable": False,
+    "webhook": "kept",
+}
+
+
+def legacy_document() -> dict[str, Any]:
+    """A codec-2 document as versions before the typed fields wrote it: state in ``extra``."""
+    data = json.loads(job_to_doc(job_from_dict(MINIMAL)))
+    for field in (
+        "gateway_label",
+        "poll_error",
+        "export_error",
+        "reconciled",
+        "uncertain_match",
+        "reconcile_attempts",
+        "download_error",
+        "download_retryable",
+    ):
+        del data[field]
+    data["extra"] = dict(LEGACY_EXTRA)
+    return data
+
+
+@pytest.mark.parametrize("marked", [True, False])
+def test_state_older_versions_kept_in_extra_is_read_into_typed_fields(marked: bool) -> None:
+    data = legacy_document()
+    if not marked:
+        del data["_codec"]  # the tolerant path reads it the same way
+    job = job_from_json(json.dumps(data))
+    assert job.gateway_label == "demo"
+    assert job.poll_error == LEGACY_EXTRA["poll_error"]
+    assert job.export_error == LEGACY_EXTRA["export_error"]
+    assert (job.reconciled, job.uncertain_match, job.reconcile_attempts) == (True, True, 2)
+    assert (job.download_error, job.download_retryable) == ("network", False)
+    assert job.extra == {"webhook": "kept"}  # the old keys leave extra
+    assert job_from_json(job_to_doc(job)) == job  # and are written as fields from now on
+
+
+def test_a_typed_value_wins_over_a_leftover_extra_key() -> None:
+    data = legacy_document()
+    data["gateway_label"] = "default"
+    data["download_retryable"] = True
+    for job in (job_from_dict(data), job_from_json(json.dumps(data))):
+        assert job.gateway_label == "default" and job.download_retryable
+        assert "gateway" not in job.extra and "download_retryable" not in job.extra
 
 
 def test_minimal_record_takes_every_default() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import sqlite3
 from datetime import datetime
 from pathlib import Path
 
@@ -43,7 +45,7 @@ def job(
         estimated_nanos=estimated,
         settled_nanos=settled,
         cost=cost,
-        extra={"gateway": gateway},
+        gateway_label=gateway,
     )
 
 
@@ -140,6 +142,28 @@ def test_records_degrade_safely_for_odd_documents(tmp_path: Path) -> None:
         journal.insert(job("odd", NOW, settled=None, billing="settled", cost="not money"))
     (record,) = read_records(path)
     assert record.charge.kind is ChargeKind.NONE
+
+
+def test_a_job_journaled_before_the_label_was_a_field_keeps_its_gateway(tmp_path: Path) -> None:
+    path = tmp_path / "journal.db"
+    with Journal.open(path) as journal:
+        journal.insert(job("new-demo", NOW, settled=40_000_000, gateway="demo"))
+        journal.insert(job("old-demo", NOW, settled=40_000_000))
+    with sqlite3.connect(path) as conn:  # as older versions wrote it: the label in extra
+        (doc,) = conn.execute("SELECT doc FROM jobs WHERE local_id = 'old-demo'").fetchone()
+        data = json.loads(doc)
+        del data["gateway_label"]
+        data["extra"] = {"gateway": "demo"}
+        conn.execute("UPDATE jobs SET doc = ? WHERE local_id = 'old-demo'", (json.dumps(data),))
+    conn.close()
+    assert sorted(r.local_id for r in read_records(path, gateway="demo")) == [
+        "new-demo",
+        "old-demo",
+    ]
+    assert read_records(path, gateway="default") == []
+    with Journal.open(path) as journal:
+        old = journal.get("old-demo")
+    assert old is not None and old.gateway_label == "demo" and old.extra == {}
 
 
 def month(settled: int, estimated: int) -> Totals:

@@ -18,12 +18,11 @@ from core.scheduler import (
     RequestBudget,
     backoff_delay,
     clamp_poll_after,
-    due,
+    due_jobs,
+    earliest_due,
     next_after_create,
     next_after_failure,
     next_after_status,
-    next_wake,
-    unreachable,
 )
 
 POLICY = PollPolicy()
@@ -125,7 +124,6 @@ def test_zero_jitter_is_exact() -> None:
         {"backoff_factor": 0.5},
         {"first_poll_after": 0.0},
         {"backoff_cap": math.inf},
-        {"unreachable_after": 0},
     ],
 )
 def test_policy_rejects_settings_that_would_spin_or_stall(kwargs: dict[str, float]) -> None:
@@ -207,12 +205,7 @@ def test_retry_after_on_a_5xx_is_respected_as_a_minimum() -> None:
     assert when >= 30.0
 
 
-def test_unreachable_threshold_matches_jobs_module() -> None:
-    assert not unreachable(2, POLICY)
-    assert unreachable(3, POLICY)
-
-
-# --- due / next_wake ------------------------------------------------------------------------
+# --- due_jobs / earliest_due ---------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -228,8 +221,8 @@ def test_unreachable_threshold_matches_jobs_module() -> None:
 )
 def test_terminal_jobs_are_never_due_nor_woken(state: JobState) -> None:
     jobs = [make_job(state=state, next_poll_at=None), make_job(state=state, next_poll_at=0.0)]
-    assert due(jobs, 1e12) == []
-    assert next_wake(jobs, 0.0) is None
+    assert due_jobs(jobs, 1e12) == []
+    assert earliest_due(jobs, 0.0) is None
 
 
 def test_unsent_and_auth_blocked_jobs_are_not_polled() -> None:
@@ -238,13 +231,26 @@ def test_unsent_and_auth_blocked_jobs_are_not_polled() -> None:
         make_job("b", remote_id=None),
         make_job("c", auth_blocked=True),
     ]
-    assert due(jobs, 1e12) == []
-    assert next_wake(jobs, 0.0) is None
+    assert due_jobs(jobs, 1e12) == []
+    assert earliest_due(jobs, 0.0) is None
+
+
+def test_the_caller_says_which_jobs_it_reads() -> None:
+    """The engine also reads completed jobs for their bill: ``wants`` widens what is due."""
+    jobs = [
+        make_job("done", state=JobState.COMPLETED, next_poll_at=50.0),
+        make_job("later", next_poll_at=80.0),
+    ]
+    assert [j.local_id for j in due_jobs(jobs, 100.0)] == ["later"]
+    assert earliest_due(jobs, 0.0) == 80.0
+    everything = due_jobs(jobs, 100.0, wants=lambda job: True)
+    assert [j.local_id for j in everything] == ["done", "later"]
+    assert earliest_due(jobs, 0.0, wants=lambda job: True) == 50.0
 
 
 def test_submit_unknown_and_waiting_jobs_with_an_id_keep_polling() -> None:
     jobs = [make_job("u", state=JobState.SUBMIT_UNKNOWN), make_job("w", state=JobState.WAITING)]
-    assert [j.local_id for j in due(jobs, 0.0)] == ["u", "w"]
+    assert [j.local_id for j in due_jobs(jobs, 0.0)] == ["u", "w"]
 
 
 def test_due_returns_only_due_jobs_oldest_due_first() -> None:
@@ -257,7 +263,7 @@ def test_due_returns_only_due_jobs_oldest_due_first() -> None:
         make_job("early", next_poll_at=10.0),
         make_job("done", state=JobState.COMPLETED, next_poll_at=1.0),
     ]
-    assert [j.local_id for j in due(jobs, 100.0)] == [
+    assert [j.local_id for j in due_jobs(jobs, 100.0)] == [
         "never-scheduled",
         "early",
         "a",
@@ -275,10 +281,10 @@ def test_due_returns_only_due_jobs_oldest_due_first() -> None:
         ([], 100.0, None),
     ],
 )
-def test_next_wake(times: list[float | None], now: float, expected: float | None) -> None:
+def test_earliest_due(times: list[float | None], now: float, expected: float | None) -> None:
     jobs = [make_job(str(i), next_poll_at=t) for i, t in enumerate(times)]
     jobs.append(make_job("done", state=JobState.FAILED, next_poll_at=101.0))
-    assert next_wake(jobs, now) == expected
+    assert earliest_due(jobs, now) == expected
 
 
 # --- request budget -------------------------------------------------------------------------
@@ -403,7 +409,7 @@ def simulate(
     by_id = {job.local_id: job for job in jobs}
     now = 0.0
     while True:
-        wake = next_wake(by_id.values(), now)
+        wake = earliest_due(by_id.values(), now)
         if wake is None or wake >= horizon:
             break
         if budget is not None and clock is not None:
@@ -411,9 +417,9 @@ def simulate(
             clock.now = wake
         assert wake >= now  # time never runs backwards
         now = wake
-        for job in due(by_id.values(), now):
+        for job in due_jobs(by_id.values(), now):
             if budget is not None and not budget.try_acquire():
-                break  # out of tokens: next_wake says "now", wait_time says how long
+                break  # out of tokens: earliest_due says "now", wait_time says how long
             polls[job.local_id] += 1
             by_id[job.local_id] = replace(
                 job, next_poll_at=next_after_status(now, poll_after, policy, rng)

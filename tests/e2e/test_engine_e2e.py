@@ -280,4 +280,4 @@ def test_a_persistent_502_keeps_the_provider_words_and_is_no_unreachable_gateway
     words = "\n".join(verdict.provider_words)
     assert "Provider diagnostics: provider_access_missing - " in words
     settled = settle(engine, job)
-    assert settled.state is JobState.COMPLETED and "poll_error" not in settled.extra
+    assert settled.state is JobState.COMPLETED and settled.poll_error is None

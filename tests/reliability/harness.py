@@ -31,9 +31,9 @@ import requests
 
 from core.demo_gateway import DemoGateway, FaultProfile
 from core.demo_gateway.faults import FAILURE_KINDS
-from core.download import PART_SUFFIX
 from core.engine import Engine
 from core.errors import ErrorKind, GatewayError
+from core.files import PART_SUFFIX
 from core.gateway import GatewayClient
 from core.jobs import Cause, DownloadState, Job, JobParams, JobState
 from core.journal import Journal
@@ -196,16 +196,14 @@ class DiskTrouble:
         if self._mount(f"size={size},mode=0755"):
             self.method = f"tmpfs size={size}"
         else:
-            import core.download as download_module
-
-            real = download_module.shutil.disk_usage
+            real = shutil.disk_usage
 
             def no_space(path: object) -> object:
                 usage = real(path)  # type: ignore[arg-type]
                 return type(usage)(usage.total, usage.total, 0)
 
             self._patched = real
-            download_module.shutil.disk_usage = no_space  # type: ignore[assignment]
+            shutil.disk_usage = no_space  # type: ignore[assignment]
             self.method = "disk_usage reports 0 free"
         return self.method
 
@@ -238,9 +236,7 @@ class DiskTrouble:
             subprocess.run(["umount", "-l", str(self.folder)], check=False)
             self._mounted = False
         if self._patched is not None:
-            import core.download as download_module
-
-            download_module.shutil.disk_usage = self._patched  # type: ignore[assignment]
+            shutil.disk_usage = self._patched  # type: ignore[assignment]
             self._patched = None
         if self.method == "a file in the folder's place" and self.folder.is_file():
             self.folder.unlink()

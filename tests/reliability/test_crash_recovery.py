@@ -30,8 +30,8 @@ from pathlib import Path
 import pytest
 
 from core.demo_gateway import DemoGateway
-from core.download import PART_SUFFIX
 from core.engine import Engine
+from core.files import PART_SUFFIX
 from core.gateway import GatewayClient
 from core.jobs import DownloadState, Job, JobState
 from core.journal import Journal

@@ -291,7 +291,7 @@ def _class_jobs() -> list[Job]:
         make_job("p", JobState.FAILED, "policy", failure=moderation),
         make_job("x", JobState.REJECTED, "disabled", failure=disabled),
         make_job("q", JobState.EXPIRED, "expired", failure=JobFailure(Cause.EXPIRED)),
-        make_job("r", JobState.PROCESSING, "refused", failures=3, extra={"poll_error": refused}),
+        make_job("r", JobState.PROCESSING, "refused", failures=3, poll_error=refused),
         make_job("u", JobState.PROCESSING, "unreachable", failures=3),
         make_job("f", JobState.FAILED, "fault", failure=JobFailure(Cause.PROVIDER, code="boom")),
         make_job("c", JobState.COMPLETED, "fine", download=DownloadState.DONE),
