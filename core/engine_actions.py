@@ -75,9 +75,7 @@ class ActionsRole(EngineBase):
 
     def review(self, local_id: str, reviewed: bool, note: str) -> Job:
         """Mark a job reviewed (or not) with a note; kept in the journal."""
-        job = self.job(local_id)
-        if job is None:
-            raise KeyError(local_id)
+        job = self._known(local_id)
         return self._commit(job, Reviewed(reviewed, note, self.clock()), "review", note=note)
 
     def set_rating(self, local_id: str, rating: int) -> Job:
@@ -94,12 +92,6 @@ class ActionsRole(EngineBase):
             job = self._known(local_id)
             note = "kept" if kept else "not kept"
             return self._commit(job, KeepChanged(kept, self.clock()), "keep", note=note)
-
-    def _known(self, local_id: str) -> Job:
-        job = self.job(local_id)
-        if job is None:
-            raise KeyError(local_id)
-        return job
 
     def set_hidden(self, local_id: str, hidden: bool) -> None:
         """Remove a job from the list (or bring it back); the journal keeps it."""

@@ -246,6 +246,26 @@ class EngineBase:
             cached = self._jobs.get(local_id)
         return cached or self.journal.get(local_id)
 
+    def _known(self, local_id: str) -> Job:
+        """The job, or KeyError when no journal holds it."""
+        job = self.job(local_id)
+        if job is None:
+            raise KeyError(local_id)
+        return job
+
+    def _claim(self, local_id: str) -> tuple[Job, bool]:
+        """The job, marked busy for a call a person asked for; KeyError when unknown.
+
+        The flag is False when another call is already working on the job (it is then
+        left to that call).
+        """
+        job = self._known(local_id)
+        with self._lock:
+            if job.local_id in self._busy:
+                return job, False
+            self._busy.add(job.local_id)
+        return job, True
+
     def active_jobs(self) -> list[Job]:
         """Jobs the engine is still working on (polling, reconciling or downloading)."""
         with self._lock:

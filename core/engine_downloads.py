@@ -78,13 +78,9 @@ class DownloadRole(EngineBase):
 
     def retry_download(self, local_id: str, cancel: threading.Event | None = None) -> Job:
         """Fetch a completed job's bytes now, whatever stopped the last attempt."""
-        job = self.job(local_id)
-        if job is None:
-            raise KeyError(local_id)
-        with self._lock:
-            if job.local_id in self._busy:
-                return job
-            self._busy.add(job.local_id)
+        job, claimed = self._claim(local_id)
+        if not claimed:
+            return job
         job = replace(job, download_retryable=True, download_attempts=0, download_retry_at=None)
         return self.download(job, cancel)
 

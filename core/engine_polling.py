@@ -168,12 +168,8 @@ class PollingRole(ReconcileRole, DownloadRole):
 
     def poll_once(self, local_id: str) -> Job:
         """Poll one job now, whatever its schedule (the "Refresh" action; gone jobs too)."""
-        job = self.job(local_id)
-        if job is None:
-            raise KeyError(local_id)
-        with self._lock:
-            if job.local_id in self._busy:
-                return job
-            self._busy.add(job.local_id)
+        job, claimed = self._claim(local_id)
+        if not claimed:
+            return job
         # A person asked: go now even when the budget is spent, but hold a slot if one is free.
         return self.poll(job, budgeted=self.budget.try_acquire(), refresh=True)
