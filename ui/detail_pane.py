@@ -90,6 +90,11 @@ class DetailPane(QStackedWidget):
             self.review_built.emit(panel)
         return self._review_loader
 
+    def prepare_review(self) -> None:
+        """Build and polish the review now (while idle, its module already loaded), so the
+        first failure a person opens only has to be filled and painted."""
+        self.review.ensurePolished()
+
     @property
     def built_preview(self) -> PreviewPanel | None:
         """The preview if it was built (``None``: never needed yet)."""

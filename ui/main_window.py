@@ -295,7 +295,12 @@ class MainWindow(QMainWindow):
         self._load_history()
         if self.context.messages:
             self.show_startup_notes(self.context.messages)
-        QTimer.singleShot(WARM_UP_AFTER_MS, lambda: warm_up(self.controller.run_background, self))
+        QTimer.singleShot(
+            WARM_UP_AFTER_MS,
+            lambda: warm_up(
+                self.controller.run_background, self, then=self.detail_stack.prepare_review
+            ),
+        )
 
     @property
     def preview(self) -> PreviewPanel:

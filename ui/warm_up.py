@@ -13,8 +13,9 @@ from __future__ import annotations
 import importlib
 import logging
 import time
+from collections.abc import Callable
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 
 from core.thumbnails import preload as preload_decoder
 from ui.offthread import Submit, run_task
@@ -31,6 +32,8 @@ MODULES = (
 )
 #: A pause between two imports, for the GUI thread (seconds).
 PAUSE = 0.02
+#: After the media check, the wait before ``then`` runs, so the two never share one turn.
+THEN_AFTER_MS = 250
 
 
 def load_modules() -> None:
@@ -41,12 +44,19 @@ def load_modules() -> None:
     preload_decoder()
 
 
-def warm_up(submit: Submit, receiver: QObject) -> None:
-    """Load the modules on ``submit``'s pool, then check the media backend on the GUI thread."""
-    run_task(submit, load_modules, on_result=_check_media, on_error=_failed, receiver=receiver)
+def warm_up(submit: Submit, receiver: QObject, then: Callable[[], object] | None = None) -> None:
+    """Load the modules on ``submit``'s pool, then check the media backend on the GUI thread;
+    ``then`` runs on the GUI thread a moment later (to build what the modules make)."""
+
+    def loaded(_result: object) -> None:
+        _check_media()
+        if then is not None:
+            QTimer.singleShot(THEN_AFTER_MS, then)
+
+    run_task(submit, load_modules, on_result=loaded, on_error=_failed, receiver=receiver)
 
 
-def _check_media(_result: object) -> None:
+def _check_media() -> None:
     importlib.import_module("ui.preview").multimedia_available()
 
 

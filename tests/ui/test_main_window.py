@@ -80,6 +80,16 @@ def test_preview_and_review_are_built_when_first_needed(window: MainWindow) -> N
     assert preview.save_button.isEnabled() is False
 
 
+def test_the_review_is_built_while_idle_so_the_first_failure_opens_quickly(
+    window: MainWindow, qtbot: Any
+) -> None:
+    # A moment after start-up (its module loaded on a worker thread), the review is built
+    # and polished in the background; the pane still shows the placeholder.
+    qtbot.waitUntil(lambda: window.findChild(QWidget, "reviewPanel") is not None, timeout=15_000)
+    assert window.detail_stack.currentWidget() is window.placeholder
+    assert window.findChild(QWidget, "reviewPanel") is window.review
+
+
 def test_demo_mode_says_so_in_the_title_and_a_banner(tmp_path: Path, make_window: Any) -> None:
     context = open_context(
         data_dir=tmp_path / "demo",
