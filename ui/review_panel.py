@@ -153,6 +153,21 @@ class ReviewPanel(QWidget):
             label.setTextInteractionFlags(SELECTABLE)
         return label
 
+    def _id_field(self, name: str, accessible: str) -> QLineEdit:
+        """A read-only, frameless one-line field for an id.
+
+        Unlike a label it never widens the panel: a long id scrolls inside the field, and
+        selecting or copying it gives the id exactly.
+        """
+        field = QLineEdit(self)
+        field.setObjectName(name)
+        field.setAccessibleName(accessible)
+        field.setReadOnly(True)
+        field.setFrame(False)
+        field.setStyleSheet("QLineEdit { background: transparent; border: none; }")
+        field.setMinimumWidth(self.fontMetrics().horizontalAdvance("0") * 12)
+        return field
+
     def _button(self, name: str, text: str, accessible: str) -> QPushButton:
         button = QPushButton(text, self)
         button.setObjectName(name)
@@ -173,8 +188,8 @@ class ReviewPanel(QWidget):
             | Qt.TextInteractionFlag.TextSelectableByKeyboard
         )
         self.error_detail.setMaximumHeight(160)
-        self.request_id_label = self._label("requestIdLabel", "Gateway request id", selectable=True)
-        self.job_id_label = self._label("jobIdLabel", "Job id", selectable=True)
+        self.request_id_label = self._id_field("requestIdLabel", "Gateway request id")
+        self.job_id_label = self._id_field("jobIdLabel", "Job id")
         self.copy_request_id_button = self._button(
             "copyRequestIdButton", "Copy", "Copy the request id"
         )
@@ -286,7 +301,7 @@ class ReviewPanel(QWidget):
         outer.addWidget(scroll, 1)
         self.scroll_area = scroll
 
-    def _row(self, label: QLabel, button: QPushButton) -> QHBoxLayout:
+    def _row(self, label: QWidget, button: QPushButton) -> QHBoxLayout:
         row = QHBoxLayout()
         row.addWidget(label, 1)
         row.addWidget(button)
@@ -316,9 +331,11 @@ class ReviewPanel(QWidget):
         self.situation_label.setVisible(bool(situation))
         self.error_detail.setPlainText(detail_text(job))
         self.request_id_label.setText(job.request_id or "—")
+        self.request_id_label.setCursorPosition(0)
         self.copy_request_id_button.setEnabled(job.request_id is not None)
         ids = job.local_id if job.remote_id is None else f"{job.remote_id}"
         self.job_id_label.setText(ids)
+        self.job_id_label.setCursorPosition(0)
         self.job_id_label.setToolTip(f"Local id: {job.local_id}")
         self.charge_label.setText(charge_text(job))
         self.timeline.set_events(list(events))

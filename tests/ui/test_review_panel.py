@@ -445,3 +445,29 @@ def test_accessible_names_and_object_names(panel) -> None:
         *panel.findChildren(QPlainTextEdit),
     ]
     assert controls and all(control.accessibleName() for control in controls)
+
+
+def test_long_ids_never_make_a_narrow_panel_scroll_sideways(qtbot, panel, journal) -> None:
+    """A long id scrolls inside its field; the panel itself never needs a horizontal bar."""
+    from PySide6.QtWidgets import QScrollArea
+
+    long_id = "video_" + "0123456789abcdef" * 4
+    failed = {"id": long_id, "status": "failed", "error": {"code": "internal", "message": "x"}}
+    raw = {"id": long_id, "object": "video", "status": "queued", "model": PARAMS.model}
+    job, events = run(
+        journal,
+        [
+            (Created(parse_job(raw), T0 + 1), "created", 200, "req_" + "f" * 60, raw, None),
+            (StatusSeen(parse_job(failed), T0 + 5), "status", 200, long_id, failed, None),
+        ],
+    )
+    panel.resize(330, 700)
+    panel.show_job(job, events)
+    scroll = panel.findChild(QScrollArea, "reviewScroll")
+    assert scroll is not None
+    qtbot.waitUntil(lambda: scroll.viewport().width() <= 330)
+    assert panel.body.minimumSizeHint().width() <= scroll.viewport().width()
+    qtbot.waitUntil(lambda: not scroll.horizontalScrollBar().isVisible(), timeout=2000)
+    assert panel.job_id_label.text() == long_id
+    panel.copy_job_id_button.click()
+    assert QGuiApplication.clipboard().text() == long_id
