@@ -13,19 +13,16 @@ loopback host), never in a URL, a log line or ``repr``; signed links are fetched
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urljoin, urlsplit
-
-import requests
-from requests.adapters import HTTPAdapter
 
 from core.errors import ErrorKind, GatewayError
 from core.gateway_content import ContentStream, SignedLink, content_too_large
 from core.gateway_http import (
     NO_AUTH,
-    TRANSPORT_ERRORS,
     BearerAuth,
     clean_key,
     decode_body,
@@ -40,12 +37,17 @@ from core.gateway_http import (
     require_secure_url,
     scrub_secret,
     transport_error,
+    transport_errors,
     unexpected,
     with_changes,
 )
 from core.jobs import JobParams
 from core.version import APP_NAME, __version__
 from core.wire import JobPage, RemoteJob, as_object, parse_job, parse_job_page, parse_time
+
+# requests loads with the first request (see core.gateway_http), not at start-up.
+if TYPE_CHECKING:
+    import requests
 
 __all__ = ["DEFAULT_BASE_URL", "USER_AGENT", "ContentStream", "GatewayClient", "SignedLink"]
 
@@ -83,12 +85,23 @@ class GatewayClient:
         self.max_content_bytes = max_content_bytes
         self.max_answer_seconds = max_answer_seconds
         self._owns_session = session is None
-        if session is None:
-            session = requests.Session()
-            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
-            session.mount("https://", adapter)
-            session.mount("http://", adapter)
-        self._session = session
+        self._pool = session
+        self._pool_lock = threading.Lock()
+
+    @property
+    def _session(self) -> requests.Session:
+        """The shared session, made on first use: requests loads with the first request."""
+        with self._pool_lock:
+            if self._pool is None:
+                import requests
+                from requests.adapters import HTTPAdapter
+
+                session = requests.Session()
+                adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
+                session.mount("https://", adapter)
+                session.mount("http://", adapter)
+                self._pool = session
+            return self._pool
 
     # -- configuration ------------------------------------------------------------------------
 
@@ -122,8 +135,8 @@ class GatewayClient:
 
     def close(self) -> None:
         """Close the session's connections (only a session this client created)."""
-        if self._owns_session:
-            self._session.close()
+        if self._owns_session and self._pool is not None:
+            self._pool.close()
 
     def __enter__(self) -> GatewayClient:
         """Use as a context manager that closes the client."""
@@ -363,7 +376,7 @@ class GatewayClient:
                     allow_redirects=False,
                     proxies=_no_env_proxies() if local else None,
                 )
-            except TRANSPORT_ERRORS as exc:
+            except transport_errors() as exc:
                 error = transport_error(exc)
                 logger.info("%s %s failed: %s", method, redact_url(current), error.message)
                 raise error from exc

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
-
-import requests
+from typing import TYPE_CHECKING
 
 from core.errors import ErrorKind, GatewayError
-from core.gateway_http import TRANSPORT_ERRORS, transport_error
+from core.gateway_http import transport_error, transport_errors
 from core.wire import JsonObject
+
+if TYPE_CHECKING:
+    import requests
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ class ContentStream:
                     chunk = next(chunks)
                 except StopIteration:
                     return
-                except TRANSPORT_ERRORS as exc:
+                except transport_errors() as exc:
                     raise transport_error(exc, during_body=True) from exc
                 if not chunk:
                     continue

@@ -9,6 +9,7 @@ left this machine (``ambiguous=False``: nothing reached the server) or after it 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import http.client
 import ipaddress
@@ -17,12 +18,8 @@ import re
 import ssl
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import requests
-import urllib3.exceptions as u3
-from requests.auth import AuthBase
 
 from core.errors import ErrorKind, GatewayError, error_from_response, parse_retry_after
 from core.wire import as_object, decode_json
@@ -33,22 +30,34 @@ MAX_EXCERPT_CHARS = 2000
 #: exhaust memory; a full list page of 100 jobs is a few hundred KiB.
 MAX_JSON_BYTES = 16 * 1024 * 1024
 
-#: Exceptions a ``requests`` call or a body read may raise for transport reasons.
-TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
-    requests.RequestException,
-    u3.HTTPError,
-    http.client.HTTPException,
-    OSError,
-)
+# requests and urllib3 (about 0.1 s to import) load with the first request, not with this
+# module: the window imports the client at start-up but sends nothing before it shows.
+if TYPE_CHECKING:
+    import requests
 
-_LOCAL_REQUEST_ERRORS: tuple[type[BaseException], ...] = (
-    requests.exceptions.InvalidURL,
-    requests.exceptions.InvalidSchema,
-    requests.exceptions.MissingSchema,
-    requests.exceptions.InvalidHeader,
-    requests.exceptions.InvalidJSONError,
-    u3.LocationValueError,
-)
+
+@functools.cache
+def transport_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions a ``requests`` call or a body read may raise for transport reasons."""
+    import requests
+    import urllib3.exceptions as u3
+
+    return (requests.RequestException, u3.HTTPError, http.client.HTTPException, OSError)
+
+
+@functools.cache
+def _local_request_errors() -> tuple[type[BaseException], ...]:
+    import requests
+    import urllib3.exceptions as u3
+
+    return (
+        requests.exceptions.InvalidURL,
+        requests.exceptions.InvalidSchema,
+        requests.exceptions.MissingSchema,
+        requests.exceptions.InvalidHeader,
+        requests.exceptions.InvalidJSONError,
+        u3.LocationValueError,
+    )
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -168,6 +177,9 @@ def transport_error(exc: BaseException, *, during_body: bool = False) -> Gateway
     sent (DNS, refused connection, connect timeout, certificate rejected, bad URL); anything
     else, and every failure while reading a body, may have reached the server.
     """
+    import requests
+    import urllib3.exceptions as u3
+
     causes = list(_causes(exc))
     detail = _describe(exc)
 
@@ -175,7 +187,7 @@ def transport_error(exc: BaseException, *, during_body: bool = False) -> Gateway
         return any(isinstance(cause, types) for cause in causes)
 
     if not during_body:
-        if has(*_LOCAL_REQUEST_ERRORS):
+        if has(*_local_request_errors()):
             return GatewayError(
                 kind=ErrorKind.UNEXPECTED,
                 message=f"The request could not be built: {detail}",
@@ -267,7 +279,7 @@ def read_limited(
                     body_excerpt=excerpt(b"".join(parts)),
                 )
             parts.append(chunk)
-    except TRANSPORT_ERRORS as exc:
+    except transport_errors() as exc:
         raise transport_error(exc, during_body=True) from exc
     finally:
         response.close()
@@ -294,8 +306,11 @@ def scrub_secret(body: bytes, secret: str | None) -> bytes:
     return body
 
 
-class BearerAuth(AuthBase):
-    """Adds ``Authorization: Bearer <key>``; its repr never shows the key."""
+class BearerAuth:
+    """Adds ``Authorization: Bearer <key>``; its repr never shows the key.
+
+    requests takes any callable as ``auth`` (its ``AuthBase`` adds nothing but the call).
+    """
 
     def __init__(self, key: str | None) -> None:
         """Hold the key (``None``: send no Authorization at all)."""

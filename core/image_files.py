@@ -14,12 +14,16 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import requests
 
 from core.image_inputs import MAX_DATA_URL_CHARS, ImageInput
 from core.image_rules import check_image_url
+
+# The HTTP client (about 0.1 s to import) loads when an image is first fetched: the window
+# and the demo gateway import this module at start-up.
+if TYPE_CHECKING:
+    import requests
 
 #: The largest image the gateway fetches from a URL (about 25 MiB).
 MAX_FETCH_BYTES = 25 * 1024 * 1024
@@ -109,6 +113,8 @@ def read_image_file(path: str | Path, role: str | None = None) -> ImageInput:
 
 
 def _fetch_problem(error: requests.RequestException, host: str) -> str:
+    import requests
+
     if isinstance(error, requests.exceptions.SSLError):
         return f"The image server {host} has a certificate that is not trusted."
     if isinstance(error, requests.Timeout):
@@ -129,6 +135,8 @@ def fetch_image(
     problem = check_image_url(url)
     if problem is not None:
         raise ImageError(problem)
+    import requests
+
     host = urlsplit(url.strip()).hostname or "?"
     deadline = time.monotonic() + timeout
     try:
