@@ -22,7 +22,13 @@ from core.journal import Journal
 from core.logsetup import REDACTION
 from core.paths import AppPaths, resolve_paths
 from core.scheduler import PollPolicy
-from core.secrets import SecretStore, key_in_environment, open_secret_store, resolve_api_key
+from core.secrets import (
+    DeferredSecretStore,
+    SecretStore,
+    key_in_environment,
+    open_secret_store,
+    resolve_api_key,
+)
 from core.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -54,6 +60,14 @@ class AppContext:
     def has_key(self) -> bool:
         """Whether a real API key is configured (demo mode needs none)."""
         return self.client.has_key and not self.demo_mode
+
+    def redact_stored_key(self) -> None:
+        """Keep the keychain's key (if any) out of logs; a demo run reads it only now.
+
+        It may take a moment (the keychain is opened): call it from a worker thread.
+        """
+        key, _source = resolve_api_key(self.secrets)
+        REDACTION.add_secret(key)
 
     def close(self) -> None:
         """Stop the demo gateway and close the journal and HTTP session."""
@@ -90,10 +104,16 @@ def open_context(
     settings, settings_message = load_settings(paths.settings)
     messages = [settings_message] if settings_message else []
     keyring_warning: str | None = None
-    if secrets is None:
-        secrets, keyring_warning = open_secret_store()
-    key, key_source = resolve_api_key(secrets)
-    REDACTION.add_secret(key)
+    if demo:
+        # The demo needs no key: the keychain is opened when something asks for it (Settings,
+        # or :meth:`AppContext.redact_stored_key` on a worker thread), not before the window.
+        secrets = secrets if secrets is not None else DeferredSecretStore()
+        key, key_source = None, "demo mode"
+    else:
+        if secrets is None:
+            secrets, keyring_warning = open_secret_store()
+        key, key_source = resolve_api_key(secrets)
+        REDACTION.add_secret(key)
     chosen_url = base_url or settings.base_url or None
     use_demo = demo
     if use_demo is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import threading
 from typing import Protocol
 
 logger = logging.getLogger(__name__)
@@ -123,6 +124,59 @@ class KeyringSecretStore:
     def __repr__(self) -> str:
         """The backend's name, never the key."""
         return f"KeyringSecretStore({self._backend_name!r})"
+
+
+class DeferredSecretStore:
+    """The store :func:`open_secret_store` picks, picked on first use (from any thread).
+
+    Picking a keyring backend imports keyring and its backends, about 60 ms. A run that needs
+    no key before its window shows (``--demo``) uses this store, so the choice is made later:
+    on a worker thread, or when Settings first asks.
+    """
+
+    def __init__(self) -> None:
+        """Nothing is opened yet."""
+        self._lock = threading.Lock()
+        self._store: SecretStore | None = None
+        self._warning: str | None = None
+
+    def _open(self) -> SecretStore:
+        with self._lock:
+            if self._store is None:
+                self._store, self._warning = open_secret_store()
+            return self._store
+
+    @property
+    def warning(self) -> str | None:
+        """What :func:`open_secret_store` warned about (no keychain), once opened."""
+        self._open()
+        return self._warning
+
+    @property
+    def description(self) -> str:
+        """See :class:`SecretStore`."""
+        return self._open().description
+
+    @property
+    def persistent(self) -> bool:
+        """See :class:`SecretStore`."""
+        return self._open().persistent
+
+    def get(self) -> str | None:
+        """See :class:`SecretStore`."""
+        return self._open().get()
+
+    def set(self, key: str) -> None:
+        """See :class:`SecretStore`."""
+        self._open().set(key)
+
+    def delete(self) -> None:
+        """See :class:`SecretStore`."""
+        self._open().delete()
+
+    def __repr__(self) -> str:
+        """The store once opened, never the key."""
+        return f"DeferredSecretStore({self._store!r})"
 
 
 def _backend_is_safe(backend: object) -> bool:

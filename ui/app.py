@@ -105,29 +105,37 @@ def open_for_window(args: argparse.Namespace, paths: AppPaths) -> AppContext | N
 
     Returns ``None`` when the newcomer closed the welcome dialog.
     """
-    from core.secrets import key_in_environment, open_secret_store, resolve_api_key
+    from core.secrets import (
+        DeferredSecretStore,
+        key_in_environment,
+        open_secret_store,
+        resolve_api_key,
+    )
     from ui.preferences import Preferences
 
-    secrets, keyring_warning = open_secret_store()
-    settings, _message = load_settings(paths.settings)
-    key, _source = resolve_api_key(secrets)
+    secrets: SecretStore
+    keyring_warning: str | None = None
     demo: bool | None = None
     remember_demo = False
-    if args.demo:
-        demo = True
-    elif not args.base_url and not key and not settings.base_url:
-        if settings.demo_mode:
-            demo = True
-        else:  # the first run, or a key that is gone (e.g. kept for one session only)
-            from ui.dialogs.first_run import FirstRunDialog
+    if args.demo:  # no key needed before the window shows: the keychain is opened later
+        secrets, demo = DeferredSecretStore(), True
+    else:
+        secrets, keyring_warning = open_secret_store()
+        settings, _message = load_settings(paths.settings)
+        key, _source = resolve_api_key(secrets)
+        if not args.base_url and not key and not settings.base_url:
+            if settings.demo_mode:
+                demo = True
+            else:  # the first run, or a key that is gone (e.g. kept for one session only)
+                from ui.dialogs.first_run import FirstRunDialog
 
-            choice = FirstRunDialog.ask(None)
-            if choice is None:
-                return None
-            if choice == "key":
-                demo = _ask_for_key(args, secrets)
-            else:
-                demo, remember_demo = True, True
+                choice = FirstRunDialog.ask(None)
+                if choice is None:
+                    return None
+                if choice == "key":
+                    demo = _ask_for_key(args, secrets)
+                else:
+                    demo, remember_demo = True, True
     context = _open(args, demo=demo, secrets=secrets)
     if keyring_warning and not context.demo_mode and not key_in_environment():
         # The note matters only to a key typed into Settings; one from PHASEO_API_KEY is safe.
@@ -166,6 +174,7 @@ async def run_window(
     import asyncio
 
     from ui.controller import Controller
+    from ui.first_paint import after_first_paint
     from ui.main_window import MainWindow  # after install_qt_logging: loads Qt Multimedia
 
     loop = asyncio.get_running_loop()
@@ -179,7 +188,8 @@ async def run_window(
     window.show()
     if frame is not None:
         frame.hand_over()
-    window.start()
+    # Polling, the catalogue, the costs and the history start once the window has painted.
+    after_first_paint(window, window.start)
     await closed.wait()
     window.deleteLater()
     return 0

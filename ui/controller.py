@@ -77,8 +77,8 @@ class Controller(QObject):
         self.preferences = Preferences(
             context.settings, context.paths.settings, submit=self.run_background, parent=self
         )
-        key, _source = resolve_api_key(context.secrets)
-        self._key: str | None = None if context.demo_mode else key
+        # The demo uses no key (and may not have opened the keychain yet: see redact_stored_key).
+        self._key: str | None = None if context.demo_mode else resolve_api_key(context.secrets)[0]
         context.engine.add_listener(self._on_job)
         context.engine.add_progress_listener(self._on_progress)
 

@@ -156,3 +156,75 @@ def test_log_files_never_contain_the_key(tmp_path: Path) -> None:
     content = (tmp_path / "logs" / "reelgate.log").read_text()
     assert "sending key" in content and "boom" in content
     assert KEY not in content and "plainsecretvalue" not in content
+
+
+#: Not shaped like a Phaseo key, so only knowing the stored key can redact it.
+STORED = "plainkeychainsecret99"
+
+
+class CountingKeyring(DictKeyring):
+    """The stand-in keychain, counting reads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def get_password(self, service: str, username: str) -> str | None:
+        self.reads += 1
+        return super().get_password(service, username)
+
+
+def test_a_demo_run_reads_the_keychain_only_when_asked_and_still_redacts_its_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.context import open_context
+    from core.secrets import DeferredSecretStore
+
+    backend = CountingKeyring()
+    backend.store[("reelgate", "api-key")] = STORED
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    root = logging.getLogger()
+    before = list(root.handlers)
+    setup_logging(tmp_path / "logs")
+    context = open_context(data_dir=tmp_path / "data", demo=True)
+    try:
+        assert context.demo_mode and context.key_source == "demo mode"
+        assert isinstance(context.secrets, DeferredSecretStore)
+        assert backend.reads == 0  # the window can open before the keychain does
+        context.redact_stored_key()  # what the window runs on a worker thread once shown
+        assert backend.reads == 1
+        logging.getLogger("reelgate.test").warning("pasted %s", STORED)
+        # Settings still says where a key would be kept, and can store one.
+        assert "CountingKeyring" in context.secrets.description and context.secrets.persistent
+        context.secrets.set("phaseo_v1_sk_ANOTHERKEY")
+        assert backend.store[("reelgate", "api-key")] == "phaseo_v1_sk_ANOTHERKEY"
+    finally:
+        context.close()
+        keyring.set_keyring(previous)
+        for handler in root.handlers[len(before) :]:
+            handler.flush()
+            handler.close()
+            root.removeHandler(handler)
+    content = (tmp_path / "logs" / "reelgate.log").read_text()
+    assert "pasted" in content and STORED not in content
+
+
+def test_a_deferred_store_without_a_keychain_keeps_the_key_for_the_session(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from keyring.backends import fail
+
+    from core.secrets import DeferredSecretStore
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    try:
+        store = DeferredSecretStore()
+        store.set(KEY)
+        assert store.get() == KEY and not store.persistent
+        assert store.warning is not None and "session" in store.warning
+        assert KEY not in repr(store)
+    finally:
+        keyring.set_keyring(previous)
