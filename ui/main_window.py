@@ -290,6 +290,8 @@ class MainWindow(QMainWindow):
         """Begin work: poll unfinished jobs, load the catalogue, show start-up messages."""
         self.poller.start()
         self.model.start_ticking()
+        if self.context.demo_mode:  # opens the keychain, off the GUI thread
+            self.controller.run_background(self.context.redact_stored_key)
         self.controller.load_catalogue()
         self.costs.start()
         self._load_history()
