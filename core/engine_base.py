@@ -152,6 +152,8 @@ class EngineBase:
         #: Catalogue aliases -> canonical model ids (see use_catalogue).
         self.model_aliases: dict[str, str] = {}
         self._lock = threading.RLock()
+        #: Signalled whenever a call finishes with a job (see _release), under ``_lock``.
+        self._released = threading.Condition(self._lock)
         # Jobs made through another gateway identity (the demo gateway, another key) are left
         # alone: that server or account would not know them, and its 404 proves nothing.
         self._jobs: dict[str, Job] = {
@@ -265,6 +267,12 @@ class EngineBase:
                 return job, False
             self._busy.add(job.local_id)
         return job, True
+
+    def _release(self, local_id: str) -> None:
+        """The call working on ``local_id`` is done: free it and wake whoever waits for it."""
+        with self._released:
+            self._busy.discard(local_id)
+            self._released.notify_all()
 
     def active_jobs(self) -> list[Job]:
         """Jobs the engine is still working on (polling, reconciling or downloading)."""

@@ -10,6 +10,7 @@ first, so a video another process saved is not fetched again. Failures back off 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -70,6 +71,27 @@ class DownloadRole(EngineBase):
                 self._busy.add(job.local_id)
             return ready
 
+    def claim_downloads_now(self, wait: float = 5.0) -> list[Job]:
+        """Every completed job whose bytes are missing, claimed for a person's "Download now".
+
+        Downloads waiting for their next automatic try are taken at once. A job another call
+        holds for a moment (its last status answer still being recorded) is waited for, up to
+        ``wait`` seconds, instead of being skipped silently.
+        """
+        later = self.clock() + DOWNLOAD_RETRY_SECONDS + 1
+        deadline = time.monotonic() + wait
+        with self._released:
+            while True:
+                claimed = self.claim_downloads(later)
+                if claimed or self.key_rejected is not None or self._key_paused(self.clock()):
+                    return claimed
+                if not any(job.wants_download for job in self._jobs.values()):
+                    return []
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return []
+                self._released.wait(left)
+
     def output_file(self, job: Job, index: int) -> Path:
         """Where the app keeps output ``index`` of a job."""
         name = job.remote_id or job.local_id
@@ -95,8 +117,7 @@ class DownloadRole(EngineBase):
             finally:
                 lock.release(remove=True)  # no lock file per job left behind
         finally:
-            with self._lock:
-                self._busy.discard(job.local_id)
+            self._release(job.local_id)
 
     def _held_elsewhere(self, job: Job) -> Job:
         """Another process downloads this job now: look again shortly, fetch nothing."""

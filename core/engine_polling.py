@@ -105,8 +105,7 @@ class PollingRole(ReconcileRole, DownloadRole):
                 return current
             return self._poll_status(current)
         finally:
-            with self._lock:
-                self._busy.discard(job.local_id)
+            self._release(job.local_id)
             if budgeted:
                 self.budget.release()
 

@@ -15,7 +15,6 @@ import asyncio
 import logging
 import sys
 import threading
-import time
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -28,7 +27,7 @@ from core.context import AppContext
 from core.demo_gateway import DEMO_API_KEY
 from core.diagnostics import diagnostics_text
 from core.download import DownloadResult, write_json_atomic
-from core.engine import DOWNLOAD_RETRY_SECONDS, Engine
+from core.engine import Engine
 from core.errors import GatewayError
 from core.gateway import SignedLink
 from core.jobs import DownloadState, Job, JobParams
@@ -193,16 +192,8 @@ class Controller(QObject):
             for job in self.engine.active_jobs():
                 if job.download is DownloadState.FAILED:
                     done.append(self.engine.retry_download(job.local_id, self._cancel))
-            later = time.time() + DOWNLOAD_RETRY_SECONDS + 1
-            deadline = time.monotonic() + BUSY_WAIT_SECONDS
-            claimed = self.engine.claim_downloads(later)
-            # A job whose last status answer is still being recorded is busy for a moment:
-            # wait for it (on this worker thread) instead of silently doing nothing.
-            while not claimed and not done and time.monotonic() < deadline:
-                if not any(job.wants_download for job in self.engine.active_jobs()):
-                    break
-                time.sleep(0.05)
-                claimed = self.engine.claim_downloads(later)
+            # A job busy for a moment is waited for (on this worker thread), not skipped.
+            claimed = self.engine.claim_downloads_now(wait=0.0 if done else BUSY_WAIT_SECONDS)
             done.extend(self.engine.download(job, self._cancel) for job in claimed)
             return done
 
