@@ -21,7 +21,7 @@ from core.image_files import ca_bundle_from_env
 from core.journal import Journal
 from core.logsetup import REDACTION
 from core.paths import AppPaths, resolve_paths
-from core.scheduler import PollPolicy
+from core.scheduler import PollPolicy, RequestBudget
 from core.secrets import SecretStore, key_in_environment, open_secret_store, resolve_api_key
 from core.settings import Settings, load_settings
 
@@ -81,8 +81,13 @@ def open_context(
     demo: bool | None = None,
     secrets: SecretStore | None = None,
     demo_overrides: dict[str, Any] | None = None,
+    policy: PollPolicy | None = None,
+    budget: RequestBudget | None = None,
 ) -> AppContext:
     """Open everything. ``demo=None`` means: demo when no key and no base URL are configured.
+
+    ``policy`` and ``budget`` replace the engine's polling rules and request budget (the
+    defaults suit the gateway in use: a gateway on this machine is asked again sooner).
 
     Raises :class:`GatewayError` (kind INSECURE) for a plain-http non-loopback base URL.
     """
@@ -125,12 +130,14 @@ def open_context(
     videos = Path(settings.download_dir) if settings.download_dir else paths.videos
     local = use_demo or is_loopback_host(urlsplit(client.base_url).hostname)
     # A gateway on this machine answers at once and costs nothing to ask: check back soon.
-    policy = PollPolicy(first_poll_after=1.0) if local else PollPolicy()
+    if policy is None:
+        policy = PollPolicy(first_poll_after=1.0) if local else PollPolicy()
     engine = Engine(
         journal,
         client,
         videos,
         policy=policy,
+        budget=budget,
         gateway_label="demo" if use_demo else "default",
         # The demo gateway's port changes every run: its jobs belong to "demo", not a URL.
         identity="demo" if use_demo else None,

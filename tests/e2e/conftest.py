@@ -35,7 +35,11 @@ def gateway() -> Iterator[DemoGateway]:
 
 
 def build_engine(
-    data_dir: Path, base_url: str, key: str = DEMO_API_KEY, read_timeout: float = 5.0
+    data_dir: Path,
+    base_url: str,
+    key: str = DEMO_API_KEY,
+    read_timeout: float = 5.0,
+    budget: RequestBudget | None = None,
 ) -> Engine:
     """An engine over a real journal file and a real HTTP client."""
     journal = Journal.open(data_dir / "journal.db")
@@ -45,7 +49,7 @@ def build_engine(
         client,
         data_dir / "videos",
         policy=FAST_POLICY,
-        budget=RequestBudget(max_in_flight=8, per_second=50.0, burst=50),
+        budget=budget or RequestBudget(max_in_flight=8, per_second=50.0, burst=50),
         rng=random.Random(7),
     )
 
