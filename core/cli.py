@@ -85,7 +85,7 @@ def _params_from_args(
         return None
     aspect, size = _shape(args, model)
     # The catalogue's own id, not an alias as typed: the gateway answers with the canonical id,
-    # and a lost create is found again by comparing models (core.reconcile).
+    # and a lost create is found again by comparing models (core.engine.matching).
     canonical = model.id if model is not None else model_id
     params = JobParams(
         model=canonical, prompt=args.prompt, duration=duration, aspect_ratio=aspect, size=size

@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from core.catalogue import FALLBACK_MODELS, ModelInfo, parse_catalogue
+from core.engine.matching import RECONCILE_ATTEMPTS
 from core.errors import GatewayError
 from core.failure_class import verdict_for
 from core.job_sets import nearest_duration
 from core.jobs import Cause, DownloadState, Job, JobState
-from core.reconcile import RECONCILE_ATTEMPTS
 from core.validation import parse_duration
 
 # The context (HTTP client, journal, engine, demo gateway) is imported when a command opens

@@ -12,12 +12,12 @@ import pytest
 
 from core.download import DownloadError, DownloadErrorKind
 from core.engine import Engine
-from core.engine_downloads import MAX_DOWNLOAD_ATTEMPTS
+from core.engine.downloads import MAX_DOWNLOAD_ATTEMPTS
+from core.engine.matching import RECONCILE_ATTEMPTS
 from core.errors import ErrorKind, GatewayError
 from core.joblock import FileLock, lock_name
 from core.jobs import DownloadState, JobParams, JobState
 from core.journal import Journal
-from core.reconcile import RECONCILE_ATTEMPTS
 from core.scheduler import PollPolicy, RequestBudget
 from core.wire import RemoteJob, parse_job
 
@@ -481,7 +481,7 @@ def test_disk_errors_keep_their_kind_typed(rig: Any, monkeypatch: pytest.MonkeyP
     def full(*_: Any, **__: Any) -> Any:
         raise DownloadError(DownloadErrorKind.NO_SPACE, "disk full", retryable=False)
 
-    monkeypatch.setattr("core.engine_downloads.download", full)
+    monkeypatch.setattr("core.engine.downloads.download", full)
     download_once(engine)
     job = engine.job(local_id)
     assert job is not None and job.download_error == "no_space" and not job.download_retryable

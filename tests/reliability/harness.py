@@ -32,12 +32,12 @@ import requests
 from core.demo_gateway import DemoGateway, FaultProfile
 from core.demo_gateway.faults import FAILURE_KINDS
 from core.engine import Engine
+from core.engine.matching import RECONCILE_ATTEMPTS
 from core.errors import ErrorKind, GatewayError
 from core.files import PART_SUFFIX
 from core.gateway import GatewayClient
 from core.jobs import Cause, DownloadState, Job, JobParams, JobState
 from core.journal import Journal
-from core.reconcile import RECONCILE_ATTEMPTS
 from core.scheduler import PollPolicy, RequestBudget
 
 from .classes import judge_class
@@ -572,7 +572,7 @@ class MatrixRun:
         server = self.server_jobs()
         adopted = Counter(j.remote_id for j in journal_jobs.values() if j.remote_id)
         # Lost creates sent at the same moment cannot be told apart: one of them gets the
-        # gateway job, flagged for review (core.reconcile.contested). Counted, not failed.
+        # gateway job, flagged for review (core.engine.matching.contested). Counted, not failed.
         self.flagged = {j.remote_id for j in journal_jobs.values() if j.uncertain_match}
         report.uncertain = len(self.flagged)
         report.uncertain_wrong = sum(

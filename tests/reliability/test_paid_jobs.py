@@ -21,13 +21,13 @@ import pytest
 
 from core.demo_gateway import DemoGateway
 from core.engine import Engine
-from core.engine_downloads import MAX_DOWNLOAD_ATTEMPTS
+from core.engine.downloads import MAX_DOWNLOAD_ATTEMPTS
+from core.engine.matching import RECONCILE_ATTEMPTS
 from core.errors import ErrorKind, GatewayError
 from core.gateway import GatewayClient
 from core.jobs import DownloadState, Job, JobParams, JobState
 from core.journal import Journal
 from core.paths import resolve_paths
-from core.reconcile import RECONCILE_ATTEMPTS
 from core.scheduler import PollPolicy, RequestBudget
 
 from .faultproxy import FaultProxy

@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from core.download import download
-from core.engine_base import EngineBase
+from core.engine.base import EngineBase
 from core.errors import ErrorKind, GatewayError
 from core.files import cleanup_partials
 from core.joblock import FileLock, lock_name
@@ -55,7 +55,7 @@ class DownloadRole(EngineBase):
     def claim_downloads(self, now: float | None = None, only: set[str] | None = None) -> list[Job]:
         """Completed jobs whose bytes should be fetched now, marked busy (``only``: these)."""
         now = self.clock() if now is None else now
-        if self.key_rejected is not None or self._key_paused(now):
+        if self.keys.blocked(now):
             return []  # content needs the key too: wait for a new one, or for its limit
         with self._lock:
             ready = [
@@ -83,7 +83,7 @@ class DownloadRole(EngineBase):
         with self._released:
             while True:
                 claimed = self.claim_downloads(later)
-                if claimed or self.key_rejected is not None or self._key_paused(self.clock()):
+                if claimed or self.keys.blocked(self.clock()):
                     return claimed
                 if not any(job.wants_download for job in self._jobs.values()):
                     return []
@@ -128,7 +128,7 @@ class DownloadRole(EngineBase):
         return current
 
     def _download(self, job: Job, cancel: threading.Event | None) -> Job:
-        self._begin_call()
+        self.keys.begin_call()
         current = self.job(job.local_id) or job
         stored = self.journal.get(job.local_id)
         if stored is not None and stored.download is DownloadState.DONE:
@@ -242,7 +242,7 @@ class DownloadRole(EngineBase):
 
     def _content_refused(self, job: Job, error: GatewayError, files: list[str]) -> Job:
         """A gateway answer about the job or the key rather than the transfer."""
-        if error.kind is ErrorKind.NOT_FOUND and not self._stale_refusal():
+        if error.kind is ErrorKind.NOT_FOUND and not self.keys.stale_refusal():
             job = self._not_found(job, error, during="content")
             if job.state is not JobState.COMPLETED:
                 return job
@@ -263,8 +263,8 @@ class DownloadRole(EngineBase):
         if error.kind is ErrorKind.AUTH:
             # A refused key stops every call with it, downloads included, until a new key
             # is set; otherwise the loop would retry with it every 30 s, forever.
-            self._refuse_key(error)
-        self._note_key_limit(error)
+            self.keys.refuse(error)
+        self.keys.note_limit(error)
         retryable = error.kind in (ErrorKind.AUTH, ErrorKind.RATE_LIMITED, ErrorKind.NOT_FOUND)
         at = self.clock()
         return self._commit(
