@@ -187,7 +187,7 @@ def test_a_refused_submit_sends_nothing_and_says_why(
     assert guard.asked == [[PARAMS]]
     assert ("not sent", "Over the monthly budget.") in fake.calls
     assert fake.calls[-1] == ("busy", False)
-    assert built.controller.engine.active_jobs() == []
+    assert built.controller.engine.unfinished_jobs() == []
     assert not any(name in ("submitted", "select") for name, _value in fake.calls)
 
 
