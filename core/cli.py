@@ -85,7 +85,7 @@ def _params_from_args(
         return None
     aspect, size = _shape(args, model)
     # The catalogue's own id, not an alias as typed: the gateway answers with the canonical id,
-    # and a lost create is found again by comparing models (core.reconcile).
+    # and a lost create is found again by comparing models (core.engine.matching).
     canonical = model.id if model is not None else model_id
     params = JobParams(
         model=canonical, prompt=args.prompt, duration=duration, aspect_ratio=aspect, size=size
@@ -225,7 +225,7 @@ def cmd_resume(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if ctx is None:
         return EXIT_BAD_INPUT
     try:
-        pending = [job.local_id for job in ctx.engine.active_jobs()]
+        pending = [job.local_id for job in ctx.engine.unfinished_jobs()]
         if not pending:
             print("Nothing to resume.", file=out)
             return EXIT_OK

@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from core.catalogue import FALLBACK_MODELS, ModelInfo, parse_catalogue
+from core.engine.matching import RECONCILE_ATTEMPTS
 from core.errors import GatewayError
 from core.failure_class import verdict_for
 from core.job_sets import nearest_duration
 from core.jobs import Cause, DownloadState, Job, JobState
-from core.reconcile import RECONCILE_ATTEMPTS
 from core.validation import parse_duration
 
 # The context (HTTP client, journal, engine, demo gateway) is imported when a command opens
@@ -234,7 +234,7 @@ def open_cli_context(args: argparse.Namespace, err: TextIO) -> AppContext | None
 
 def key_ready(ctx: AppContext, out: TextIO, err: TextIO) -> bool:
     """Say when the demo gateway is used; False (said why) when there is no key to send."""
-    if ctx.demo_mode:
+    if ctx.runs_demo_gateway:
         print("Demo mode: using the built-in demo gateway (no API key needed).", file=out)
     elif not ctx.client.has_key:
         print(

@@ -21,7 +21,7 @@ from core.image_files import ca_bundle_from_env
 from core.journal import Journal
 from core.logsetup import REDACTION
 from core.paths import AppPaths, resolve_paths
-from core.scheduler import PollPolicy
+from core.poll_policy import PollPolicy, RequestBudget
 from core.secrets import (
     DeferredSecretStore,
     SecretStore,
@@ -52,14 +52,14 @@ class AppContext:
     messages: list[str] = field(default_factory=list)
 
     @property
-    def demo_mode(self) -> bool:
-        """Whether the built-in demo gateway serves this run."""
+    def runs_demo_gateway(self) -> bool:
+        """Whether the built-in demo gateway serves this run (the user's choice is a setting)."""
         return self.demo is not None
 
     @property
     def has_key(self) -> bool:
         """Whether a real API key is configured (demo mode needs none)."""
-        return self.client.has_key and not self.demo_mode
+        return self.client.has_key and not self.runs_demo_gateway
 
     def redact_stored_key(self) -> None:
         """Keep the keychain's key (if any) out of logs; a demo run reads it only now.
@@ -95,8 +95,13 @@ def open_context(
     demo: bool | None = None,
     secrets: SecretStore | None = None,
     demo_overrides: dict[str, Any] | None = None,
+    policy: PollPolicy | None = None,
+    budget: RequestBudget | None = None,
 ) -> AppContext:
     """Open everything. ``demo=None`` means: demo when no key and no base URL are configured.
+
+    ``policy`` and ``budget`` replace the engine's polling rules and request budget (the
+    defaults suit the gateway in use: a gateway on this machine is asked again sooner).
 
     Raises :class:`GatewayError` (kind INSECURE) for a plain-http non-loopback base URL.
     """
@@ -145,12 +150,14 @@ def open_context(
     videos = Path(settings.download_dir) if settings.download_dir else paths.videos
     local = use_demo or is_loopback_host(urlsplit(client.base_url).hostname)
     # A gateway on this machine answers at once and costs nothing to ask: check back soon.
-    policy = PollPolicy(first_poll_after=1.0) if local else PollPolicy()
+    if policy is None:
+        policy = PollPolicy(first_poll_after=1.0) if local else PollPolicy()
     engine = Engine(
         journal,
         client,
         videos,
         policy=policy,
+        budget=budget,
         gateway_label="demo" if use_demo else "default",
         # The demo gateway's port changes every run: its jobs belong to "demo", not a URL.
         identity="demo" if use_demo else None,

@@ -2,7 +2,7 @@
 
 Each method makes exactly one logical request (redirects of reads aside) and either returns
 a parsed value or raises :class:`~core.errors.GatewayError`; nothing is retried here, the
-caller's scheduler decides. A create whose outcome is unknown (sent, then no usable answer)
+caller's poll policy decides. A create whose outcome is unknown (sent, then no usable answer)
 raises with ``ambiguous=True`` and is never resent: that includes timeouts and dropped
 connections after sending, a 2xx without a readable job, and any 5xx other than 501.
 

@@ -101,7 +101,7 @@ class KeyReplaced:
 
 @dataclass(frozen=True)
 class Scheduled:
-    """The scheduler decided when the job is next due."""
+    """The engine decided when the job is next due (by the poll policy)."""
 
     next_poll_at: float | None
     at: float

@@ -139,7 +139,7 @@ class Job:
 
     @property
     def pollable(self) -> bool:
-        """Whether the scheduler should poll this job at all."""
+        """Whether the engine should poll this job at all."""
         return (
             self.remote_id is not None
             and self.state not in TERMINAL_STATES

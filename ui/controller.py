@@ -15,7 +15,6 @@ import asyncio
 import logging
 import sys
 import threading
-import time
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -28,7 +27,7 @@ from core.context import AppContext
 from core.demo_gateway import DEMO_API_KEY
 from core.diagnostics import diagnostics_text
 from core.download import DownloadResult, write_json_atomic
-from core.engine import DOWNLOAD_RETRY_SECONDS, Engine
+from core.engine import Engine
 from core.errors import GatewayError
 from core.gateway import SignedLink
 from core.jobs import DownloadState, Job, JobParams
@@ -78,7 +77,9 @@ class Controller(QObject):
             context.settings, context.paths.settings, submit=self.run_background, parent=self
         )
         # The demo uses no key (and may not have opened the keychain yet: see redact_stored_key).
-        self._key: str | None = None if context.demo_mode else resolve_api_key(context.secrets)[0]
+        self._key: str | None = (
+            None if context.runs_demo_gateway else resolve_api_key(context.secrets)[0]
+        )
         context.engine.add_listener(self._on_job)
         context.engine.add_progress_listener(self._on_progress)
 
@@ -94,7 +95,7 @@ class Controller(QObject):
         """Whether :meth:`close` ran."""
         return self._closed
 
-    def secrets(self) -> tuple[str, ...]:
+    def redacted_values(self) -> tuple[str, ...]:
         """Values to redact from anything shown or copied: the real API key, if any."""
         if self._key and self._key != DEMO_API_KEY:
             return (self._key,)
@@ -147,9 +148,8 @@ class Controller(QObject):
 
     def load_catalogue(self) -> None:
         """Offer the cached catalogue now, then fetch the live one off the GUI thread."""
-        cache = (
-            None if self.context.demo_mode else CatalogueCache(self.context.paths.catalogue_cache)
-        )
+        context = self.context
+        cache = None if context.runs_demo_gateway else CatalogueCache(context.paths.catalogue_cache)
         cached = cache.load() if cache is not None else None
         if cached is not None:
             models, source = choose_models(None, cached)
@@ -190,19 +190,11 @@ class Controller(QObject):
         def work() -> list[Job]:
             done: list[Job] = []
             # A person asked: downloads that wait for them (disk was full...) go too.
-            for job in self.engine.active_jobs():
+            for job in self.engine.unfinished_jobs():
                 if job.download is DownloadState.FAILED:
                     done.append(self.engine.retry_download(job.local_id, self._cancel))
-            later = time.time() + DOWNLOAD_RETRY_SECONDS + 1
-            deadline = time.monotonic() + BUSY_WAIT_SECONDS
-            claimed = self.engine.claim_downloads(later)
-            # A job whose last status answer is still being recorded is busy for a moment:
-            # wait for it (on this worker thread) instead of silently doing nothing.
-            while not claimed and not done and time.monotonic() < deadline:
-                if not any(job.wants_download for job in self.engine.active_jobs()):
-                    break
-                time.sleep(0.05)
-                claimed = self.engine.claim_downloads(later)
+            # A job busy for a moment is waited for (on this worker thread), not skipped.
+            claimed = self.engine.claim_downloads_now(wait=0.0 if done else BUSY_WAIT_SECONDS)
             done.extend(self.engine.download(job, self._cancel) for job in claimed)
             return done
 
@@ -264,7 +256,7 @@ class Controller(QObject):
         if job is None:
             return None
         events = self.context.journal.events(local_id)
-        return diagnostics_text(job, events, secrets=self.secrets())
+        return diagnostics_text(job, events, redacted=self.redacted_values())
 
     # -- shutdown -----------------------------------------------------------------------------
 

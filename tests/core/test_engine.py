@@ -14,7 +14,7 @@ from core.engine import Engine
 from core.errors import ErrorKind, GatewayError
 from core.jobs import Cause, DownloadState, JobParams, JobState
 from core.journal import Journal
-from core.scheduler import PollPolicy, RequestBudget
+from core.poll_policy import PollPolicy, RequestBudget
 from core.wire import RemoteJob, parse_job
 
 PARAMS = JobParams(model="demo/test-pattern", prompt="a lake", duration=2, aspect_ratio="16:9")
@@ -174,7 +174,7 @@ def test_disk_full_download_waits_for_the_user(setup: Any, monkeypatch: pytest.M
     def full(*_: Any, **__: Any) -> Any:
         raise DownloadError(DownloadErrorKind.NO_SPACE, "Not enough free space", retryable=False)
 
-    monkeypatch.setattr("core.engine_downloads.download", full)
+    monkeypatch.setattr("core.engine.downloads.download", full)
     [claimed] = engine.claim_downloads()
     failed = engine.download(claimed)
     assert failed.download is DownloadState.FAILED and "free space" in (

@@ -12,13 +12,13 @@ import pytest
 
 from core.download import DownloadError, DownloadErrorKind
 from core.engine import Engine
-from core.engine_downloads import MAX_DOWNLOAD_ATTEMPTS
+from core.engine.downloads import MAX_DOWNLOAD_ATTEMPTS
+from core.engine.matching import RECONCILE_ATTEMPTS
 from core.errors import ErrorKind, GatewayError
 from core.joblock import FileLock, lock_name
 from core.jobs import DownloadState, JobParams, JobState
 from core.journal import Journal
-from core.reconcile import RECONCILE_ATTEMPTS
-from core.scheduler import PollPolicy, RequestBudget
+from core.poll_policy import PollPolicy, RequestBudget
 from core.wire import RemoteJob, parse_job
 
 PARAMS = JobParams(model="demo/test-pattern", prompt="a lake", duration=2, aspect_ratio="16:9")
@@ -481,7 +481,7 @@ def test_disk_errors_keep_their_kind_typed(rig: Any, monkeypatch: pytest.MonkeyP
     def full(*_: Any, **__: Any) -> Any:
         raise DownloadError(DownloadErrorKind.NO_SPACE, "disk full", retryable=False)
 
-    monkeypatch.setattr("core.engine_downloads.download", full)
+    monkeypatch.setattr("core.engine.downloads.download", full)
     download_once(engine)
     job = engine.job(local_id)
     assert job is not None and job.download_error == "no_space" and not job.download_retryable
@@ -533,3 +533,34 @@ def test_the_journal_never_writes_a_saved_video_back_to_not_saved(rig: Any) -> N
     stored = engine.journal.get(local_id)
     assert stored is not None and stored.download is DownloadState.DONE
     assert [e.kind for e in engine.journal.events(local_id)][-1] == "review"  # still logged
+
+
+def test_download_now_waits_for_a_job_busy_for_a_moment_then_takes_it(rig: Any) -> None:
+    """ "Download now" while the loop holds the job: wait for it instead of doing nothing."""
+    engine, client, _ = rig
+    local_id = completed(engine, client)
+    [held] = engine.claim_downloads()  # the loop's own attempt is under way
+    got: list[str] = []
+    waiter = threading.Thread(
+        target=lambda: got.extend(job.local_id for job in engine.claim_downloads_now(wait=10))
+    )
+    waiter.start()
+    waiter.join(0.3)
+    assert waiter.is_alive() and got == []  # waiting, not returning empty-handed
+    client.answers["content"] = [GatewayError(kind=ErrorKind.NETWORK, message="reset")] * 3
+    failed = engine.download(held)  # the loop's attempt fails and would retry in 30 s
+    assert failed.download is DownloadState.FAILED
+    waiter.join(5)
+    assert got == [local_id]  # the person's click takes it now
+
+
+def test_download_now_gives_up_on_a_job_held_too_long_and_returns_at_once_when_idle(
+    rig: Any,
+) -> None:
+    engine, client, _ = rig
+    completed(engine, client)
+    [held] = engine.claim_downloads()
+    assert engine.claim_downloads_now(wait=0.2) == []
+    client.answers["content"] = [Stream()]
+    assert engine.download(held).download is DownloadState.DONE
+    assert engine.claim_downloads_now(wait=60) == []  # nothing left to fetch: no wait

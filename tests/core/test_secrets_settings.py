@@ -190,7 +190,7 @@ def test_a_demo_run_reads_the_keychain_only_when_asked_and_still_redacts_its_key
     setup_logging(tmp_path / "logs")
     context = open_context(data_dir=tmp_path / "data", demo=True)
     try:
-        assert context.demo_mode and context.key_source == "demo mode"
+        assert context.runs_demo_gateway and context.key_source == "demo mode"
         assert isinstance(context.secrets, DeferredSecretStore)
         assert backend.reads == 0  # the window can open before the keychain does
         context.redact_stored_key()  # what the window runs on a worker thread once shown

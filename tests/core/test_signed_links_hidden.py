@@ -15,12 +15,12 @@ import requests
 
 from core.cli_drive import EXIT_UNKNOWN, outcome, report_end
 from core.diagnostics import diagnostics_text
+from core.engine.matching import RECONCILE_ATTEMPTS
 from core.errors import GatewayError
 from core.gateway import GatewayClient
 from core.gateway_http import transport_error
 from core.jobs import Job, JobParams, JobState
 from core.journal import JournalEvent
-from core.reconcile import RECONCILE_ATTEMPTS
 
 SIGNED = "http://127.0.0.1:9/v1/videos/G-1/content?signature=s3cr3t-sig&expires=1900000000"
 PARAMS = JobParams(model="demo/test-pattern", prompt="a lake", duration=2, aspect_ratio="16:9")

@@ -12,7 +12,7 @@ from core.demo_gateway import DEMO_API_KEY, DemoGateway
 from core.engine import Engine
 from core.gateway import GatewayClient
 from core.journal import Journal
-from core.scheduler import PollPolicy, RequestBudget
+from core.poll_policy import PollPolicy, RequestBudget
 
 #: Fast but realistic: the engine honours the server's poll_after_seconds (1 s here).
 FAST_POLICY = PollPolicy(
@@ -35,7 +35,11 @@ def gateway() -> Iterator[DemoGateway]:
 
 
 def build_engine(
-    data_dir: Path, base_url: str, key: str = DEMO_API_KEY, read_timeout: float = 5.0
+    data_dir: Path,
+    base_url: str,
+    key: str = DEMO_API_KEY,
+    read_timeout: float = 5.0,
+    budget: RequestBudget | None = None,
 ) -> Engine:
     """An engine over a real journal file and a real HTTP client."""
     journal = Journal.open(data_dir / "journal.db")
@@ -45,7 +49,7 @@ def build_engine(
         client,
         data_dir / "videos",
         policy=FAST_POLICY,
-        budget=RequestBudget(max_in_flight=8, per_second=50.0, burst=50),
+        budget=budget or RequestBudget(max_in_flight=8, per_second=50.0, burst=50),
         rng=random.Random(7),
     )
 

@@ -16,12 +16,12 @@ import pytest
 import qasync
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtMultimedia import QVideoFrame
-from PySide6.QtWidgets import QLabel, QPlainTextEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QLineEdit, QPlainTextEdit, QPushButton, QWidget
 
 from core.context import AppContext, open_context
 from core.demo_gateway import DemoGateway
 from core.jobs import DownloadState, Job, JobState
-from core.scheduler import PollPolicy, RequestBudget
+from core.poll_policy import PollPolicy, RequestBudget
 from core.secrets import MemorySecretStore
 from ui.controller import Controller
 from ui.dialogs.save_dialog import SaveDialog
@@ -54,12 +54,14 @@ def gateway() -> Iterator[DemoGateway]:
 
 
 def context_for(data_dir: Path, gw: DemoGateway) -> AppContext:
-    context = open_context(
-        data_dir=data_dir, base_url=gw.base_url, demo=False, secrets=MemorySecretStore(KEY)
+    return open_context(
+        data_dir=data_dir,
+        base_url=gw.base_url,
+        demo=False,
+        secrets=MemorySecretStore(KEY),
+        policy=POLICY,
+        budget=RequestBudget(max_in_flight=8, per_second=50.0, burst=50),
     )
-    context.engine.policy = POLICY
-    context.engine.budget = RequestBudget(max_in_flight=8, per_second=50.0, burst=50)
-    return context
 
 
 @pytest.fixture
@@ -184,7 +186,7 @@ def test_a_failed_job_is_explained_with_key_free_diagnostics(
     assert job is not None and job.failure is not None and job.failure.message
     assert window.detail_stack.currentWidget() is window.review
     detail = window.review.findChild(QPlainTextEdit, "errorDetail")
-    request_label = window.review.findChild(QLabel, "requestIdLabel")
+    request_label = window.review.findChild(QLineEdit, "requestIdLabel")
     assert job.failure.message in detail.toPlainText()
     assert job.request_id and request_label.text() == job.request_id
 

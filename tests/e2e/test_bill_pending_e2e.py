@@ -14,7 +14,7 @@ from core.engine import Engine
 from core.gateway import GatewayClient
 from core.jobs import BILL_CHECKS, JobParams, JobState
 from core.journal import Journal
-from core.scheduler import RequestBudget
+from core.poll_policy import RequestBudget
 
 from .conftest import FAST_POLICY
 
@@ -88,13 +88,13 @@ def test_a_bill_still_pending_at_completion_is_read_again_until_settled(
     assert done is not None and done.state is JobState.COMPLETED
     assert done.billing_state == "pending" and done.settled_nanos is None
     assert done.estimated_nanos == 200_000_000 and done.awaiting_bill
-    assert any(item.local_id == job.local_id for item in engine.active_jobs())
+    assert any(item.local_id == job.local_id for item in engine.unfinished_jobs())
     step(engine, clock, 12.0)  # the gateway settles 10 s after completion
     step(engine, clock, 3.0, times=2)
     settled = engine.job(job.local_id)
     assert settled is not None and settled.billing_state == "settled"
     assert settled.settled_nanos == 196_000_000 and not settled.awaiting_bill
-    assert not any(item.local_id == job.local_id for item in engine.active_jobs())
+    assert not any(item.local_id == job.local_id for item in engine.unfinished_jobs())
     assert "billing" in [event.kind for event in engine.journal.events(job.local_id)]
     reads = gateway.stats["get"]
     step(engine, clock, 60.0, times=3)
@@ -111,6 +111,6 @@ def test_a_bill_that_never_settles_is_asked_about_a_bounded_number_of_times(
     final = engine.journal.get(job.local_id)
     assert final is not None and final.billing_state == "pending"
     assert final.bill_checks == BILL_CHECKS and not final.awaiting_bill
-    assert not any(item.local_id == job.local_id for item in engine.active_jobs())
+    assert not any(item.local_id == job.local_id for item in engine.unfinished_jobs())
     kinds = [event.kind for event in engine.journal.events(job.local_id)]
     assert kinds.count("billing") == BILL_CHECKS

@@ -210,7 +210,7 @@ def test_restart_resumes_unfinished_jobs(tmp_path: Path, gateway: DemoGateway) -
     first.journal.close()
     second = build_engine(tmp_path, gateway.base_url)
     try:
-        assert [j.local_id for j in second.active_jobs()] == [job.local_id]
+        assert [j.local_id for j in second.unfinished_jobs()] == [job.local_id]
         done = settle(second, job)
         assert done.state is JobState.COMPLETED and done.download is DownloadState.DONE
         assert gateway.stats["create"] == 1

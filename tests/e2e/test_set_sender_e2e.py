@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,9 @@ from core.demo_gateway import DemoGateway
 from core.engine import Engine
 from core.job_sets import PlannedJob
 from core.jobs import Cause, JobParams, JobState, SetKind
-from core.scheduler import RequestBudget
+from core.poll_policy import RequestBudget
 from core.set_sender import send_set
+from tests.e2e.conftest import build_engine
 
 pytestmark = pytest.mark.e2e
 
@@ -24,10 +26,20 @@ def planned(prompt: str, duration: int = 1) -> PlannedJob:
     )
 
 
+@pytest.fixture
+def tight_engine(tmp_path: Path, gateway: DemoGateway) -> Iterator[Engine]:
+    """An engine allowed two calls at a time, 40 a second."""
+    budget = RequestBudget(max_in_flight=2, per_second=40.0, burst=4)
+    built = build_engine(tmp_path, gateway.base_url, budget=budget)
+    yield built
+    built.client.close()
+    built.journal.close()
+
+
 def test_twenty_prompt_batch_goes_one_create_at_a_time_within_the_request_budget(
-    engine: Engine, gateway: DemoGateway
+    tight_engine: Engine, gateway: DemoGateway
 ) -> None:
-    engine.budget = RequestBudget(max_in_flight=2, per_second=40.0, burst=4)
+    engine = tight_engine
     stop = threading.Event()
 
     def poll_meanwhile() -> None:  # what the window's poller does while a batch is sent

@@ -32,13 +32,13 @@ import requests
 from core.demo_gateway import DemoGateway, FaultProfile
 from core.demo_gateway.faults import FAILURE_KINDS
 from core.engine import Engine
+from core.engine.matching import RECONCILE_ATTEMPTS
 from core.errors import ErrorKind, GatewayError
 from core.files import PART_SUFFIX
 from core.gateway import GatewayClient
 from core.jobs import Cause, DownloadState, Job, JobParams, JobState
 from core.journal import Journal
-from core.reconcile import RECONCILE_ATTEMPTS
-from core.scheduler import PollPolicy, RequestBudget
+from core.poll_policy import PollPolicy, RequestBudget
 
 from .classes import judge_class
 from .faultproxy import FaultProxy, faults_in
@@ -340,7 +340,7 @@ class MatrixRun:
     def _user_actions(self, engine: Engine) -> bool:
         """Deletes, key revocation and replacement; True if anything changed."""
         acted = False
-        for job in engine.active_jobs():
+        for job in engine.unfinished_jobs():
             if "{h:delete}" not in job.params.prompt or job.remote_id is None:
                 continue
             if job.remote_id in self.deleted:
@@ -572,7 +572,7 @@ class MatrixRun:
         server = self.server_jobs()
         adopted = Counter(j.remote_id for j in journal_jobs.values() if j.remote_id)
         # Lost creates sent at the same moment cannot be told apart: one of them gets the
-        # gateway job, flagged for review (core.reconcile.contested). Counted, not failed.
+        # gateway job, flagged for review (core.engine.matching.contested). Counted, not failed.
         self.flagged = {j.remote_id for j in journal_jobs.values() if j.uncertain_match}
         report.uncertain = len(self.flagged)
         report.uncertain_wrong = sum(

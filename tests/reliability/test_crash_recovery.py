@@ -31,12 +31,12 @@ import pytest
 
 from core.demo_gateway import DemoGateway
 from core.engine import Engine
+from core.engine.matching import RECONCILE_ATTEMPTS
 from core.files import PART_SUFFIX
 from core.gateway import GatewayClient
 from core.jobs import DownloadState, Job, JobState
 from core.journal import Journal
-from core.reconcile import RECONCILE_ATTEMPTS
-from core.scheduler import PollPolicy, RequestBudget
+from core.poll_policy import PollPolicy, RequestBudget
 
 from .faultproxy import FaultProxy
 from .figures import FIGURES, FULL, sized
@@ -387,7 +387,7 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path: Path) -> None:
         adopted = Counter(job.remote_id for job in final.values() if job.remote_id)
         lost = [rid for rid in server if adopted[rid] != 1]
         # Two lost creates sent within the same second cannot be told apart by the listing:
-        # the gateway job goes to one of them, flagged for review (see core.reconcile).
+        # the gateway job goes to one of them, flagged for review (see core.engine.matching).
         flagged = {j.remote_id: j for j in final.values() if j.uncertain_match}
         took_sibling = sum(
             1

@@ -14,7 +14,7 @@ import qasync
 
 from core.context import AppContext, open_context
 from core.demo_gateway import DemoGateway
-from core.scheduler import PollPolicy, RequestBudget
+from core.poll_policy import PollPolicy, RequestBudget
 from core.secrets import MemorySecretStore
 from ui.controller import Controller
 from ui.main_window import CloseNotice, MainWindow
@@ -60,14 +60,18 @@ def gateway() -> Iterator[DemoGateway]:
         yield gw
 
 
-def open_test_context(data_dir: Path, gw: DemoGateway, key: str = TEST_KEY) -> AppContext:
+def open_test_context(
+    data_dir: Path, gw: DemoGateway, key: str = TEST_KEY, budget: RequestBudget | None = None
+) -> AppContext:
     """A real context (journal, HTTP client, engine) against ``gw`` with fast polling."""
-    context = open_context(
-        data_dir=data_dir, base_url=gw.base_url, demo=False, secrets=MemorySecretStore(key)
+    return open_context(
+        data_dir=data_dir,
+        base_url=gw.base_url,
+        demo=False,
+        secrets=MemorySecretStore(key),
+        policy=FAST_POLICY,
+        budget=budget or RequestBudget(max_in_flight=8, per_second=50.0, burst=50),
     )
-    context.engine.policy = FAST_POLICY
-    context.engine.budget = RequestBudget(max_in_flight=8, per_second=50.0, burst=50)
-    return context
 
 
 ContextFactory = Callable[..., AppContext]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -10,7 +11,8 @@ from PySide6.QtMultimedia import QMediaPlayer
 from core.demo_gateway import DemoGateway
 from core.jobs import SetKind
 from core.journal import Journal
-from core.scheduler import RequestBudget
+from core.poll_policy import RequestBudget
+from tests.ui.conftest import open_test_context
 from ui.batch_dialog import BatchDialog
 from ui.main_window import MainWindow
 
@@ -76,9 +78,15 @@ def test_a_three_model_compare_set_gets_each_models_nearest_duration_and_plays_i
 
 
 def test_a_twenty_prompt_batch_runs_within_the_request_budget_while_the_window_responds(
-    window: MainWindow, gateway: DemoGateway, monkeypatch: Any, wait_for: Any
+    tmp_path: Path,
+    gateway: DemoGateway,
+    make_window: Any,
+    monkeypatch: Any,
+    wait_for: Any,
 ) -> None:
-    window.controller.engine.budget = RequestBudget(max_in_flight=2, per_second=20.0, burst=4)
+    budget = RequestBudget(max_in_flight=2, per_second=20.0, burst=4)
+    window = make_window(open_test_context(tmp_path / "data", gateway, budget=budget))
+    wait_for(lambda: window.composer.model_combo.count() > 0)
     dialog = BatchDialog(window.composer.models, window.composer.params())
     dialog.set_text("\n".join(f"Batch prompt {n} [slow-create=0.05]" for n in range(20)))
     dialog.duration_spin.setValue(1)

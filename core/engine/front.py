@@ -1,13 +1,8 @@
-"""The job loop: submit, poll, reconcile, download; every step journaled before it is shown.
+"""The engine's front: submitting a job, the key, and the headless loop, over its roles.
 
-The engine is synchronous and thread-safe: the command line calls it directly, the desktop
-app calls it from executor threads. Listeners hear about every job change (from whatever
-thread made it). Creates are never retried, and are sent one at a time per gateway identity
-(across processes too), so two creates whose answers were lost never overlap; reads are
-retried on the scheduler's timetable. This class is the front: submitting
-and the key are here, the roles live in their own modules: ``engine_base`` (state, commits,
-identity, 404 and key rules), ``engine_polling`` (status reads), ``engine_reconcile`` (lost
-creates), ``engine_downloads`` (bytes to disk) and ``engine_actions`` (what a person does).
+Creates are never retried, and are sent one at a time per gateway identity (across
+processes too), so two creates whose answers were lost never overlap. The roles live beside
+this module in ``core/engine/`` (see the package docstring).
 """
 
 from __future__ import annotations
@@ -16,10 +11,10 @@ import logging
 import threading
 import uuid
 
-from core.engine_actions import ActionsRole
-from core.engine_base import ORPHANED_CREATE_AFTER, failure_from_error
-from core.engine_downloads import DOWNLOAD_RETRY_SECONDS
-from core.engine_polling import PollingRole
+from core.engine.actions import ActionsRole
+from core.engine.base import failure_from_error
+from core.engine.matching import next_reconcile_at
+from core.engine.polling import PollingRole
 from core.errors import ErrorKind, GatewayError
 from core.joblock import FileLock, lock_name
 from core.jobs import (
@@ -32,8 +27,6 @@ from core.jobs import (
     KeyReplaced,
     SetKind,
 )
-from core.reconcile import next_reconcile_at
-from core.wire import RemoteJob
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +58,7 @@ class Engine(PollingRole, ActionsRole):
         once; its create then waits for any other create of the same gateway identity still
         in flight, in this process or another, so the caller's thread may wait here.
         """
-        self._begin_call()
+        self.keys.begin_call()
         now = self.clock()
         job = Job(
             local_id=uuid.uuid4().hex,
@@ -121,8 +114,8 @@ class Engine(PollingRole, ActionsRole):
             )
             return self._schedule(job, next_reconcile_at(at, 0, self.rng))
         if error.kind is ErrorKind.AUTH:
-            self._refuse_key(error)
-        self._note_key_limit(error)
+            self.keys.refuse(error)
+        self.keys.note_limit(error)
         return self._commit(
             job,
             CreateRejected(failure_from_error(error), at),
@@ -141,13 +134,11 @@ class Engine(PollingRole, ActionsRole):
         polled (that account's 404s prove nothing), except those the old key's refusal
         stopped, which the person replaced it for. Jobs made with the new key are picked up.
         """
-        with self._key_lock:
+        with self.keys.lock:
             self.client.set_api_key(key)
-            self._key_generation += 1
-            self.key_rejected = None
-            self.key_paused_until = None
+            self.keys.replaced()
             identity = self.identity
-            for job in self.active_jobs():
+            for job in self.unfinished_jobs():
                 if job.auth_blocked:
                     self._commit(job, KeyReplaced(self.clock(), identity), "key_replaced")
             self._adopt_owned()
@@ -179,10 +170,4 @@ class Engine(PollingRole, ActionsRole):
         return changed
 
 
-__all__ = [
-    "DOWNLOAD_RETRY_SECONDS",
-    "ORPHANED_CREATE_AFTER",
-    "Engine",
-    "RemoteJob",
-    "failure_from_error",
-]
+__all__ = ["Engine"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from core.engine_base import EngineBase
+from core.engine.base import EngineBase
 from core.errors import ErrorKind, GatewayError
 from core.gateway import SignedLink
 from core.jobs import MAX_RATING, DeletedOnServer, Job, KeepChanged, Rated, Reviewed

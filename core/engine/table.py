@@ -1,9 +1,9 @@
-"""The engine's shared core: its state, the one place a job changes, and the gateway rules.
+"""The engine's job table: the jobs in memory, who works on which, and how a job changes.
 
-Every role of the engine (submitting, polling, reconciling lost creates, downloading) builds
-on this: the journal-first commit, a job's gateway identity (which gateway and key may speak
-for it), the two-strikes rule before a 404 marks a job gone, and the key-wide slow-down a
-429 ``key_limit_exceeded`` asks for.
+Every role of the engine builds on this: the journal-first commit (a change is journaled,
+then kept in memory, then told to the listeners), the busy set (one call per job at a time,
+``_claim`` and ``_release``), and a job's gateway identity (which gateway and key may speak
+for it: jobs made through another are left alone).
 """
 
 from __future__ import annotations
@@ -17,73 +17,37 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
-from core.errors import ErrorKind, GatewayError
-from core.failure_evidence import poll_error_record, problem_text
+from core.engine.keys import KeyGuard
 from core.gateway import GatewayClient
 from core.jobs import (
-    AuthRejected,
-    Cause,
-    Created,
     DownloadState,
     Event,
     Job,
-    JobFailure,
     JobState,
     KeepChanged,
-    NotFoundSeen,
-    PollFailed,
     Rated,
     Scheduled,
-    StatusSeen,
-    Vanished,
     apply,
     with_marks_of,
 )
 from core.journal import Journal
-from core.scheduler import (
-    PollPolicy,
-    RequestBudget,
-    backoff_delay,
-    next_after_create,
-    next_after_failure,
-    next_after_status,
-)
-from core.wire import RemoteJob
+from core.poll_policy import PollPolicy, RequestBudget
 
 logger = logging.getLogger(__name__)
 
 Listener = Callable[[Job], None]
 ProgressListener = Callable[[str, int, int | None], None]
 
-_CAUSE_BY_KIND = {
-    ErrorKind.AUTH: Cause.AUTH,
-    ErrorKind.VALIDATION: Cause.INVALID,
-    ErrorKind.INSUFFICIENT_FUNDS: Cause.CREDIT,
-    ErrorKind.POLICY_BLOCK: Cause.POLICY,
-    ErrorKind.FEATURE_DISABLED: Cause.INVALID,
-    ErrorKind.NOT_FOUND: Cause.GONE,
-    ErrorKind.NETWORK: Cause.NOT_SENT,
-    ErrorKind.TIMEOUT: Cause.NOT_SENT,
-    ErrorKind.INSECURE: Cause.NOT_SENT,
-    ErrorKind.RATE_LIMITED: Cause.RATE_LIMITED,
-}
 #: A job left ``submitting`` this long after its row was written has no create in flight
 #: anywhere (a create gives up after the client's connect + read timeouts, 35 s by default):
 #: the run that sent it stopped (was killed) before the answer was recorded. It is then
 #: reconciled like a create that timed out, never resent. Waiting first spares a create that
 #: another Reelgate process (the window while the command line runs) still has in flight.
 ORPHANED_CREATE_AFTER = 60.0
-#: A 404 marks a job gone only after this many ``not_found`` answers from its own gateway...
-NOT_FOUND_CONFIRMATIONS = 2
-#: ...at least this far apart (a gateway that lost its database for a moment, a replica that
-#: has not seen the job yet, answers 404 once; a deleted job answers it every time).
-NOT_FOUND_SPAN = 60.0
-#: The code of the gateway's per-key rate limit: it slows every job of that key.
-KEY_LIMIT_CODE = "key_limit_exceeded"
 
 
 class _Catalogued(Protocol):
-    """What :meth:`EngineBase.use_catalogue` needs of a catalogue model."""
+    """What :meth:`JobTable.use_catalogue` needs of a catalogue model."""
 
     @property
     def id(self) -> str: ...
@@ -92,26 +56,8 @@ class _Catalogued(Protocol):
     def aliases(self) -> tuple[str, ...]: ...
 
 
-def failure_from_error(error: GatewayError, cause: Cause | None = None) -> JobFailure:
-    """A job failure record built from a gateway error, keeping its body verbatim."""
-    body = error.body
-    provider = body.get("provider") if isinstance(body.get("provider"), str) else None
-    message = error.message
-    if error.details:
-        message = f"{message} ({'; '.join(error.details)})"
-    return JobFailure(
-        cause=cause or _CAUSE_BY_KIND.get(error.kind, Cause.PROVIDER),
-        code=error.code,
-        message=message,
-        provider=provider,
-        http_status=error.status,
-        request_id=error.request_id,
-        raw=error.to_dict(),
-    )
-
-
-class EngineBase:
-    """State and rules shared by the engine's roles (see :class:`core.engine.Engine`)."""
+class JobTable:
+    """The engine's jobs in memory, who works on which, and the one place a job changes."""
 
     def __init__(
         self,
@@ -152,6 +98,8 @@ class EngineBase:
         #: Catalogue aliases -> canonical model ids (see use_catalogue).
         self.model_aliases: dict[str, str] = {}
         self._lock = threading.RLock()
+        #: Signalled whenever a call finishes with a job (see _release), under ``_lock``.
+        self._released = threading.Condition(self._lock)
         # Jobs made through another gateway identity (the demo gateway, another key) are left
         # alone: that server or account would not know them, and its 404 proves nothing.
         self._jobs: dict[str, Job] = {
@@ -162,16 +110,8 @@ class EngineBase:
         self._submitting: set[str] = set()
         self._listeners: list[Listener] = []
         self._progress_listeners: list[ProgressListener] = []
-        self.key_rejected: GatewayError | None = None
-        #: Until when the key's own rate limit (429 ``key_limit_exceeded``) holds every job.
-        self.key_paused_until: float | None = None
-        #: Bumped by set_api_key: a 401 to a call sent with an older key is stale (the person
-        #: entered a new key while it was in flight) and must not stop the new key's work.
-        self._key_generation = 0
-        self._calls = threading.local()
-        #: Held while a refusal is recorded and while the key is replaced, so a refusal
-        #: cannot land between set_api_key's clearing and its resuming of blocked jobs.
-        self._key_lock = threading.RLock()
+        #: The key: whether the gateway refused it, its rate limit (see core.engine.keys).
+        self.keys = KeyGuard(self.policy, self.rng, self.clock)
         #: One job change at a time from apply to journal to memory, so a rating given while
         #: a poll is in flight is neither overwritten in memory nor in the journal.
         self._commit_lock = threading.RLock()
@@ -266,8 +206,14 @@ class EngineBase:
             self._busy.add(job.local_id)
         return job, True
 
-    def active_jobs(self) -> list[Job]:
-        """Jobs the engine is still working on (polling, reconciling or downloading)."""
+    def _release(self, local_id: str) -> None:
+        """The call working on ``local_id`` is done: free it and wake whoever waits for it."""
+        with self._released:
+            self._busy.discard(local_id)
+            self._released.notify_all()
+
+    def unfinished_jobs(self) -> list[Job]:
+        """This identity's unfinished jobs: still polled, reconciled or downloaded."""
         with self._lock:
             return list(self._jobs.values())
 
@@ -359,136 +305,3 @@ class EngineBase:
 
     def _schedule(self, job: Job, when: float | None) -> Job:
         return self._commit(job, Scheduled(when, self.clock()), "schedule", record=False)
-
-    def _record_answer(
-        self, job: Job, remote: RemoteJob, kind: str, *, created: bool, note: str | None = None
-    ) -> Job:
-        """Journal a job document from the gateway, then schedule the next look at it."""
-        at = self.clock()
-        if job.gateway is None:
-            job = replace(job, gateway=self.identity)  # an older job: the gateway knows it
-        if job.remote_id and remote.id and remote.id != job.remote_id:
-            other = f"The answer named another id ({remote.id}); the job keeps {job.remote_id}."
-            note = f"{note} {other}" if note else other
-        event: Event = Created(remote, at) if created else StatusSeen(remote, at)
-        job = self._commit(
-            job, event, kind, http_status=200, request_id=remote.id, raw=remote.raw, note=note
-        )
-        if job.terminal:
-            # A completed job whose bill is not settled yet is read again (BILL_CHECKS times).
-            later = next_after_status(at, remote.poll_after_seconds, self.policy, self.rng)
-            return self._schedule(job, later if job.awaiting_bill else None)
-        if created:
-            return self._schedule(job, next_after_create(at, self.policy, self.rng))
-        return self._schedule(
-            job, next_after_status(at, remote.poll_after_seconds, self.policy, self.rng)
-        )
-
-    def _not_found(self, job: Job, error: GatewayError, *, during: str = "status") -> Job:
-        """A 404 from the job's own gateway: gone only once confirmed a minute later.
-
-        Returns the job after the answer: gone (``Vanished``) on the confirming answer,
-        otherwise with the 404 counted and a status check due when the minute is over.
-        """
-        at = self.clock()
-        raw = error.body or error.body_excerpt
-        counted = apply(job, NotFoundSeen(at, error.request_id))
-        since = counted.not_found_since if counted.not_found_since is not None else at
-        if counted.not_found >= NOT_FOUND_CONFIRMATIONS and at - since >= NOT_FOUND_SPAN:
-            note = (
-                f"{counted.not_found} not_found answers over {at - since:.0f} s from the "
-                f"gateway that made the job ({during})."
-            )
-            return self._commit(
-                job,
-                Vanished(failure_from_error(error, Cause.GONE), at),
-                "not_found",
-                http_status=error.status,
-                request_id=error.request_id,
-                raw=raw,
-                note=note,
-            )
-        job = self._commit(
-            job,
-            NotFoundSeen(at, error.request_id),
-            "not_found_unconfirmed",
-            http_status=error.status,
-            request_id=error.request_id,
-            raw=raw,
-            note=f"The gateway said not_found ({during}); asking again in a minute before "
-            "calling the job gone.",
-        )
-        return self._schedule(job, since + NOT_FOUND_SPAN * (1.0 + 0.1 * self.rng.random()))
-
-    # -- the key: refusals and its rate limit ---------------------------------------------------
-
-    def _begin_call(self) -> None:
-        """Note which key this thread's gateway call is about to use (see _stale_refusal)."""
-        self._calls.key_generation = self._key_generation
-
-    def _stale_refusal(self) -> bool:
-        """Whether this thread's refused call was sent with a key replaced since."""
-        started: int = getattr(self._calls, "key_generation", self._key_generation)
-        return started != self._key_generation
-
-    def _refuse_key(self, error: GatewayError) -> bool:
-        """Stop every call with the key after a 401 (unless a newer key replaced it since)."""
-        with self._key_lock:
-            if self._stale_refusal():
-                return False
-            self.key_rejected = error
-            return True
-
-    def _read_failed(
-        self, job: Job, error: GatewayError, kind: str, *, auth_note: str, note: str | None
-    ) -> Job:
-        """A status read or a listing failed: a refused key stops all reads, else back off.
-
-        The refusal is recorded on the job under the key lock, so a new key set meanwhile
-        cannot slip in between and leave the job blocked with nothing to unblock it.
-        """
-        at = self.clock()
-        raw = error.body or error.body_excerpt
-        if error.kind is ErrorKind.AUTH:
-            with self._key_lock:
-                if self._refuse_key(error):
-                    return self._commit(
-                        job,
-                        AuthRejected(error.summary, at),
-                        "auth_rejected",
-                        http_status=error.status,
-                        request_id=error.request_id,
-                        raw=raw,
-                        note=auth_note,
-                    )
-        self._note_key_limit(error)
-        job = self._commit(
-            job,
-            PollFailed(problem_text(error), at, error.request_id, poll_error_record(error)),
-            kind,
-            http_status=error.status,
-            request_id=error.request_id,
-            raw=raw,
-            note=note,
-        )
-        when = next_after_failure(
-            at, job.failures, error.kind, error.retry_after, self.policy, self.rng
-        )
-        return self._schedule(job, when)
-
-    def _note_key_limit(self, error: GatewayError) -> None:
-        """A 429 ``key_limit_exceeded`` holds every job of the key, not only this one."""
-        if error.status != 429 or (error.code or "").lower() != KEY_LIMIT_CODE:
-            return
-        delay = error.retry_after
-        if delay is None or delay < 0:
-            delay = backoff_delay(4, self.policy, self.rng)
-        until = self.clock() + max(delay, self.policy.min_poll_after)
-        with self._lock:
-            if self.key_paused_until is None or until > self.key_paused_until:
-                self.key_paused_until = until
-        logger.info("The key's rate limit holds every job for %.0f s", delay)
-
-    def _key_paused(self, now: float) -> bool:
-        with self._lock:
-            return self.key_paused_until is not None and now < self.key_paused_until

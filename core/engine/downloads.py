@@ -10,12 +10,13 @@ first, so a video another process saved is not fetched again. Failures back off 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 from core.download import download
-from core.engine_base import EngineBase
+from core.engine.base import EngineBase
 from core.errors import ErrorKind, GatewayError
 from core.files import cleanup_partials
 from core.joblock import FileLock, lock_name
@@ -54,7 +55,7 @@ class DownloadRole(EngineBase):
     def claim_downloads(self, now: float | None = None, only: set[str] | None = None) -> list[Job]:
         """Completed jobs whose bytes should be fetched now, marked busy (``only``: these)."""
         now = self.clock() if now is None else now
-        if self.key_rejected is not None or self._key_paused(now):
+        if self.keys.blocked(now):
             return []  # content needs the key too: wait for a new one, or for its limit
         with self._lock:
             ready = [
@@ -69,6 +70,27 @@ class DownloadRole(EngineBase):
             for job in ready:
                 self._busy.add(job.local_id)
             return ready
+
+    def claim_downloads_now(self, wait: float = 5.0) -> list[Job]:
+        """Every completed job whose bytes are missing, claimed for a person's "Download now".
+
+        Downloads waiting for their next automatic try are taken at once. A job another call
+        holds for a moment (its last status answer still being recorded) is waited for, up to
+        ``wait`` seconds, instead of being skipped silently.
+        """
+        later = self.clock() + DOWNLOAD_RETRY_SECONDS + 1
+        deadline = time.monotonic() + wait
+        with self._released:
+            while True:
+                claimed = self.claim_downloads(later)
+                if claimed or self.keys.blocked(self.clock()):
+                    return claimed
+                if not any(job.wants_download for job in self._jobs.values()):
+                    return []
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return []
+                self._released.wait(left)
 
     def output_file(self, job: Job, index: int) -> Path:
         """Where the app keeps output ``index`` of a job."""
@@ -95,8 +117,7 @@ class DownloadRole(EngineBase):
             finally:
                 lock.release(remove=True)  # no lock file per job left behind
         finally:
-            with self._lock:
-                self._busy.discard(job.local_id)
+            self._release(job.local_id)
 
     def _held_elsewhere(self, job: Job) -> Job:
         """Another process downloads this job now: look again shortly, fetch nothing."""
@@ -107,7 +128,7 @@ class DownloadRole(EngineBase):
         return current
 
     def _download(self, job: Job, cancel: threading.Event | None) -> Job:
-        self._begin_call()
+        self.keys.begin_call()
         current = self.job(job.local_id) or job
         stored = self.journal.get(job.local_id)
         if stored is not None and stored.download is DownloadState.DONE:
@@ -221,7 +242,7 @@ class DownloadRole(EngineBase):
 
     def _content_refused(self, job: Job, error: GatewayError, files: list[str]) -> Job:
         """A gateway answer about the job or the key rather than the transfer."""
-        if error.kind is ErrorKind.NOT_FOUND and not self._stale_refusal():
+        if error.kind is ErrorKind.NOT_FOUND and not self.keys.stale_refusal():
             job = self._not_found(job, error, during="content")
             if job.state is not JobState.COMPLETED:
                 return job
@@ -242,8 +263,8 @@ class DownloadRole(EngineBase):
         if error.kind is ErrorKind.AUTH:
             # A refused key stops every call with it, downloads included, until a new key
             # is set; otherwise the loop would retry with it every 30 s, forever.
-            self._refuse_key(error)
-        self._note_key_limit(error)
+            self.keys.refuse(error)
+        self.keys.note_limit(error)
         retryable = error.kind in (ErrorKind.AUTH, ErrorKind.RATE_LIMITED, ErrorKind.NOT_FOUND)
         at = self.clock()
         return self._commit(

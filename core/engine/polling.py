@@ -1,6 +1,6 @@
 """The engine's polling: which jobs are due, reading their status, and the bill of a done one.
 
-Status reads follow the scheduler's timetable (core.scheduler), never more than the request
+Status reads follow the poll policy's timetable (core.poll_policy), never more than the request
 budget allows at once; a lost create is handed to the reconcile role instead, a completed
 job whose bill is still pending is read a few more times for the bill alone, and a failed
 read backs off (a refused key stops every read; a 404 counts towards "gone").
@@ -11,11 +11,11 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from core.engine_downloads import DownloadRole
-from core.engine_reconcile import ReconcileRole
+from core.engine.downloads import DownloadRole
+from core.engine.reconcile import ReconcileRole
 from core.errors import ErrorKind, GatewayError
 from core.jobs import BillingSeen, CreateAmbiguous, Job, JobState
-from core.scheduler import due_jobs, earliest_due, next_after_status
+from core.poll_policy import due_jobs, earliest_due, next_after_status
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ class PollingRole(ReconcileRole, DownloadRole):
         limits the claim to those jobs (the command line drives just its own).
         """
         now = self.clock() if now is None else now
-        if self.key_rejected is not None or self._key_paused(now):
+        if self.keys.blocked(now):
             return []
         with self._lock:
             candidates = due_jobs(self._free_jobs(only), now, wants=self._wants_read)
@@ -81,7 +81,7 @@ class PollingRole(ReconcileRole, DownloadRole):
         ``budgeted`` says the caller holds a request-budget slot (from :meth:`claim_due`),
         which is released here. ``refresh`` (a person asked) also reads a job marked gone.
         """
-        self._begin_call()
+        self.keys.begin_call()
         try:
             current = self.job(job.local_id) or job
             if current.state is JobState.SUBMITTING and self._reconcilable(current):
@@ -105,8 +105,7 @@ class PollingRole(ReconcileRole, DownloadRole):
                 return current
             return self._poll_status(current)
         finally:
-            with self._lock:
-                self._busy.discard(job.local_id)
+            self._release(job.local_id)
             if budgeted:
                 self.budget.release()
 
@@ -152,7 +151,7 @@ class PollingRole(ReconcileRole, DownloadRole):
         return self._schedule(job, later if job.awaiting_bill else None)
 
     def _poll_error(self, job: Job, error: GatewayError) -> Job:
-        if error.kind is ErrorKind.NOT_FOUND and not self._stale_refusal():
+        if error.kind is ErrorKind.NOT_FOUND and not self.keys.stale_refusal():
             if job.state is JobState.GONE:  # a Refresh of a gone job: still gone
                 raw = error.body or error.body_excerpt
                 self.journal.save(job, "not_found", http_status=error.status, raw=raw)

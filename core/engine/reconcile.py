@@ -12,10 +12,8 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 
-from core.engine_base import EngineBase
-from core.errors import GatewayError
-from core.jobs import Job, JobState, Scheduled
-from core.reconcile import (
+from core.engine.base import EngineBase
+from core.engine.matching import (
     RECONCILE_ATTEMPTS,
     SLOW_RECONCILE_EVERY,
     SLOW_RECONCILE_FOR,
@@ -25,6 +23,8 @@ from core.reconcile import (
     next_reconcile_at,
     time_alone,
 )
+from core.errors import GatewayError
+from core.jobs import Job, JobState, Scheduled
 
 _reconcile_lock = threading.Lock()
 
