@@ -49,6 +49,8 @@ class GalleryView(QListView):
             "Clips as pictures. Move the pointer across a picture to scrub through the clip."
         )
         self.frames = frames
+        #: Whether the gallery was ever shown: until then it lays nothing out.
+        self._shown = False
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setFlow(QListView.Flow.LeftToRight)
         self.setWrapping(True)
@@ -123,6 +125,24 @@ class GalleryView(QListView):
         if event.type() == QEvent.Type.Leave:
             self._clear_scrub()
         return super().viewportEvent(event)
+
+    # -- layout ------------------------------------------------------------------------------
+
+    def doItemsLayout(self) -> None:
+        """Lay out the cards, once the gallery has been shown (see :meth:`setVisible`).
+
+        Behind the table, it would otherwise measure every card of the first page while the
+        window is being built: about 40 ms with 500 jobs.
+        """
+        if self._shown:
+            super().doItemsLayout()
+
+    def setVisible(self, visible: bool) -> None:
+        """Show or hide the gallery; shown, its cards are laid out (before their first use)."""
+        super().setVisible(visible)
+        if visible and not self._shown:
+            self._shown = True
+            self.scheduleDelayedItemsLayout()
 
     def _on_frames_ready(self, _local_id: str) -> None:
         self.viewport().update()

@@ -198,3 +198,40 @@ def test_the_gallery_context_menu_has_the_table_menu_actions(
     assert len(shown) == 2 and shown[0] == shown[1]
     assert {"previewAction", "keepAction", "removeAction"} <= set(shown[0])
     assert window.job_actions.preview.isEnabled()
+
+
+def test_a_hidden_gallery_measures_no_cards_until_it_is_shown(
+    tmp_path: Path,
+    make_context: Any,
+    make_window: Any,
+    qtbot: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Behind the table at start-up it costs nothing; shown, every card has its place."""
+    from ui.gallery_delegate import GalleryDelegate
+
+    measured: list[int] = []
+    real_size_hint = GalleryDelegate.sizeHint
+
+    def counting(self: GalleryDelegate, *args: Any) -> Any:
+        measured.append(1)
+        return real_size_hint(self, *args)
+
+    monkeypatch.setattr(GalleryDelegate, "sizeHint", counting)
+    context = make_context(tmp_path / "data")
+    for n in range(60):
+        context.journal.insert(job(f"j{n:02d}", f"clip {n}", JobState.COMPLETED))
+    window = make_window(context)
+    view = window.jobs_view
+    qtbot.wait(300)  # the gallery's batched layout would run in this time
+    assert view.mode is ViewMode.TABLE and view.table.model().rowCount() == 60
+    assert measured == []
+
+    qtbot.mouseClick(view.mode_toggle.gallery_button, Qt.MouseButton.LeftButton)
+    gallery = view.gallery
+    first = gallery.model().index(0, gallery.modelColumn())
+    last = gallery.model().index(gallery.model().rowCount() - 1, gallery.modelColumn())
+    qtbot.waitUntil(lambda: gallery.visualRect(last).isValid(), timeout=3000)
+    assert gallery.visualRect(first).intersects(gallery.viewport().rect())
+    assert gallery.visualRect(last).top() > gallery.visualRect(first).bottom()  # rows wrap
+    assert measured
