@@ -7,12 +7,13 @@ base-URL rules behave the same everywhere.
 from __future__ import annotations
 
 import logging
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from core.demo_gateway import DEMO_API_KEY, DemoGateway
+from core.demo_start import DEMO_API_KEY, PendingDemo
 from core.engine import Engine
 from core.errors import GatewayError
 from core.gateway import DEFAULT_BASE_URL, GatewayClient
@@ -30,6 +31,10 @@ from core.secrets import (
     resolve_api_key,
 )
 from core.settings import Settings, load_settings
+
+# The demo gateway loads when it starts (about 50 ms): see open_context's ``defer_demo``.
+if TYPE_CHECKING:
+    from core.demo_gateway import DemoGateway
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +55,22 @@ class AppContext:
     demo: DemoGateway | None
     key_source: str
     messages: list[str] = field(default_factory=list)
+    #: The demo gateway's reserved address while it is not started yet (``defer_demo``).
+    pending_demo: PendingDemo[DemoGateway] | None = None
 
     @property
     def runs_demo_gateway(self) -> bool:
         """Whether the built-in demo gateway serves this run (the user's choice is a setting)."""
-        return self.demo is not None
+        return self.demo is not None or self.pending_demo is not None
+
+    def start_pending_demo(self) -> None:
+        """Start the demo gateway that ``open_context(defer_demo=True)`` left for later.
+
+        Safe from any thread, once or more; raises what starting raised (requests to the
+        gateway then fail at once instead of waiting).
+        """
+        if self.pending_demo is not None and self.demo is None:
+            self.demo = self.pending_demo.start()
 
     @property
     def has_key(self) -> bool:
@@ -73,19 +89,25 @@ class AppContext:
         """Stop the demo gateway and close the journal and HTTP session."""
         self.client.close()
         self.journal.close()
+        if self.pending_demo is not None:
+            self.pending_demo.close()
         if self.demo is not None:
             self.demo.stop()
 
 
-def start_demo_gateway(state_path: Path | None = None, **overrides: Any) -> DemoGateway:
-    """Start the in-process demo gateway on a free loopback port.
+def start_demo_gateway(
+    state_path: Path | None = None, listener: socket.socket | None = None, **overrides: Any
+) -> DemoGateway:
+    """Start the in-process demo gateway on a free loopback port (or on ``listener``).
 
     With ``state_path``, its jobs are kept in that file, so a restart picks them up again.
     ``overrides`` are any :class:`DemoGateway` options (timings, ``video_scale``, ...).
     """
+    from core.demo_gateway import DemoGateway
+
     options: dict[str, Any] = {**DEMO_TIMING, "image_ca_bundle": ca_bundle_from_env(), **overrides}
     options["poll_after_seconds"] = int(options["poll_after_seconds"])
-    return DemoGateway(state_path=state_path, **options).start()
+    return DemoGateway(state_path=state_path, listener=listener, **options).start()
 
 
 def open_context(
@@ -97,11 +119,14 @@ def open_context(
     demo_overrides: dict[str, Any] | None = None,
     policy: PollPolicy | None = None,
     budget: RequestBudget | None = None,
+    defer_demo: bool = False,
 ) -> AppContext:
     """Open everything. ``demo=None`` means: demo when no key and no base URL are configured.
 
     ``policy`` and ``budget`` replace the engine's polling rules and request budget (the
     defaults suit the gateway in use: a gateway on this machine is asked again sooner).
+    With ``defer_demo``, a demo gateway is only given its address now and started by
+    :meth:`AppContext.start_pending_demo` (the window does that once it has painted).
 
     Raises :class:`GatewayError` (kind INSECURE) for a plain-http non-loopback base URL.
     """
@@ -129,8 +154,14 @@ def open_context(
     if journal.recovery_message:
         messages.append(journal.recovery_message)
     gateway: DemoGateway | None = None
+    pending: PendingDemo[DemoGateway] | None = None
     try:
-        if use_demo:
+        if use_demo and defer_demo:
+            state_path, overrides = paths.data_dir / "demo-gateway.json", demo_overrides or {}
+            pending = PendingDemo(lambda sock: start_demo_gateway(state_path, sock, **overrides))
+            client = GatewayClient(pending.base_url, DEMO_API_KEY)
+            key_source = "demo mode"
+        elif use_demo:
             gateway = start_demo_gateway(
                 paths.data_dir / "demo-gateway.json", **(demo_overrides or {})
             )
@@ -146,6 +177,8 @@ def open_context(
         journal.close()
         if gateway is not None:
             gateway.stop()
+        if pending is not None:
+            pending.close()
         raise
     videos = Path(settings.download_dir) if settings.download_dir else paths.videos
     local = use_demo or is_loopback_host(urlsplit(client.base_url).hostname)
@@ -173,4 +206,5 @@ def open_context(
         demo=gateway,
         key_source=key_source,
         messages=messages,
+        pending_demo=pending,
     )

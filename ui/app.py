@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from core.context import AppContext
     from core.secrets import SecretStore
     from ui.crash import CrashHandler
+    from ui.main_window import MainWindow
 
 logger = logging.getLogger(__name__)
 
@@ -94,16 +95,27 @@ def make_application() -> QApplication:
     return app
 
 
-def _open(args: argparse.Namespace, *, demo: bool | None, secrets: SecretStore) -> AppContext:
+def _open(
+    args: argparse.Namespace, *, demo: bool | None, secrets: SecretStore, defer_demo: bool = False
+) -> AppContext:
     from core.context import open_context
 
-    return open_context(data_dir=args.data_dir, base_url=args.base_url, demo=demo, secrets=secrets)
+    return open_context(
+        data_dir=args.data_dir,
+        base_url=args.base_url,
+        demo=demo,
+        secrets=secrets,
+        defer_demo=defer_demo,
+    )
 
 
-def open_for_window(args: argparse.Namespace, paths: AppPaths) -> AppContext | None:
+def open_for_window(
+    args: argparse.Namespace, paths: AppPaths, *, defer_demo: bool = False
+) -> AppContext | None:
     """Open the context, asking a newcomer (no key, first run) whether to try the demo.
 
-    Returns ``None`` when the newcomer closed the welcome dialog.
+    Returns ``None`` when the newcomer closed the welcome dialog. With ``defer_demo``, a demo
+    gateway starts when the window calls :meth:`AppContext.start_pending_demo`.
     """
     from core.secrets import (
         DeferredSecretStore,
@@ -136,7 +148,7 @@ def open_for_window(args: argparse.Namespace, paths: AppPaths) -> AppContext | N
                     demo = _ask_for_key(args, secrets)
                 else:
                     demo, remember_demo = True, True
-    context = _open(args, demo=demo, secrets=secrets)
+    context = _open(args, demo=demo, secrets=secrets, defer_demo=defer_demo)
     if keyring_warning and not context.runs_demo_gateway and not key_in_environment():
         # The note matters only to a key typed into Settings; one from PHASEO_API_KEY is safe.
         context.messages.append(keyring_warning)
@@ -188,11 +200,45 @@ async def run_window(
     window.show()
     if frame is not None:
         frame.hand_over()
-    # Polling, the catalogue, the costs and the history start once the window has painted.
-    after_first_paint(window, window.start)
+
+    # The demo gateway, polling, the catalogue, the costs and the history start once the
+    # window has painted.
+    def begin() -> None:
+        start_pending_demo(window)
+        window.start()
+
+    after_first_paint(window, begin)
     await closed.wait()
     window.deleteLater()
     return 0
+
+
+def start_pending_demo(window: MainWindow) -> None:
+    """Start a demo gateway left for later on a worker thread; a failure is shown.
+
+    Requests sent meanwhile (the catalogue, polling) wait for it to serve.
+    """
+    from ui.offthread import run_task
+
+    context = window.context
+
+    def failed(error: BaseException) -> None:
+        logger.error("The demo gateway could not start", exc_info=error)
+        window.show_status(f"The demo gateway could not start: {error}", 0)
+        window.show_error(
+            "Demo gateway",
+            f"The built-in demo gateway could not start ({error}). Your jobs are kept; "
+            "restart Reelgate to try again.",
+        )
+
+    if context.pending_demo is not None:
+        run_task(
+            window.controller.run_background,
+            context.start_pending_demo,
+            on_result=lambda _started: None,
+            on_error=failed,
+            receiver=window,
+        )
 
 
 def _close_on_signals(window: QWidget) -> None:
@@ -226,7 +272,8 @@ def run_app(args: argparse.Namespace) -> int:
     crash = CrashHandler(paths.crash_reports)
     crash.install()
     try:
-        context = open_for_window(args, paths)
+        # The demo gateway starts once the window has painted (MainWindow.start).
+        context = open_for_window(args, paths, defer_demo=True)
     except GatewayError as error:
         frame.hand_over()
         QMessageBox.critical(None, APP_NAME, f"Reelgate cannot start: {error.summary}")

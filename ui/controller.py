@@ -24,7 +24,7 @@ from PySide6.QtCore import QObject, Signal
 
 from core.catalogue import CatalogueCache, ModelInfo, choose_models, parse_catalogue
 from core.context import AppContext
-from core.demo_gateway import DEMO_API_KEY
+from core.demo_start import DEMO_API_KEY
 from core.diagnostics import diagnostics_text
 from core.download import DownloadResult, write_json_atomic
 from core.engine import Engine

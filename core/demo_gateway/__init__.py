@@ -5,6 +5,7 @@ tests and benchmarks. Fault keywords for prompts are documented in `core.demo_ga
 """
 
 from core.demo_gateway.faults import FaultProfile
-from core.demo_gateway.service import DEMO_API_KEY, DemoGateway, serve_forever
+from core.demo_gateway.service import DemoGateway, serve_forever
+from core.demo_start import DEMO_API_KEY
 
 __all__ = ["DEMO_API_KEY", "DemoGateway", "FaultProfile", "serve_forever"]

@@ -33,15 +33,28 @@ class GatewayServer(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(
-        self, address: tuple[str, int], api: VideoApi, stats: Stats, log: RequestLog
+        self,
+        address: tuple[str, int],
+        api: VideoApi,
+        stats: Stats,
+        log: RequestLog,
+        listener: socket.socket | None = None,
     ) -> None:
-        """Bind to `address` (port 0 picks a free port) and remember the endpoint logic."""
+        """Bind to `address` (port 0 picks a free port) and remember the endpoint logic.
+
+        With `listener` (a socket already bound and listening), serve on it instead.
+        """
         self.api = api
         self.stats = stats
         self.log = log
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
-        super().__init__(address, GatewayHandler)
+        super().__init__(address, GatewayHandler, bind_and_activate=listener is None)
+        if listener is not None:
+            self.socket.close()
+            self.socket = listener
+            self.server_address = listener.getsockname()
+            self.server_name, self.server_port = str(self.server_address[0]), self.server_address[1]
 
     def process_request(self, request: Any, client_address: Any) -> None:
         """Track the connection, then serve it on a daemon thread."""

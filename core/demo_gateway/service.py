@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 import threading
 import time
@@ -17,8 +18,7 @@ from core.demo_gateway.prices import FAULTS
 from core.demo_gateway.server import GatewayServer
 from core.demo_gateway.signing import LinkSigner
 from core.demo_gateway.store import Job, RequestLog, Stats
-
-DEMO_API_KEY = "demo"
+from core.demo_start import DEMO_API_KEY
 
 
 class DemoGateway:
@@ -46,6 +46,7 @@ class DemoGateway:
         per_key_jobs: bool = False,
         image_ca_bundle: str | None = None,
         pricing_fault: str | None = None,
+        listener: socket.socket | None = None,
     ) -> None:
         """Configure the gateway; nothing listens until start().
 
@@ -56,7 +57,8 @@ class DemoGateway:
         With `state_path`, jobs are saved to that JSON file on every create, delete and forced
         state, and the first start() takes back the jobs saved there by an earlier gateway
         (see `core.demo_gateway.persistence`). `image_ca_bundle` names extra certificates to
-        trust when fetching image URLs (a test's or demo's local HTTPS server).
+        trust when fetching image URLs (a test's or demo's local HTTPS server). `listener`
+        is a loopback socket already bound and listening to serve on (see core.demo_start).
         """
         if not 0.0 < video_scale <= 1.0:
             raise ValueError("video_scale must be within (0, 1]")
@@ -64,6 +66,7 @@ class DemoGateway:
             raise ValueError("fps must be at least 1")
         self._host = host
         self._requested_port = port
+        self._listener = listener
         self.config = GatewayConfig(
             queued_seconds=queued_seconds,
             processing_seconds=processing_seconds,
@@ -109,7 +112,7 @@ class DemoGateway:
             return self
         self._restore()
         server = GatewayServer(
-            (self._host, self._requested_port), self._api, self._stats, self._log
+            (self._host, self._requested_port), self._api, self._stats, self._log, self._listener
         )
         self._server = server
         self._thread = threading.Thread(
