@@ -18,6 +18,8 @@ from typing import Any
 from core.money import parse_billing
 
 JsonObject = dict[str, Any]
+#: The most outputs one job can have (the API's ``sample_count`` range is 1-4).
+_MAX_SAMPLES = 4
 
 
 class RemoteStatus(StrEnum):
@@ -205,8 +207,20 @@ class RemoteJob:
 
     @property
     def output_count(self) -> int:
-        """How many outputs to download (at least one once completed)."""
-        return max(1, len(self.outputs))
+        """How many outputs to download (at least one once completed).
+
+        An empty ``outputs`` means "use the top-level URLs", not "one video": a job made with
+        ``sample_count`` n still has outputs 0..n-1 behind ``content?index=n``.
+        """
+        if self.outputs:
+            return len(self.outputs)
+        return max(1, self.sample_count or 1)
+
+    @property
+    def sample_count(self) -> int | None:
+        """The ``sample_count`` the job document echoes (1-4), if any."""
+        count = as_int(self.raw.get("sample_count"))
+        return count if count is not None and 1 <= count <= _MAX_SAMPLES else None
 
 
 def _parse_output(value: object, position: int) -> RemoteOutput | None:

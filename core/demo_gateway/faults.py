@@ -49,6 +49,8 @@ Content
     ``[drop-content]``    first content fetch (``=N``: first N) sends half the bytes, then closes
     ``[close-delimited]`` content is sent close-delimited (no chunked encoding) for this job
     ``[chunked]``         content is sent with chunked transfer encoding for this job
+    ``[no-outputs]``      ``outputs`` is ``[]`` (only the top-level URLs), also with several
+                          samples: output n is still ``GET .../content?index=n``
     ``[size=NMiB]``       output padded to exactly N MiB (also ``KiB``, ``GiB``, bytes) with an
                           MP4 ``free`` box streamed from a zero buffer; above 512 MiB the content
                           endpoint answers 502 ``video_content_too_large`` like the real gateway
@@ -109,6 +111,7 @@ class JobFaults:
     size_bytes: int | None = None
     chunked: bool | None = None
     unsettled: float = 0.0
+    no_outputs: bool = False
 
     def status_fault(self, call_index: int) -> str | None:
         """The scripted fault for the job's status GET number `call_index` (0-based), if any."""
@@ -159,6 +162,8 @@ def _apply_keyword(faults: JobFaults, word: str, value: str | None) -> None:
         faults.status_script.extend([word] * _count(word, value, default))
     elif word == "drop-content":
         faults.drop_content = _count(word, value, 1)
+    elif word == "no-outputs":
+        faults.no_outputs = True
     elif word == "close-delimited":
         faults.chunked = False
     elif word == "chunked":

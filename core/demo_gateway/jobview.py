@@ -105,7 +105,7 @@ def _billing(job: Job, kind: str) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _outputs(ctx: ViewContext, job: Job, phase: Phase) -> list[dict[str, Any]]:
-    if job.params.spec.style.empty_outputs:
+    if job.params.spec.style.empty_outputs or job.params.faults.no_outputs:
         return []
     done = phase.kind == "completed"
     outputs = []

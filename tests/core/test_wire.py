@@ -110,6 +110,15 @@ def test_empty_outputs_fall_back_to_one_output() -> None:
     assert job.outputs == () and job.output_count == 1
 
 
+def test_empty_outputs_with_several_samples_count_every_sample() -> None:
+    job = parse_job({"id": "G-1", "status": "completed", "outputs": [], "sample_count": "3"})
+    assert job.output_count == 3
+    listed = parse_job(
+        {"id": "G-1", "status": "completed", "sample_count": 3, "outputs": [{"index": 0}]}
+    )
+    assert listed.output_count == 1  # the outputs listed win over the echoed count
+
+
 def test_truncated_json_is_reported_not_raised() -> None:
     value, reason = decode_json(b'{"id": "G-')
     assert value is None and reason is not None and "not valid JSON" in reason

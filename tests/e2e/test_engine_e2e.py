@@ -233,6 +233,20 @@ def test_several_outputs_are_all_kept(engine: Engine, gateway: DemoGateway) -> N
         assert Path(path).read_bytes() == gateway.job_bytes(done.remote_id, index)  # type: ignore[arg-type]
 
 
+def test_several_outputs_are_all_kept_when_the_job_lists_no_outputs(
+    engine: Engine, gateway: DemoGateway
+) -> None:
+    """``outputs: []`` means "use the top-level URLs", not "one video": both paid takes save."""
+    from dataclasses import replace
+
+    job = engine.submit(replace(params("two takes [no-outputs]"), sample_count=2))
+    done = settle(engine, job)
+    assert done.state is JobState.COMPLETED and done.download is DownloadState.DONE
+    assert len(done.files) == 2
+    for index, path in enumerate(done.files):
+        assert Path(path).read_bytes() == gateway.job_bytes(done.remote_id, index)  # type: ignore[arg-type]
+
+
 def test_the_key_never_reaches_the_disk(tmp_path: Path) -> None:
     key = "phaseo_v1_sk_E2ESECRETVALUE77"
     with DemoGateway(
