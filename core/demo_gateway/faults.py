@@ -10,7 +10,9 @@ Job outcome
     ``[expire]``          job ends ``expired`` (content 409 ``not_ready``; billing void)
     ``[cancelled]``       job ends ``cancelled``
     ``[unsettled=S]``     once completed, the bill stays ``pending`` for S seconds (default 3)
-                          before it is ``settled``, as a real gateway may report it
+                          before it is ``settled``, as a real gateway may report it; once
+                          failed, cancelled or expired, it stays ``estimated`` for S seconds
+                          before it is ``void``
     ``[unknown-status]``  status is ``rendering_frames`` while processing, then completes
     ``[moderation]``      job ends ``failed``, ``error: {code: "moderation_blocked", message}``
                           (Sora); ``[moderation-string]``: the same as a plain string

@@ -133,8 +133,10 @@ def job_json(ctx: ViewContext, job: Job) -> dict[str, Any]:
     done = phase.kind == "completed"
     kind = phase.kind
     unsettled = job.params.faults.unsettled
-    if kind == "completed" and phase.finished_at is not None:
-        kind = "unsettled" if ctx.now < phase.finished_at + unsettled else kind
+    if phase.finished_at is not None and ctx.now < phase.finished_at + unsettled:
+        # The bill trails the status: a completed job's is ``pending``, and a failed,
+        # cancelled or expired job's reservation is still ``estimated`` until it is voided.
+        kind = "unsettled" if kind == "completed" else "unreleased"
     usage, billing = _billing(job, kind)
     body: dict[str, Any] = {
         "id": job.id,
