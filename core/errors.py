@@ -191,13 +191,21 @@ def classify(status: int, code: str | None) -> ErrorKind:
     return ErrorKind.UNEXPECTED
 
 
+def _path_text(value: object) -> str | None:
+    """A detail's ``path``: text as given, or a list of keys and indexes (``a.0.b``) joined."""
+    if isinstance(value, list):
+        parts = [text for part in value[:20] if (text := as_str(part)) is not None]
+        return ".".join(parts) or None
+    return as_str(value)
+
+
 def _details(value: object) -> tuple[str, ...]:
     if isinstance(value, list):
         out: list[str] = []
         for item in value[:20]:
             if isinstance(item, dict):
                 where = (
-                    as_str(item.get("path"))
+                    _path_text(item.get("path"))
                     or as_str(item.get("field"))
                     or as_str(item.get("param"))
                 )
