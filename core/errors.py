@@ -87,6 +87,16 @@ class GatewayError(Exception):
         return self.summary
 
     @property
+    def request_ids(self) -> tuple[str, ...]:
+        """Every gateway id the answer names: ``request_id`` and ``generation_id`` (both kept)."""
+        found = (
+            self.request_id,
+            as_str(self.body.get("request_id")),
+            as_str(self.body.get("generation_id")),
+        )
+        return tuple(dict.fromkeys(text for text in found if text))
+
+    @property
     def retryable(self) -> bool:
         """Whether a read that failed this way may simply be tried again later."""
         return self.kind in RETRYABLE_KINDS

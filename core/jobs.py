@@ -186,6 +186,11 @@ def _output_count(job: Job, remote: RemoteJob) -> int:
     return max(remote.output_count, min(asked, MAX_SAMPLES))
 
 
+def _merged_ids(known: tuple[str, ...], *more: str | None) -> tuple[str, ...]:
+    """``known`` followed by the new, non-empty ids of ``more``, each once."""
+    return tuple(dict.fromkeys([*known, *(item for item in more if item)]))
+
+
 def _foreign_ids(job: Job, remote: RemoteJob) -> tuple[str, ...]:
     """Ids that differ from the job's fixed gateway id, recorded and never adopted."""
     other = remote.id
@@ -264,13 +269,13 @@ def apply(job: Job, event: Event) -> Job:
             return replace(
                 job, **_bill_of(job, remote), bill_checks=job.bill_checks + 1, updated_at=at
             )
-        case CreateRejected(failure=failure, at=at):
+        case CreateRejected(failure=failure, at=at, request_ids=ids):
             return replace(
                 job,
                 state=JobState.REJECTED,
                 failure=failure,
                 finished_at=at,
-                request_ids=_with_request_id(job, failure.request_id),
+                request_ids=_merged_ids(job.request_ids, failure.request_id, *ids),
                 updated_at=at,
             )
         case CreateAmbiguous(problem=problem, at=at):

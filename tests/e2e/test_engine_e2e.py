@@ -113,6 +113,19 @@ def test_rejected_creates_are_terminal_with_the_gateway_detail(
     assert engine.next_wake() is None  # nothing left to poll
 
 
+def test_a_refused_create_keeps_both_ids_the_gateway_named(engine: Engine) -> None:
+    """The refusal's ``generation_id`` (the gateway's id for the request) and ``request_id``."""
+    job = engine.submit(params("[policy] please"))
+    assert job.state is JobState.REJECTED and job.failure is not None
+    raw = job.failure.raw
+    assert isinstance(raw, dict) and isinstance(raw["body"], dict)
+    generation_id, request_id = raw["body"]["generation_id"], raw["body"]["request_id"]
+    assert generation_id.startswith("G-") and request_id.startswith("req_")
+    stored = engine.journal.get(job.local_id)
+    assert stored is not None
+    assert generation_id in stored.request_ids and request_id in stored.request_ids
+
+
 def test_invalid_parameters_are_rejected_with_details(engine: Engine) -> None:
     job = engine.submit(JobParams(model=DEMO_MODEL, prompt="x", duration=999, aspect_ratio="16:9"))
     assert job.state is JobState.REJECTED
