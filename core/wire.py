@@ -265,6 +265,9 @@ def parse_job(document: object) -> RemoteJob:
     """
     doc = as_object(document)
     raw_status = doc.get("status")
+    if as_str(raw_status) is None:
+        # ``status`` missing (fields come and go): the lifecycle word says the same thing.
+        raw_status = doc.get("lifecycle_status")
     status_text = as_str(raw_status)
     progress = as_int(doc.get("progress"))
     if progress is not None:

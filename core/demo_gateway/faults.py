@@ -14,6 +14,7 @@ Job outcome
                           failed, cancelled or expired, it stays ``estimated`` for S seconds
                           before it is ``void``
     ``[unknown-status]``  status is ``rendering_frames`` while processing, then completes
+    ``[no-status]``       job objects carry no ``status`` field, only ``lifecycle_status``
     ``[moderation]``      job ends ``failed``, ``error: {code: "moderation_blocked", message}``
                           (Sora); ``[moderation-string]``: the same as a plain string
     ``[rai]``             job ends ``failed`` with Veo's Responsible AI refusal as plain text
@@ -114,6 +115,7 @@ class JobFaults:
     chunked: bool | None = None
     unsettled: float = 0.0
     no_outputs: bool = False
+    no_status: bool = False
 
     def status_fault(self, call_index: int) -> str | None:
         """The scripted fault for the job's status GET number `call_index` (0-based), if any."""
@@ -164,6 +166,8 @@ def _apply_keyword(faults: JobFaults, word: str, value: str | None) -> None:
         faults.status_script.extend([word] * _count(word, value, default))
     elif word == "drop-content":
         faults.drop_content = _count(word, value, 1)
+    elif word == "no-status":
+        faults.no_status = True
     elif word == "no-outputs":
         faults.no_outputs = True
     elif word == "close-delimited":

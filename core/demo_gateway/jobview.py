@@ -184,4 +184,6 @@ def job_json(ctx: ViewContext, job: Job) -> dict[str, Any]:
         }
     if phase.kind == "failed":
         body["failed_at"] = body["completed_at"]
+    if job.params.faults.no_status:
+        del body["status"]
     return body

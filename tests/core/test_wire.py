@@ -119,6 +119,16 @@ def test_empty_outputs_with_several_samples_count_every_sample() -> None:
     assert listed.output_count == 1  # the outputs listed win over the echoed count
 
 
+def test_a_missing_status_is_read_from_lifecycle_status() -> None:
+    assert (
+        parse_job({"id": "G-1", "lifecycle_status": "succeeded"}).status is RemoteStatus.COMPLETED
+    )
+    job = parse_job({"id": "G-1", "status": "", "lifecycle_status": "running"})
+    assert job.status is RemoteStatus.PROCESSING and job.status_text == "running"
+    both = parse_job({"id": "G-1", "status": "queued", "lifecycle_status": "succeeded"})
+    assert both.status is RemoteStatus.QUEUED  # ``status`` wins when it is there
+
+
 def test_truncated_json_is_reported_not_raised() -> None:
     value, reason = decode_json(b'{"id": "G-')
     assert value is None and reason is not None and "not valid JSON" in reason

@@ -166,6 +166,16 @@ def test_unknown_status_is_shown_verbatim_while_polling(engine: Engine) -> None:
     assert "rendering_frames" in seen
 
 
+def test_a_job_without_a_status_field_completes_by_its_lifecycle_status(
+    engine: Engine, gateway: DemoGateway
+) -> None:
+    job = engine.submit(params("a harbour at night [no-status]"))
+    done = settle(engine, job)
+    assert done.state is JobState.COMPLETED and done.download is DownloadState.DONE
+    assert done.remote_status == "succeeded"
+    assert Path(done.files[0]).read_bytes() == gateway.job_bytes(done.remote_id)  # type: ignore[arg-type]
+
+
 def test_dropped_content_is_retried_from_zero(engine: Engine, gateway: DemoGateway) -> None:
     done = settle(engine, engine.submit(params("[drop-content] lake")))
     assert done.download is DownloadState.DONE
