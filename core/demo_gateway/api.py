@@ -182,8 +182,8 @@ class VideoApi:
         job.owner = self.owner_of(request)
         self.store.add(job)
         self.stats.bump("jobs_created")
-        reply = Reply(200, create_json(job))
         faults = params.faults
+        reply = Reply(202 if faults.accepted else 200, create_json(job))
         if faults.drop_create or self.dice.chance(self.profile.create_drop):
             self.fault("drop-create")
             reply.drop = True

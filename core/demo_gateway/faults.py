@@ -33,6 +33,7 @@ Create call
                           (``provider_access_missing``); no job
     ``[drop-create]``     the job IS created, then the connection closes without an answer
     ``[slow-create=S]``   the job is created, the answer comes S seconds later
+    ``[accepted]``        the create answers 202 Accepted instead of 200 (the API docs' code)
     ``[create-429]``      the first create with this exact prompt (``=N``: first N) answers
                           429 ``key_limit_exceeded`` with ``Retry-After: 1`` (no job)
 
@@ -41,6 +42,8 @@ Status GETs (``GET /videos/{id}``)
                           ``provider_failure_diagnostics.category = provider_access_missing``
     ``[429]``             first answers 429 ``key_limit_exceeded`` with ``Retry-After: 1``
     ``[429-noretry]``     first answers 429 without ``Retry-After``
+    ``[429-date]``        first answers 429 whose ``Retry-After`` is an HTTP date 30 s ahead
+                          (``reset_at`` left out, so the header alone says when)
     ``[500]``, ``[503]``  first answers 500 ``gateway_error`` / 503 ``service_unavailable``
     ``[malformed]``       first answers 200 with truncated JSON (``{"id": "G-...``)
     ``[html]``            first answers 502 with an HTML error page
@@ -87,7 +90,16 @@ FAILURE_KINDS = (
 )
 CREATE_ERRORS = ("policy", "funds", "disabled", "paused", "permission")
 VIDEO_API_STATES = ("enabled", "disabled", "paused")
-STATUS_FAULTS = ("upstream", "429", "429-noretry", "500", "503", "malformed", "html")
+STATUS_FAULTS = (
+    "upstream",
+    "429",
+    "429-noretry",
+    "429-date",
+    "500",
+    "503",
+    "malformed",
+    "html",
+)
 _KEYWORD = re.compile(r"\[([a-z0-9][a-z0-9-]*)(?:=([^\]\s]*))?\]", re.IGNORECASE)
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?)(b|kib|mib|gib)?$", re.IGNORECASE)
 _UNITS = {"b": 1, "kib": 1024, "mib": 1024**2, "gib": 1024**3}
@@ -116,6 +128,7 @@ class JobFaults:
     unsettled: float = 0.0
     no_outputs: bool = False
     no_status: bool = False
+    accepted: bool = False
 
     def status_fault(self, call_index: int) -> str | None:
         """The scripted fault for the job's status GET number `call_index` (0-based), if any."""
@@ -166,6 +179,8 @@ def _apply_keyword(faults: JobFaults, word: str, value: str | None) -> None:
         faults.status_script.extend([word] * _count(word, value, default))
     elif word == "drop-content":
         faults.drop_content = _count(word, value, 1)
+    elif word == "accepted":
+        faults.accepted = True
     elif word == "no-status":
         faults.no_status = True
     elif word == "no-outputs":

@@ -176,6 +176,20 @@ def test_a_job_without_a_status_field_completes_by_its_lifecycle_status(
     assert Path(done.files[0]).read_bytes() == gateway.job_bytes(done.remote_id)  # type: ignore[arg-type]
 
 
+def test_a_retry_after_date_holds_the_key_until_that_moment(engine: Engine) -> None:
+    """``Retry-After`` as an HTTP date (30 s ahead) pauses every job of the key that long."""
+    job = engine.submit(params("a quiet street [429-date]"))
+    deadline = time.monotonic() + 10
+    while engine.key_paused_until is None and time.monotonic() < deadline:
+        engine.run_due()
+        time.sleep(0.05)
+    paused_until = engine.key_paused_until
+    assert paused_until is not None and 25.0 <= paused_until - time.time() <= 30.0
+    assert engine.next_wake() is not None and engine.next_wake() >= paused_until  # type: ignore[operator]
+    current = engine.job(job.local_id)
+    assert current is not None and not current.terminal and current.failures == 1
+
+
 def test_dropped_content_is_retried_from_zero(engine: Engine, gateway: DemoGateway) -> None:
     done = settle(engine, engine.submit(params("[drop-content] lake")))
     assert done.download is DownloadState.DONE
