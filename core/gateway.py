@@ -45,7 +45,15 @@ from core.gateway_http import (
 )
 from core.jobs import JobParams
 from core.version import APP_NAME, __version__
-from core.wire import JobPage, RemoteJob, as_object, parse_job, parse_job_page, parse_time
+from core.wire import (
+    JobPage,
+    RemoteJob,
+    as_bool,
+    as_object,
+    parse_job,
+    parse_job_page,
+    parse_time,
+)
 
 __all__ = ["DEFAULT_BASE_URL", "USER_AGENT", "ContentStream", "GatewayClient", "SignedLink"]
 
@@ -215,7 +223,7 @@ class GatewayClient:
         document = decode_body(response.status_code, body)
         if not isinstance(document, dict):
             raise unexpected("The delete answer is not a JSON object", document, 200)
-        return document.get("deleted") is True
+        return as_bool(document.get("deleted")) is True
 
     def cancel(self, job_id: str) -> None:
         """``POST /videos/{id}/cancel``; today's gateway answers 501 (``FEATURE_DISABLED``)."""

@@ -130,6 +130,17 @@ def parse_time(value: object) -> float | None:
     return None
 
 
+def as_bool(value: object) -> bool | None:
+    """``True``/``False`` from a JSON boolean, ``"true"``/``"false"`` or 1/0; else ``None``."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return None
+
+
 def as_object(value: object) -> JsonObject:
     """Return the value if it is a JSON object, else an empty dict."""
     return value if isinstance(value, dict) else {}
@@ -335,7 +346,8 @@ def parse_job_page(document: object) -> JobPage:
         items = list(data) if isinstance(data, list) else []
     jobs = tuple(parse_job(item) for item in items if isinstance(item, dict))
     last_id = as_str(doc.get("last_id")) or (jobs[-1].id if jobs else None)
-    return JobPage(jobs=jobs, has_more=doc.get("has_more") is True, last_id=last_id, raw=doc)
+    has_more = as_bool(doc.get("has_more")) is True
+    return JobPage(jobs=jobs, has_more=has_more, last_id=last_id, raw=doc)
 
 
 def decode_json(body: bytes) -> tuple[object | None, str | None]:

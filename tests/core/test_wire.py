@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -127,6 +128,17 @@ def test_a_missing_status_is_read_from_lifecycle_status() -> None:
     assert job.status is RemoteStatus.PROCESSING and job.status_text == "running"
     both = parse_job({"id": "G-1", "status": "queued", "lifecycle_status": "succeeded"})
     assert both.status is RemoteStatus.QUEUED  # ``status`` wins when it is there
+
+
+@pytest.mark.parametrize("flag", [True, "true", "TRUE", 1])
+def test_has_more_as_a_string_or_number_still_pages_on(flag: object) -> None:
+    page = parse_job_page({"data": [{"id": "G-1"}], "has_more": flag})
+    assert page.has_more and page.last_id == "G-1"
+
+
+@pytest.mark.parametrize("flag", [False, "false", 0, None, "maybe", 2])
+def test_has_more_false_or_unreadable_stops(flag: object) -> None:
+    assert not parse_job_page({"data": [{"id": "G-1"}], "has_more": flag}).has_more
 
 
 def test_truncated_json_is_reported_not_raised() -> None:
