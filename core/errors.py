@@ -209,7 +209,22 @@ def _path_text(value: object) -> str | None:
     return as_str(value)
 
 
+def _field_messages(value: dict[object, object], depth: int = 0) -> list[str]:
+    """``{field: message | [messages] | {...}}`` (a field-to-errors map) as ``field: message``."""
+    out: list[str] = []
+    for key, item in list(value.items())[:20]:
+        if isinstance(item, dict) and depth < 2:
+            out.extend(_field_messages(item, depth + 1))
+            continue
+        texts = [as_str(part) for part in item[:5]] if isinstance(item, list) else [as_str(item)]
+        out.extend(f"{key}: {text}" for text in texts if text)
+    return out
+
+
 def _details(value: object) -> tuple[str, ...]:
+    """The ``details`` of an error body as lines: a list of issues, a field map, or text."""
+    if isinstance(value, dict):
+        return tuple(_field_messages(value)[:20])
     if isinstance(value, list):
         out: list[str] = []
         for item in value[:20]:
