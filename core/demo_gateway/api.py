@@ -180,6 +180,9 @@ class VideoApi:
         self._create_faults(params)
         job = self._new_job(params)
         job.owner = self.owner_of(request)
+        if params.faults.create_failed:
+            self.fault("create-failed")
+            job.terminal, job.forced_kind, job.forced_at = "failed", "failed", job.created
         self.store.add(job)
         self.stats.bump("jobs_created")
         faults = params.faults

@@ -34,6 +34,9 @@ Create call
     ``[drop-create]``     the job IS created, then the connection closes without an answer
     ``[slow-create=S]``   the job is created, the answer comes S seconds later
     ``[accepted]``        the create answers 202 Accepted instead of 200 (the API docs' code)
+    ``[create-failed]``   the job fails at once: the create answer itself says ``failed``, with
+                          the error (any failure keyword's, else the generic provider error)
+                          and a ``void`` bill
     ``[create-429]``      the first create with this exact prompt (``=N``: first N) answers
                           429 ``key_limit_exceeded`` with ``Retry-After: 1`` (no job)
 
@@ -129,6 +132,7 @@ class JobFaults:
     no_outputs: bool = False
     no_status: bool = False
     accepted: bool = False
+    create_failed: bool = False
 
     def status_fault(self, call_index: int) -> str | None:
         """The scripted fault for the job's status GET number `call_index` (0-based), if any."""
@@ -179,6 +183,8 @@ def _apply_keyword(faults: JobFaults, word: str, value: str | None) -> None:
         faults.status_script.extend([word] * _count(word, value, default))
     elif word == "drop-content":
         faults.drop_content = _count(word, value, 1)
+    elif word == "create-failed":
+        faults.create_failed = True
     elif word == "accepted":
         faults.accepted = True
     elif word == "no-status":

@@ -75,19 +75,24 @@ def job_error(job: Job, phase: Phase) -> Any:
 
 
 def create_json(job: Job) -> dict[str, Any]:
-    """The slim create response: no poll_after_seconds and no polling_url."""
+    """The slim create response: no poll_after_seconds and no polling_url.
+
+    A job that failed at once (``[create-failed]``) says so in this very answer.
+    """
     spec = job.params.spec
+    failed = job.forced_kind == "failed"
+    phase = Phase("failed", "failed", 0, job.created, job.created)
     return {
         "id": job.id,
         "object": "video",
         "model": spec.model,
-        "status": "queued",
+        "status": "failed" if failed else "queued",
         "progress": 0,
         "created_at": int(job.created),
-        "error": None,
+        "error": job_error(job, phase) if failed else None,
         "generation_id": job.id,
         "provider": spec.style.provider,
-        "billing": _billing(job, "queued")[1],
+        "billing": _billing(job, "failed" if failed else "queued")[1],
     }
 
 

@@ -126,6 +126,18 @@ def test_a_refused_create_keeps_both_ids_the_gateway_named(engine: Engine) -> No
     assert generation_id in stored.request_ids and request_id in stored.request_ids
 
 
+def test_a_create_answer_that_already_says_failed_ends_the_job_at_once(
+    engine: Engine, gateway: DemoGateway
+) -> None:
+    job = engine.submit(params("a storm [create-failed][moderation]"))
+    assert job.state is JobState.FAILED and job.remote_id is not None
+    assert job.failure is not None and job.failure.code == "moderation_blocked"
+    assert verdict_for(job).failure_class is FailureClass.POLICY
+    assert job.billing_state == "void" and job.settled_nanos == 0
+    assert engine.next_wake() is None  # nothing to poll, nothing to download
+    assert gateway.stats["get"] == 0
+
+
 def test_invalid_parameters_are_rejected_with_details(engine: Engine) -> None:
     job = engine.submit(JobParams(model=DEMO_MODEL, prompt="x", duration=999, aspect_ratio="16:9"))
     assert job.state is JobState.REJECTED
