@@ -21,6 +21,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
+from core.clock_offset import ClockOffset
 from core.errors import ErrorKind, GatewayError
 from core.gateway_content import ContentStream, SignedLink, content_too_large
 from core.gateway_http import (
@@ -90,6 +91,8 @@ class GatewayClient:
         self._timeout = (connect_timeout, read_timeout)
         self.max_content_bytes = max_content_bytes
         self.max_answer_seconds = max_answer_seconds
+        #: The gateway's clock against ours, from its answers' Date headers.
+        self._clock = ClockOffset()
         self._owns_session = session is None
         if session is None:
             session = requests.Session()
@@ -119,6 +122,11 @@ class GatewayClient:
     def identity(self) -> str:
         """This gateway and account: base URL plus a fingerprint of the key (never the key)."""
         return gateway_identity(self._base_url, self._auth.key)
+
+    @property
+    def clock_offset(self) -> float:
+        """Seconds the gateway's clock is ahead of this machine's (0.0 until it answered)."""
+        return self._clock.seconds
 
     def set_api_key(self, key: str | None) -> None:
         """Replace the key (``None`` or blank: none); takes effect for the next request."""
@@ -390,6 +398,8 @@ class GatewayClient:
                 response.status_code,
                 time.monotonic() - started,
             )
+            if origin(current) == self._origin:  # the gateway's own clock, not a CDN's
+                self._clock.note(response.headers.get("Date"), time.time())
             if not response.is_redirect:
                 return response
             location = response.headers.get("Location", "")

@@ -30,7 +30,7 @@ from core.catalogue import ModelInfo
 from core.errors import GatewayError
 from core.jobs import Job
 from resources.paths import icon_path
-from ui.action_table import ACTIONS, TOOLBAR, add_all
+from ui.action_table import ACTIONS, TOOLBAR, add_all, more_button
 from ui.composer import Composer
 from ui.controller import Controller
 from ui.costs import Costs
@@ -238,6 +238,8 @@ class MainWindow(QMainWindow):
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         add_all(toolbar, [None if n is None else actions.actions[n] for n in TOOLBAR])
+        toolbar.insertWidget(actions.settings, more_button(toolbar, actions.actions))
+        toolbar.insertSeparator(actions.settings)
         for action in (costs.action, sets.compare, sets.batch):
             toolbar.insertAction(actions.settings, action)
         toolbar.insertSeparator(actions.settings)

@@ -344,3 +344,28 @@ def test_a_persistent_502_keeps_the_provider_words_and_is_no_unreachable_gateway
     assert "Provider diagnostics: provider_access_missing - " in words
     settled = settle(engine, job)
     assert settled.state is JobState.COMPLETED and settled.poll_error is None
+
+
+def test_a_lost_create_is_found_when_the_gateways_clock_is_ten_minutes_ahead(
+    tmp_path: Path,
+) -> None:
+    """The gateway stamps jobs (and its Date header) on a clock 600 s ahead of this machine's."""
+    with DemoGateway(
+        queued_seconds=0.2,
+        processing_seconds=0.5,
+        poll_after_seconds=1,
+        video_scale=0.25,
+        clock=lambda: time.time() + 600,
+    ) as skewed:
+        engine = build_engine(tmp_path, skewed.base_url)
+        try:
+            job = engine.submit(params("[drop-create] a lighthouse"))
+            assert job.state is JobState.SUBMIT_UNKNOWN  # no answer came: nothing learnt yet
+            done = settle(engine, job, timeout=40)
+            assert abs(engine.client.clock_offset - 600) < 3  # type: ignore[attr-defined]
+            assert skewed.stats["create"] == 1, "the create was never resent"
+            assert done.state is JobState.COMPLETED and done.remote_id is not None
+            assert Path(done.files[0]).read_bytes() == skewed.job_bytes(done.remote_id)
+        finally:
+            engine.client.close()  # type: ignore[attr-defined]
+            engine.journal.close()
