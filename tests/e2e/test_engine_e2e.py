@@ -208,6 +208,16 @@ def test_dropped_content_is_retried_from_zero(engine: Engine, gateway: DemoGatew
     assert Path(done.files[0]).read_bytes() == gateway.job_bytes(done.remote_id)  # type: ignore[arg-type]
 
 
+def test_a_cut_off_download_without_content_length_is_retried_not_saved_short(
+    engine: Engine, gateway: DemoGateway
+) -> None:
+    """No Content-Length, no chunks: a connection closed half way looks like the end."""
+    done = settle(engine, engine.submit(params("[drop-content][close-delimited] lake")))
+    assert done.download is DownloadState.DONE
+    assert gateway.stats["fault:drop-content"] == 1
+    assert Path(done.files[0]).read_bytes() == gateway.job_bytes(done.remote_id)  # type: ignore[arg-type]
+
+
 def test_ambiguous_create_is_reconciled_not_resent(engine: Engine, gateway: DemoGateway) -> None:
     job = engine.submit(params("[drop-create] a lighthouse"))
     assert job.state is JobState.SUBMIT_UNKNOWN and job.remote_id is None
