@@ -29,6 +29,8 @@ class CreateRejected:
 
     failure: JobFailure
     at: float
+    #: Every id the refusal named (its ``request_id`` and ``generation_id``).
+    request_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

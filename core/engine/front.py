@@ -118,7 +118,7 @@ class Engine(PollingRole, ActionsRole):
         self.keys.note_limit(error)
         return self._commit(
             job,
-            CreateRejected(failure_from_error(error), at),
+            CreateRejected(failure_from_error(error), at, error.request_ids),
             "create_rejected",
             http_status=error.status,
             request_id=error.request_id,

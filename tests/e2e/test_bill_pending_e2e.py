@@ -1,5 +1,6 @@
-"""A bill the gateway settles after the job completed: read again until it settles, a bounded
-number of times, over real HTTP with one hand-moved clock for the engine and the gateway."""
+"""A bill the gateway settles (or voids) after the job finished: read again until it does, a
+bounded number of times, over real HTTP with one hand-moved clock for the engine and the
+gateway."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from core.billing import ChargeKind, job_charge
 from core.demo_gateway import DEMO_API_KEY, DemoGateway
 from core.engine import Engine
 from core.gateway import GatewayClient
@@ -114,3 +116,25 @@ def test_a_bill_that_never_settles_is_asked_about_a_bounded_number_of_times(
     assert not any(item.local_id == job.local_id for item in engine.unfinished_jobs())
     kinds = [event.kind for event in engine.journal.events(job.local_id)]
     assert kinds.count("billing") == BILL_CHECKS
+
+
+def test_a_failed_job_whose_reservation_is_not_voided_yet_is_read_until_void(
+    rig: tuple[DemoGateway, Engine], clock: Clock
+) -> None:
+    """A failed job is never charged: an ``estimated`` bill at failure is read until ``void``."""
+    gateway, engine = rig
+    job = engine.submit(lake("a lake [fail][unsettled=10]"))
+    step(engine, clock, 2.0, times=3)
+    failed = engine.job(job.local_id)
+    assert failed is not None and failed.state is JobState.FAILED
+    assert failed.billing_state == "estimated" and job_charge(failed).kind is ChargeKind.ESTIMATED
+    assert failed.awaiting_bill
+    step(engine, clock, 12.0)  # the gateway voids the reservation 10 s after the failure
+    step(engine, clock, 3.0, times=2)
+    voided = engine.journal.get(job.local_id)
+    assert voided is not None and voided.billing_state == "void"
+    assert job_charge(voided) == (ChargeKind.VOID, 0) and not voided.awaiting_bill
+    assert job_charge(voided).text == "not charged"
+    reads = gateway.stats["get"]
+    step(engine, clock, 60.0, times=3)
+    assert gateway.stats["get"] == reads  # void: never asked again
