@@ -72,6 +72,7 @@ class ImageRow(QWidget):
     remove_requested = Signal(object)
 
     def __init__(self, parent: QWidget, *, file: str | None = None) -> None:
+        """Build an empty row for a web URL, or a read-only one for the local ``file``."""
         super().__init__(parent)
         self.setObjectName("imageRow")
         self.file = file
@@ -173,6 +174,7 @@ class ImageInputs(QWidget):
         submit: Submit | None = None,
         ca_bundle: str | None = None,
     ) -> None:
+        """Start with no image inputs; fetches run on ``submit`` and trust ``ca_bundle``."""
         super().__init__(parent)
         self.setObjectName("imageInputs")
         self.setAccessibleName("Image inputs")

@@ -132,6 +132,7 @@ class JobsModel(QAbstractTableModel):
         clock: Callable[[], float] = time.time,
         parent: QObject | None = None,
     ) -> None:
+        """List ``jobs`` (``hidden`` ids left out); ``owns`` tells this gateway's jobs apart."""
         super().__init__(parent)
         self._clock = clock
         self._owns = owns

@@ -31,6 +31,7 @@ class JobsFilterProxy(RowListProxy):
     """Shows the jobs the filter and every search word accept, sorted by :data:`SortRole`."""
 
     def __init__(self, parent: QObject | None = None) -> None:
+        """Start with every job shown, unsorted."""
         super().__init__(parent)
         self._filter = JobFilter.ALL
         self._min_rating = 0
