@@ -144,12 +144,6 @@ class DurationField(QWidget):
             return True
         return False
 
-    def offered(self) -> list[int]:
-        """Every value offered (a range lists its ends only)."""
-        if isinstance(self.input, QSpinBox):
-            return [self.input.minimum(), self.input.maximum()]
-        return [int(self.input.itemData(i)) for i in range(self.input.count())]
-
 
 class AdvancedSection(QWidget):
     """Resolution, negative prompt, seed, audio, sample count and prompt enhancement."""

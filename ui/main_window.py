@@ -383,7 +383,7 @@ class MainWindow(QMainWindow):
     def on_key_rejected(self, error: GatewayError) -> None:
         """The key was refused: polling is paused until a new key is entered."""
         reason = error.reason or error.message or "no reason given"
-        self.key_rejected_box = key_rejected_box(self, reason, self.open_settings)
+        key_rejected_box(self, reason, self.open_settings)
         self.show_status(f"The gateway refused the API key ({reason}). Polling is paused.", 0)
 
     # -- settings -----------------------------------------------------------------------------
