@@ -27,7 +27,13 @@ from PySide6.QtWidgets import (
 )
 
 from core.catalogue import ModelInfo
-from core.image_files import ImageError, ca_bundle_from_env, fetch_image, read_image_file
+from core.image_files import (
+    ImageError,
+    ca_bundle_from_env,
+    data_url_bytes,
+    fetch_image,
+    read_image_file,
+)
 from core.image_inputs import ROLE_LABELS, ROLES, ImageInput
 from core.image_rules import NO_IMAGES, ImageSupport, check_image_url, image_support
 from ui.composer_fields import problem_label, set_problem
@@ -59,10 +65,8 @@ def load_url_preview(url: str, ca_bundle: str | None) -> QImage:
 
 def load_file(path: str, role: str | None) -> tuple[ImageInput, QImage]:
     """Read a local image as a data: URL and make its thumbnail (worker thread)."""
-    import base64
-
     image = read_image_file(path, role)
-    return image, _thumbnail(base64.b64decode(image.url.partition(",")[2]))
+    return image, _thumbnail(data_url_bytes(image.url))
 
 
 class ImageRow(QWidget):
