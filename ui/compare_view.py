@@ -157,7 +157,7 @@ class ClipPane(QFrame):
 
     def _show_kept(self, kept: bool) -> None:
         self.keep_button.setText("Kept ✓" if kept else "Keep")
-        self.keep_button.setStyleSheet("font-weight: 600; color: #1e7d3a;" if kept else "")
+        set_tone(self.keep_button, "ok" if kept else None)
 
     def video_to_load(self) -> Path | None:
         """The downloaded file to play, if it is not playing yet."""

@@ -42,7 +42,6 @@ from ui.offthread import Submit, run_task
 THUMB_SIZE = (96, 54)
 #: How long typing pauses before an URL is fetched for its thumbnail.
 FETCH_DELAY_MS = 600
-_NOTE_STYLE = "color: palette(placeholder-text);"
 
 
 def _thumbnail(data: bytes) -> QImage:
@@ -113,7 +112,6 @@ class ImageRow(QWidget):
         self.status.setObjectName("imageStatus")
         self.status.setAccessibleName("Image status")
         self.status.setWordWrap(True)
-        self.status.setStyleSheet(_NOTE_STYLE)
         line = QHBoxLayout()
         line.setContentsMargins(0, 0, 0, 0)
         line.addWidget(self.role_combo)
@@ -197,7 +195,6 @@ class ImageInputs(QWidget):
         self.note.setObjectName("imageNote")
         self.note.setAccessibleName("What this model takes")
         self.note.setWordWrap(True)
-        self.note.setStyleSheet(_NOTE_STYLE)
         self.add_url_button = QPushButton("Add image &URL", self)
         self.add_url_button.setObjectName("addImageUrlButton")
         self.add_url_button.setAccessibleName("Add an image from the web")
