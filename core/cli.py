@@ -225,7 +225,7 @@ def cmd_resume(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if ctx is None:
         return EXIT_BAD_INPUT
     try:
-        pending = [job.local_id for job in ctx.engine.active_jobs()]
+        pending = [job.local_id for job in ctx.engine.unfinished_jobs()]
         if not pending:
             print("Nothing to resume.", file=out)
             return EXIT_OK

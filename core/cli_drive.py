@@ -234,7 +234,7 @@ def open_cli_context(args: argparse.Namespace, err: TextIO) -> AppContext | None
 
 def key_ready(ctx: AppContext, out: TextIO, err: TextIO) -> bool:
     """Say when the demo gateway is used; False (said why) when there is no key to send."""
-    if ctx.demo_mode:
+    if ctx.runs_demo_gateway:
         print("Demo mode: using the built-in demo gateway (no API key needed).", file=out)
     elif not ctx.client.has_key:
         print(

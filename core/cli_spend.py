@@ -88,7 +88,7 @@ def check_cost(
             return EXIT_BAD_INPUT
     budget = dollars_setting(ctx.settings.monthly_budget)
     if budget is not None:
-        gateway = "demo" if ctx.demo_mode else "default"
+        gateway = "demo" if ctx.runs_demo_gateway else "default"
         records = read_records(ctx.paths.journal, gateway=gateway)
         month = summarize(records, time.time()).periods["month"]
         verdict = check_budget(budget, month, nanos)

@@ -21,7 +21,7 @@ from core.image_files import ca_bundle_from_env
 from core.journal import Journal
 from core.logsetup import REDACTION
 from core.paths import AppPaths, resolve_paths
-from core.scheduler import PollPolicy, RequestBudget
+from core.poll_policy import PollPolicy, RequestBudget
 from core.secrets import SecretStore, key_in_environment, open_secret_store, resolve_api_key
 from core.settings import Settings, load_settings
 
@@ -46,14 +46,14 @@ class AppContext:
     messages: list[str] = field(default_factory=list)
 
     @property
-    def demo_mode(self) -> bool:
-        """Whether the built-in demo gateway serves this run."""
+    def runs_demo_gateway(self) -> bool:
+        """Whether the built-in demo gateway serves this run (the user's choice is a setting)."""
         return self.demo is not None
 
     @property
     def has_key(self) -> bool:
         """Whether a real API key is configured (demo mode needs none)."""
-        return self.client.has_key and not self.demo_mode
+        return self.client.has_key and not self.runs_demo_gateway
 
     def close(self) -> None:
         """Stop the demo gateway and close the journal and HTTP session."""

@@ -26,22 +26,22 @@ _SIGNED_LINK_KEYS = frozenset({"download_url", "signed_url", "url"})
 _SIGNED_QUERY = re.compile(r"(https?://[^\s?\"'<>]+)\?[^\s\"'<>]*(?:sig|token|expires)[^\s\"'<>]*")
 
 
-def _scrub_value(key: str, value: Any, secrets: tuple[str, ...]) -> Any:
+def _scrub_value(key: str, value: Any, redacted: tuple[str, ...]) -> Any:
     lowered = key.lower()
     if lowered == "authorization":
         return "[redacted]"
     if lowered in _SIGNED_LINK_KEYS and isinstance(value, str):
-        return scrub_urls(redact(value, secrets))
-    return _scrub(value, secrets)
+        return scrub_urls(redact(value, redacted))
+    return _scrub(value, redacted)
 
 
-def _scrub(value: Any, secrets: tuple[str, ...]) -> Any:
+def _scrub(value: Any, redacted: tuple[str, ...]) -> Any:
     if isinstance(value, str):
-        return _SIGNED_QUERY.sub(r"\1?[redacted]", redact(value, secrets))
+        return _SIGNED_QUERY.sub(r"\1?[redacted]", redact(value, redacted))
     if isinstance(value, dict):
-        return {str(k): _scrub_value(str(k), v, secrets) for k, v in value.items()}
+        return {str(k): _scrub_value(str(k), v, redacted) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_scrub(item, secrets) for item in value]
+        return [_scrub(item, redacted) for item in value]
     return value
 
 
@@ -52,7 +52,7 @@ def _iso(moment: float | None) -> str | None:
 
 
 def build_diagnostics(
-    job: Job, events: list[JournalEvent], *, secrets: tuple[str, ...] = ()
+    job: Job, events: list[JournalEvent], *, redacted: tuple[str, ...] = ()
 ) -> dict[str, Any]:
     """The diagnostics document for one job (redacted)."""
     verdict = verdict_for(job)
@@ -94,7 +94,7 @@ def build_diagnostics(
         ],
         "record": job_to_dict(job),
     }
-    scrubbed: dict[str, Any] = _scrub(document, secrets)
+    scrubbed: dict[str, Any] = _scrub(document, redacted)
     return scrubbed
 
 
@@ -111,8 +111,10 @@ def sidecar_document(job: Job, saved: list[str]) -> dict[str, Any]:
     }
 
 
-def diagnostics_text(job: Job, events: list[JournalEvent], *, secrets: tuple[str, ...] = ()) -> str:
+def diagnostics_text(
+    job: Job, events: list[JournalEvent], *, redacted: tuple[str, ...] = ()
+) -> str:
     """The diagnostics document as pretty JSON text."""
     return json.dumps(
-        build_diagnostics(job, events, secrets=secrets), indent=2, ensure_ascii=False, default=str
+        build_diagnostics(job, events, redacted=redacted), indent=2, ensure_ascii=False, default=str
     )

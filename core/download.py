@@ -21,6 +21,7 @@ from typing import Protocol
 from core.errors import ErrorKind, GatewayError
 from core.files import PART_SUFFIX, cleanup_partials, human_size
 from core.gateway_http import scrub_urls
+from core.mp4_boxes import BoxWalker
 from core.safe_write import (
     DownloadError,
     DownloadErrorKind,
@@ -185,8 +186,21 @@ def _broken_connection(exc: OSError) -> BaseException:
     )
 
 
-def _verify_video(content_length: int | None) -> Callable[[int, bytes], None]:
-    """A check that the body looks complete: non-empty, MP4, and as long as announced."""
+def _walked(chunks: Iterator[bytes], walker: BoxWalker) -> Iterator[bytes]:
+    """``chunks`` unchanged, each one shown to ``walker`` on its way through."""
+    for chunk in chunks:
+        walker.feed(chunk)
+        yield chunk
+
+
+def _verify_video(
+    content_length: int | None, boxes: BoxWalker | None = None
+) -> Callable[[int, bytes], None]:
+    """A check that the body looks complete: non-empty, MP4, and as long as announced.
+
+    Without a ``Content-Length``, ``boxes`` (the MP4's own box sizes) say whether the body
+    stopped early: a connection closed half way through looks like the end otherwise.
+    """
 
     def verify(size: int, head: bytes) -> None:
         if size == 0:
@@ -207,6 +221,13 @@ def _verify_video(content_length: int | None) -> Callable[[int, bytes], None]:
                 f"The gateway sent something that is not an MP4 video ({human_size(size)}, "
                 f"starting with {head!r}).",
                 retryable=False,
+            )
+        if boxes is not None and boxes.cut_off():
+            raise _TryAgainError(
+                DownloadError(
+                    DownloadErrorKind.VERIFY,
+                    f"The download stopped early: got {human_size(size)}, but {boxes.describe()}.",
+                )
             )
 
     return verify
@@ -231,12 +252,14 @@ def _attempt(
             if content_length is not None and content_length > max_bytes:
                 raise too_large(max_bytes, content_length)
             check_space(dest.parent, content_length or expected_size or min_free_bytes)
+            chunks = stream.iter_chunks(chunk_size)
+            boxes = BoxWalker() if content_length is None else None
+            if boxes is not None:
+                chunks = _walked(chunks, boxes)
             video_sink = dataclasses.replace(
-                sink, verify=_verify_video(content_length), max_bytes=max_bytes
+                sink, verify=_verify_video(content_length, boxes), max_bytes=max_bytes
             )
-            return write_atomically(
-                stream.iter_chunks(chunk_size), dest, content_length, video_sink
-            )
+            return write_atomically(chunks, dest, content_length, video_sink)
     except GatewayError as exc:
         mapped = _from_gateway(exc)
         if mapped is exc:

@@ -87,6 +87,16 @@ class GatewayError(Exception):
         return self.summary
 
     @property
+    def request_ids(self) -> tuple[str, ...]:
+        """Every gateway id the answer names: ``request_id`` and ``generation_id`` (both kept)."""
+        found = (
+            self.request_id,
+            as_str(self.body.get("request_id")),
+            as_str(self.body.get("generation_id")),
+        )
+        return tuple(dict.fromkeys(text for text in found if text))
+
+    @property
     def retryable(self) -> bool:
         """Whether a read that failed this way may simply be tried again later."""
         return self.kind in RETRYABLE_KINDS
@@ -191,13 +201,36 @@ def classify(status: int, code: str | None) -> ErrorKind:
     return ErrorKind.UNEXPECTED
 
 
+def _path_text(value: object) -> str | None:
+    """A detail's ``path``: text as given, or a list of keys and indexes (``a.0.b``) joined."""
+    if isinstance(value, list):
+        parts = [text for part in value[:20] if (text := as_str(part)) is not None]
+        return ".".join(parts) or None
+    return as_str(value)
+
+
+def _field_messages(value: dict[object, object], depth: int = 0) -> list[str]:
+    """``{field: message | [messages] | {...}}`` (a field-to-errors map) as ``field: message``."""
+    out: list[str] = []
+    for key, item in list(value.items())[:20]:
+        if isinstance(item, dict) and depth < 2:
+            out.extend(_field_messages(item, depth + 1))
+            continue
+        texts = [as_str(part) for part in item[:5]] if isinstance(item, list) else [as_str(item)]
+        out.extend(f"{key}: {text}" for text in texts if text)
+    return out
+
+
 def _details(value: object) -> tuple[str, ...]:
+    """The ``details`` of an error body as lines: a list of issues, a field map, or text."""
+    if isinstance(value, dict):
+        return tuple(_field_messages(value)[:20])
     if isinstance(value, list):
         out: list[str] = []
         for item in value[:20]:
             if isinstance(item, dict):
                 where = (
-                    as_str(item.get("path"))
+                    _path_text(item.get("path"))
                     or as_str(item.get("field"))
                     or as_str(item.get("param"))
                 )

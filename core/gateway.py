@@ -2,7 +2,7 @@
 
 Each method makes exactly one logical request (redirects of reads aside) and either returns
 a parsed value or raises :class:`~core.errors.GatewayError`; nothing is retried here, the
-caller's scheduler decides. A create whose outcome is unknown (sent, then no usable answer)
+caller's poll policy decides. A create whose outcome is unknown (sent, then no usable answer)
 raises with ``ambiguous=True`` and is never resent: that includes timeouts and dropped
 connections after sending, a 2xx without a readable job, and any 5xx other than 501.
 
@@ -21,6 +21,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
+from core.clock_offset import ClockOffset
 from core.errors import ErrorKind, GatewayError
 from core.gateway_content import ContentStream, SignedLink, content_too_large
 from core.gateway_http import (
@@ -45,7 +46,15 @@ from core.gateway_http import (
 )
 from core.jobs import JobParams
 from core.version import APP_NAME, __version__
-from core.wire import JobPage, RemoteJob, as_object, parse_job, parse_job_page, parse_time
+from core.wire import (
+    JobPage,
+    RemoteJob,
+    as_bool,
+    as_object,
+    parse_job,
+    parse_job_page,
+    parse_time,
+)
 
 __all__ = ["DEFAULT_BASE_URL", "USER_AGENT", "ContentStream", "GatewayClient", "SignedLink"]
 
@@ -82,6 +91,8 @@ class GatewayClient:
         self._timeout = (connect_timeout, read_timeout)
         self.max_content_bytes = max_content_bytes
         self.max_answer_seconds = max_answer_seconds
+        #: The gateway's clock against ours, from its answers' Date headers.
+        self._clock = ClockOffset()
         self._owns_session = session is None
         if session is None:
             session = requests.Session()
@@ -111,6 +122,11 @@ class GatewayClient:
     def identity(self) -> str:
         """This gateway and account: base URL plus a fingerprint of the key (never the key)."""
         return gateway_identity(self._base_url, self._auth.key)
+
+    @property
+    def clock_offset(self) -> float:
+        """Seconds the gateway's clock is ahead of this machine's (0.0 until it answered)."""
+        return self._clock.seconds
 
     def set_api_key(self, key: str | None) -> None:
         """Replace the key (``None`` or blank: none); takes effect for the next request."""
@@ -215,7 +231,7 @@ class GatewayClient:
         document = decode_body(response.status_code, body)
         if not isinstance(document, dict):
             raise unexpected("The delete answer is not a JSON object", document, 200)
-        return document.get("deleted") is True
+        return as_bool(document.get("deleted")) is True
 
     def cancel(self, job_id: str) -> None:
         """``POST /videos/{id}/cancel``; today's gateway answers 501 (``FEATURE_DISABLED``)."""
@@ -382,6 +398,8 @@ class GatewayClient:
                 response.status_code,
                 time.monotonic() - started,
             )
+            if origin(current) == self._origin:  # the gateway's own clock, not a CDN's
+                self._clock.note(response.headers.get("Date"), time.time())
             if not response.is_redirect:
                 return response
             location = response.headers.get("Location", "")

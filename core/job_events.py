@@ -29,6 +29,8 @@ class CreateRejected:
 
     failure: JobFailure
     at: float
+    #: Every id the refusal named (its ``request_id`` and ``generation_id``).
+    request_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,7 @@ class KeyReplaced:
 
 @dataclass(frozen=True)
 class Scheduled:
-    """The scheduler decided when the job is next due."""
+    """The engine decided when the job is next due (by the poll policy)."""
 
     next_poll_at: float | None
     at: float

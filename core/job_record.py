@@ -18,6 +18,11 @@ from core.job_states import (
 )
 from core.wire import JsonObject
 
+#: Finished states whose bill the gateway may still be settling (or voiding).
+_BILLED_STATES = frozenset(
+    {JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED, JobState.EXPIRED}
+)
+
 
 @dataclass(frozen=True)
 class Job:
@@ -80,7 +85,7 @@ class Job:
     #: Failed download attempts in a row, and when the loop may try again on its own.
     download_attempts: int = 0
     download_retry_at: float | None = None
-    #: Status reads of a completed job made for its bill alone (see ``awaiting_bill``).
+    #: Status reads of a finished job made for its bill alone (see ``awaiting_bill``).
     bill_checks: int = 0
     #: What the last failed status read got (``core.failure_evidence.poll_error_record``);
     #: cleared by the next answer.
@@ -127,9 +132,14 @@ class Job:
 
     @property
     def awaiting_bill(self) -> bool:
-        """A completed job whose bill is not settled yet: its status is read a few more times."""
+        """A finished job whose bill is not final yet: its status is read a few more times.
+
+        The bill trails the status: a completed job's may still be ``pending``, and a failed,
+        cancelled or expired job's reservation may still read ``estimated`` before the
+        gateway voids it (it is never charged; counting it as spend would be wrong).
+        """
         return (
-            self.state is JobState.COMPLETED
+            self.state in _BILLED_STATES
             and self.remote_id is not None
             and (self.billing_state or "").lower() in ("pending", "estimated")
             and not self.deleted_on_server
@@ -139,7 +149,7 @@ class Job:
 
     @property
     def pollable(self) -> bool:
-        """Whether the scheduler should poll this job at all."""
+        """Whether the engine should poll this job at all."""
         return (
             self.remote_id is not None
             and self.state not in TERMINAL_STATES

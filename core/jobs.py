@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from core.catalogue_model import MAX_SAMPLES
 from core.job_events import (
     AuthRejected,
     BillingSeen,
@@ -173,6 +174,23 @@ def _with_request_id(job: Job, request_id: str | None) -> tuple[str, ...]:
     return (*job.request_ids, request_id)
 
 
+def _output_count(job: Job, remote: RemoteJob) -> int:
+    """How many videos a completed job has: its ``outputs``, else the samples it was made with.
+
+    An answer without ``outputs`` entries (only the top-level URLs) still holds every
+    sample the person asked (and paid) for, each behind ``content?index=n``.
+    """
+    if remote.outputs:
+        return remote.output_count
+    asked = job.params.sample_count or 1
+    return max(remote.output_count, min(asked, MAX_SAMPLES))
+
+
+def _merged_ids(known: tuple[str, ...], *more: str | None) -> tuple[str, ...]:
+    """``known`` followed by the new, non-empty ids of ``more``, each once."""
+    return tuple(dict.fromkeys([*known, *(item for item in more if item)]))
+
+
 def _foreign_ids(job: Job, remote: RemoteJob) -> tuple[str, ...]:
     """Ids that differ from the job's fixed gateway id, recorded and never adopted."""
     other = remote.id
@@ -226,7 +244,7 @@ def _apply_remote(job: Job, remote: RemoteJob, at: float, *, created: bool) -> J
         or (None if job.state is JobState.GONE else job.failure),
         request_ids=_with_request_id(job, remote.id),
         **_bill_of(job, remote),
-        outputs=remote.output_count if state is JobState.COMPLETED else job.outputs,
+        outputs=_output_count(job, remote) if state is JobState.COMPLETED else job.outputs,
         download=DownloadState.PENDING
         if state is JobState.COMPLETED and job.download is DownloadState.NONE
         else job.download,
@@ -251,13 +269,13 @@ def apply(job: Job, event: Event) -> Job:
             return replace(
                 job, **_bill_of(job, remote), bill_checks=job.bill_checks + 1, updated_at=at
             )
-        case CreateRejected(failure=failure, at=at):
+        case CreateRejected(failure=failure, at=at, request_ids=ids):
             return replace(
                 job,
                 state=JobState.REJECTED,
                 failure=failure,
                 finished_at=at,
-                request_ids=_with_request_id(job, failure.request_id),
+                request_ids=_merged_ids(job.request_ids, failure.request_id, *ids),
                 updated_at=at,
             )
         case CreateAmbiguous(problem=problem, at=at):

@@ -22,7 +22,6 @@ copied into a fresh journal, and :attr:`Journal.recovered_from` tells the caller
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 import sqlite3
 import threading
@@ -31,6 +30,7 @@ from pathlib import Path
 from types import TracebackType
 
 from core.files import fsync_dir
+from core.gc_pause import collector_paused
 from core.jobs import TERMINAL_STATES, DownloadState, Job, JobState
 from core.journal_codec import (
     Row,
@@ -326,16 +326,8 @@ class Journal:
         """Jobs from ``JOB_COLUMNS`` rows; an unreadable document degrades to the columns."""
         if len(rows) < _BULK:
             return [self._job(doc, rowid) for doc, rowid in rows]
-        # Building 100,000 jobs allocates millions of containers, and CPython 3.11's cyclic
-        # collector rescans all of them over and over (a quarter of the time); nothing built
-        # here can form a cycle, so the collector waits until the list is done.
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with collector_paused():  # see core.gc_pause
             return [self._job(doc, rowid) for doc, rowid in rows]
-        finally:
-            if was_enabled:
-                gc.enable()
 
     def _job(self, doc: object, rowid: int) -> Job:
         """One job from its document, or from its columns when the document is unreadable."""

@@ -375,7 +375,29 @@ def job_row(job: Job) -> Row:
         int(job.reviewed),
         job.download.value,
         job_to_doc(job),
+        *bill_columns(job),
     )
+
+
+def bill_columns(job: Job) -> Row:
+    """The bill's column values (``journal_schema.BILL_COLUMNS``): what the ledger reads."""
+    return (
+        None if job.billing_state is None else sqlite_text(job.billing_state),
+        None if job.cost is None else sqlite_text(job.cost),
+        _sqlite_int(job.estimated_nanos),
+        _sqlite_int(job.settled_nanos),
+        sqlite_text(job.gateway_label),
+    )
+
+
+def _sqlite_int(value: int | None) -> int | None:
+    """``value`` if SQLite can store it as an integer, else ``None``.
+
+    The row is still written either way; the document keeps the value.
+    """
+    if value is None or not -(2**63) <= value < 2**63:
+        return None
+    return value
 
 
 def stand_in(row: Row, reason: str) -> Job:

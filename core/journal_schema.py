@@ -7,6 +7,9 @@ Version history:
 2. ``jobs`` gains ``hidden``, ``reviewed`` and ``download`` (so resuming and filtering need no
    JSON parsing) and an index on ``state``; ``events`` gains ``note``; triggers make events
    append-only and jobs undeletable.
+3. ``jobs`` gains the bill: ``billing_state``, ``cost``, ``estimated_nanos``,
+   ``settled_nanos`` and ``gateway_label``, so the spend ledger adds up a long history
+   without parsing a JSON document per job.
 
 A migration backs the file up first (SQLite's online backup, so un-checkpointed WAL content is
 included) and runs every step in one transaction: it either happens completely or not at all.
@@ -24,11 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.files import fsync_dir
-from core.journal_codec import Row, job_from_json, job_row
+from core.journal_codec import Row, bill_columns, job_from_json, job_row
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SQLITE_MAGIC = b"SQLite format 3\x00"
 SIDE_FILES = ("-wal", "-shm", "-journal")
 
@@ -59,7 +62,12 @@ _TABLES = (
         hidden INTEGER NOT NULL DEFAULT 0,
         reviewed INTEGER NOT NULL DEFAULT 0,
         download TEXT,
-        doc TEXT NOT NULL
+        doc TEXT NOT NULL,
+        billing_state TEXT,
+        cost TEXT,
+        estimated_nanos INTEGER,
+        settled_nanos INTEGER,
+        gateway_label TEXT
     )""",
     """CREATE TABLE IF NOT EXISTS events (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -127,8 +135,36 @@ def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+#: The bill's columns and their types, in ``journal_codec.bill_columns`` order.
+BILL_COLUMNS = {
+    "billing_state": "TEXT",
+    "cost": "TEXT",
+    "estimated_nanos": "INTEGER",
+    "settled_nanos": "INTEGER",
+    "gateway_label": "TEXT",
+}
+
+
+def _migrate_2_to_3(conn: sqlite3.Connection) -> None:
+    """Add the bill's columns to jobs and fill them from each job's document."""
+    for name, kind in BILL_COLUMNS.items():
+        conn.execute(f"ALTER TABLE jobs ADD COLUMN {name} {kind}")
+    assignments = ", ".join(f"{name} = ?" for name in BILL_COLUMNS)
+    for local_id, doc in conn.execute("SELECT local_id, doc FROM jobs").fetchall():
+        try:
+            job = job_from_json(doc)
+        except ValueError:
+            continue  # an unreadable document keeps empty columns (no bill is known)
+        conn.execute(
+            f"UPDATE jobs SET {assignments} WHERE local_id = ?", (*bill_columns(job), local_id)
+        )
+
+
 #: ``MIGRATIONS[n]`` turns a version-n file into a version-(n+1) file.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_1_to_2}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _migrate_1_to_2,
+    2: _migrate_2_to_3,
+}
 
 
 def read_version(conn: sqlite3.Connection) -> int | None:
@@ -361,7 +397,7 @@ def salvage(damaged: Path, busy_timeout: float) -> tuple[list[Row], list[Row]]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Statements on the version-2 layout (shared by the journal and recovery).
+# Statements on today's layout (shared by the journal and recovery).
 
 #: Columns read to rebuild a job: the document, and the rowid to find the row again.
 JOB_COLUMNS = "doc, rowid"
@@ -369,8 +405,9 @@ JOB_COLUMNS = "doc, rowid"
 STAND_IN_COLUMNS = "doc, local_id, remote_id, state, created_at, updated_at, prompt, model"
 #: Column list and placeholders matching ``journal_codec.job_row``.
 JOB_VALUES = (
-    "(local_id, remote_id, state, created_at, updated_at, prompt, model, reviewed, download, doc)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "(local_id, remote_id, state, created_at, updated_at, prompt, model, reviewed, download, doc, "
+    "billing_state, cost, estimated_nanos, settled_nanos, gateway_label)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 INSERT_JOB = f"INSERT INTO jobs {JOB_VALUES}"
 #: An upsert, so saving a job whose row is somehow missing writes it instead of losing it.
@@ -381,7 +418,10 @@ UPSERT_JOB = (
     f"INSERT INTO jobs {JOB_VALUES} ON CONFLICT(local_id) DO UPDATE SET "
     "remote_id = excluded.remote_id, state = excluded.state, created_at = excluded.created_at, "
     "updated_at = excluded.updated_at, prompt = excluded.prompt, model = excluded.model, "
-    "reviewed = excluded.reviewed, download = excluded.download, doc = excluded.doc "
+    "reviewed = excluded.reviewed, download = excluded.download, doc = excluded.doc, "
+    "billing_state = excluded.billing_state, cost = excluded.cost, "
+    "estimated_nanos = excluded.estimated_nanos, settled_nanos = excluded.settled_nanos, "
+    "gateway_label = excluded.gateway_label "
     "WHERE NOT (jobs.download = 'done' AND excluded.download <> 'done')"
 )
 EVENT_COLUMNS = "id, local_id, at, kind, state, http_status, request_id, raw, note"

@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 from core.billing import Charge, ChargeKind, charge_of, job_charge
 from core.files import write_text_atomic
+from core.gc_pause import collector_paused
 from core.jobs import Job
 from core.money import cents_text
 
@@ -27,13 +28,19 @@ from core.money import cents_text
 TOP_JOBS = 10
 PERIODS = ("today", "week", "month", "all")
 PERIOD_LABELS = {"today": "Today", "week": "This week", "month": "This month", "all": "All time"}
+#: The bill's own columns (journal schema 3): no JSON document is parsed per job.
 _QUERY = (
+    "SELECT local_id, created_at, model, substr(prompt, 1, 120), state, "
+    "billing_state, cost, estimated_nanos, settled_nanos, gateway_label FROM jobs"
+)
+#: The same from a journal not yet opened by this version (schema 2): read from the documents.
+_DOCUMENT_QUERY = (
     "SELECT local_id, created_at, model, substr(prompt, 1, 120), state, "
     "json_extract(doc, '$.billing_state'), json_extract(doc, '$.cost'), "
     "json_extract(doc, '$.estimated_nanos'), json_extract(doc, '$.settled_nanos'), "
     # Records written before ``gateway_label`` was a field keep the label in ``extra``.
     "coalesce(json_extract(doc, '$.gateway_label'), json_extract(doc, '$.extra.gateway')) "
-    "FROM jobs"
+    "FROM jobs WHERE json_valid(doc)"
 )
 
 
@@ -145,11 +152,14 @@ def read_records(
     uri = Path(journal_path).resolve().as_uri() + "?mode=ro"
     conn = sqlite3.connect(uri, uri=True, timeout=busy_timeout, check_same_thread=False)
     try:
-        rows = conn.execute(_QUERY).fetchall()
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(jobs)")}
+        query = _QUERY if "settled_nanos" in columns else _DOCUMENT_QUERY
+        rows = conn.execute(query).fetchall() if columns else []
     finally:
         conn.close()
-    records = (_record(row) for row in rows)
-    return [r for r in records if r is not None and (gateway is None or r.gateway == gateway)]
+    with collector_paused():  # see core.gc_pause
+        records = (_record(row) for row in rows)
+        return [r for r in records if r is not None and (gateway is None or r.gateway == gateway)]
 
 
 def period_starts(now: float) -> dict[str, float]:

@@ -16,9 +16,9 @@ _PATTERNS = (
 REDACTED = "[redacted]"
 
 
-def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
+def redact(text: str, redacted: tuple[str, ...] = ()) -> str:
     """Remove API keys (known values and key-shaped strings) from ``text``."""
-    for secret in secrets:
+    for secret in redacted:
         if secret and len(secret) >= 4:
             text = text.replace(secret, REDACTED)
     text = _PATTERNS[0].sub(REDACTED, text)

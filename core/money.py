@@ -113,10 +113,10 @@ def parse_billing(document: object) -> Billing:
     """The job's ``billing``/``usage`` fields as a :class:`Billing`; never raises.
 
     Estimated: ``estimated_nanos``/``estimated_user_cost``, else ``reserved_nanos``, else
-    (before settlement) ``usage.cost_usd``. Settled, only once ``state`` is ``settled``:
-    ``total_nanos``/``settled_user_cost``, else ``usage.cost_nanos``/``cost_usd``/
-    ``pricing_breakdown.total_usd_str``. ``void`` is a settled zero ("not charged"). Older
-    shapes (a bare ``cost`` string) are read too.
+    (before settlement, or with no ``billing.state`` at all) ``usage.cost_usd``. Settled,
+    only once ``state`` is ``settled``: ``total_nanos``/``settled_user_cost``, else
+    ``usage.cost_nanos``/``cost_usd``/``pricing_breakdown.total_usd_str``. ``void`` is a
+    settled zero ("not charged"). Older shapes (a bare ``cost`` string) are read too.
     """
     doc = _object(document)
     billing = _object(doc.get("billing"))
@@ -138,7 +138,9 @@ def parse_billing(document: object) -> Billing:
         ),
         nanos_of(billing.get("reserved_nanos")),
         usd_to_nanos(billing.get("estimated_cost")),
-        usage_cost if state in ("estimated", "pending") else None,
+        # No billing state at all: usage.cost_usd may be the estimate or the cost, so it is
+        # shown as an estimate ("~$0.40"), never as settled.
+        usage_cost if state in ("estimated", "pending", None) else None,
         legacy if state in ("estimated", "pending") else None,
     )
     settled: int | None = None

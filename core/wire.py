@@ -18,6 +18,8 @@ from typing import Any
 from core.money import parse_billing
 
 JsonObject = dict[str, Any]
+#: The most outputs one job can have (the API's ``sample_count`` range is 1-4).
+_MAX_SAMPLES = 4
 
 
 class RemoteStatus(StrEnum):
@@ -128,6 +130,17 @@ def parse_time(value: object) -> float | None:
     return None
 
 
+def as_bool(value: object) -> bool | None:
+    """``True``/``False`` from a JSON boolean, ``"true"``/``"false"`` or 1/0; else ``None``."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return None
+
+
 def as_object(value: object) -> JsonObject:
     """Return the value if it is a JSON object, else an empty dict."""
     return value if isinstance(value, dict) else {}
@@ -205,8 +218,20 @@ class RemoteJob:
 
     @property
     def output_count(self) -> int:
-        """How many outputs to download (at least one once completed)."""
-        return max(1, len(self.outputs))
+        """How many outputs to download (at least one once completed).
+
+        An empty ``outputs`` means "use the top-level URLs", not "one video": a job made with
+        ``sample_count`` n still has outputs 0..n-1 behind ``content?index=n``.
+        """
+        if self.outputs:
+            return len(self.outputs)
+        return max(1, self.sample_count or 1)
+
+    @property
+    def sample_count(self) -> int | None:
+        """The ``sample_count`` the job document echoes (1-4), if any."""
+        count = as_int(self.raw.get("sample_count"))
+        return count if count is not None and 1 <= count <= _MAX_SAMPLES else None
 
 
 def _parse_output(value: object, position: int) -> RemoteOutput | None:
@@ -251,6 +276,9 @@ def parse_job(document: object) -> RemoteJob:
     """
     doc = as_object(document)
     raw_status = doc.get("status")
+    if as_str(raw_status) is None:
+        # ``status`` missing (fields come and go): the lifecycle word says the same thing.
+        raw_status = doc.get("lifecycle_status")
     status_text = as_str(raw_status)
     progress = as_int(doc.get("progress"))
     if progress is not None:
@@ -318,7 +346,8 @@ def parse_job_page(document: object) -> JobPage:
         items = list(data) if isinstance(data, list) else []
     jobs = tuple(parse_job(item) for item in items if isinstance(item, dict))
     last_id = as_str(doc.get("last_id")) or (jobs[-1].id if jobs else None)
-    return JobPage(jobs=jobs, has_more=doc.get("has_more") is True, last_id=last_id, raw=doc)
+    has_more = as_bool(doc.get("has_more")) is True
+    return JobPage(jobs=jobs, has_more=has_more, last_id=last_id, raw=doc)
 
 
 def decode_json(body: bytes) -> tuple[object | None, str | None]:

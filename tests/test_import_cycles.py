@@ -1,5 +1,7 @@
 """No import circle among the project's modules (counting imports made only for type checks).
 
+And no module longer than 500 lines; the engine's front (``core/engine/front.py``) under 200.
+
 The graph is read from the source (``ast``): every ``import`` and ``from ... import`` of a
 project module anywhere in a file counts, inside functions and ``if TYPE_CHECKING:`` too.
 """
@@ -108,3 +110,14 @@ def test_nothing_the_window_uses_imports_the_main_window() -> None:
     graph = import_graph()
     importers = {name for name, imported in graph.items() if "ui.main_window" in imported}
     assert importers == MAIN_WINDOW_IMPORTERS
+
+
+#: A module a newcomer can read in one sitting; the engine's front stays a thin front.
+MAX_MODULE_LINES = 500
+MAX_ENGINE_FRONT_LINES = 200
+
+
+def test_no_module_is_longer_than_a_newcomer_can_read() -> None:
+    lengths = {name: len(path.read_text("utf-8").splitlines()) for name, path in _modules().items()}
+    assert {name: n for name, n in lengths.items() if n > MAX_MODULE_LINES} == {}
+    assert lengths["core.engine.front"] <= MAX_ENGINE_FRONT_LINES

@@ -8,12 +8,12 @@ action: a row here, a handler method on ``JobActions``, and its place in the lis
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu, QToolBar
+from PySide6.QtWidgets import QMenu, QToolBar, QToolButton
 
 from core.jobs import DownloadState, Job, JobState
 
@@ -130,12 +130,18 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("find", "Find", "findAction", "Ctrl+F", "focus_search"),
 )  # fmt: skip
 
-#: The toolbar, left to right (``None``: a separator).
+#: The toolbar, left to right (``None``: a separator): the actions a creator uses most, so
+#: that with the set and pane buttons it fits a 1280-pixel-wide window without an overflow.
 TOOLBAR: tuple[str | None, ...] = (
-    "preview", "save_as", "copy_link", "open_folder", None,
-    "resubmit", "refresh", "download", None,
-    "copy_diagnostics", "delete_on_server", "remove", None,
+    "preview", "save_as", None,
+    "resubmit", "refresh", None,
     "settings",
+)  # fmt: skip
+#: The toolbar's "More" menu, top to bottom (the context menu and the keys have them too).
+TOOLBAR_MORE: tuple[str | None, ...] = (
+    "copy_link", "open_folder", "download", None,
+    "copy_diagnostics", "export_diagnostics", None,
+    "delete_on_server", "remove",
 )  # fmt: skip
 #: The job's context menu, top to bottom; ``"picks"`` is where Keep and Rating go.
 CONTEXT_MENU: tuple[str | None, ...] = (
@@ -169,3 +175,18 @@ def add_all(target: QToolBar | QMenu, items: Sequence[QAction | None]) -> None:
             target.addSeparator()
         else:
             target.addAction(item)
+
+
+def more_button(toolbar: QToolBar, actions: Mapping[str, QAction]) -> QToolButton:
+    """The toolbar's "More" button: the job actions of :data:`TOOLBAR_MORE`, in a menu."""
+    menu = QMenu(toolbar)
+    menu.setObjectName("moreActionsMenu")
+    add_all(menu, [None if name is None else actions[name] for name in TOOLBAR_MORE])
+    button = QToolButton(toolbar)
+    button.setObjectName("moreActionsButton")
+    button.setAccessibleName("More job actions")
+    button.setText("More")
+    button.setToolTip("More actions for the selected job")
+    button.setMenu(menu)
+    button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+    return button

@@ -129,7 +129,7 @@ def open_for_window(args: argparse.Namespace, paths: AppPaths) -> AppContext | N
             else:
                 demo, remember_demo = True, True
     context = _open(args, demo=demo, secrets=secrets)
-    if keyring_warning and not context.demo_mode and not key_in_environment():
+    if keyring_warning and not context.runs_demo_gateway and not key_in_environment():
         # The note matters only to a key typed into Settings; one from PHASEO_API_KEY is safe.
         context.messages.append(keyring_warning)
     if remember_demo:
@@ -171,7 +171,7 @@ async def run_window(
     loop = asyncio.get_running_loop()
     controller = Controller(context, loop=loop)
     if crash is not None:
-        crash.secrets = controller.secrets
+        crash.redacted = controller.redacted_values
     window = MainWindow(controller)
     closed = asyncio.Event()
     window.closed.connect(closed.set)

@@ -78,7 +78,7 @@ class ComparePicker(QWidget):
         return picked
 
     @property
-    def active(self) -> bool:
+    def comparing(self) -> bool:
         """Whether Generate makes a compare set (the toggle is on)."""
         return self.button.isChecked()
 

@@ -374,7 +374,7 @@ class Composer(QWidget):
         )
         if not self._models:
             self._problems = [Problem("model", "The model list is loading…")]
-        elif self.compare_picker.active:
+        elif self.compare_picker.comparing:
             # Each model gets its own nearest valid values: only the prompt can be wrong.
             self._problems = [p for p in validate(self.params(), None) if p.field == "prompt"]
             if len(self.compare_picker.chosen()) < 2:
@@ -399,18 +399,14 @@ class Composer(QWidget):
         self.submit_button.setEnabled(not self._problems and not self._busy)
         if not self._busy:
             count = len(self.compare_picker.chosen())
-            comparing = self.compare_picker.active and count >= 2
+            comparing = self.compare_picker.comparing and count >= 2
             self.submit_button.setText(f"&Generate {count} clips" if comparing else "&Generate")
         first = self._problems[0].message if self._problems else "Generate the video (Ctrl+Enter)"
         self.submit_button.setToolTip(first)
         self.changed.emit()
 
     def _stay_quiet(self) -> None:
-        """Show no problems before the person typed or pressed Generate.
-
-        Generate stays pressable (pressing it says what is missing) unless the model list is
-        still loading.
-        """
+        """Show no problems yet; Generate stays pressable unless the models are still loading."""
         quiet = (
             self.prompt_problem,
             self.model_problem,
@@ -441,7 +437,7 @@ class Composer(QWidget):
         self.refresh()
         if self._problems or self._busy:
             return False
-        if self.compare_picker.active:
+        if self.compare_picker.comparing:
             self.compare_requested.emit(self.params(), self.compare_picker.chosen())
             return True
         self.submit_requested.emit(self.params(), self._parent_id)

@@ -78,7 +78,7 @@ class Controller(QObject):
             context.settings, context.paths.settings, submit=self.run_background, parent=self
         )
         key, _source = resolve_api_key(context.secrets)
-        self._key: str | None = None if context.demo_mode else key
+        self._key: str | None = None if context.runs_demo_gateway else key
         context.engine.add_listener(self._on_job)
         context.engine.add_progress_listener(self._on_progress)
 
@@ -94,7 +94,7 @@ class Controller(QObject):
         """Whether :meth:`close` ran."""
         return self._closed
 
-    def secrets(self) -> tuple[str, ...]:
+    def redacted_values(self) -> tuple[str, ...]:
         """Values to redact from anything shown or copied: the real API key, if any."""
         if self._key and self._key != DEMO_API_KEY:
             return (self._key,)
@@ -147,9 +147,8 @@ class Controller(QObject):
 
     def load_catalogue(self) -> None:
         """Offer the cached catalogue now, then fetch the live one off the GUI thread."""
-        cache = (
-            None if self.context.demo_mode else CatalogueCache(self.context.paths.catalogue_cache)
-        )
+        context = self.context
+        cache = None if context.runs_demo_gateway else CatalogueCache(context.paths.catalogue_cache)
         cached = cache.load() if cache is not None else None
         if cached is not None:
             models, source = choose_models(None, cached)
@@ -190,7 +189,7 @@ class Controller(QObject):
         def work() -> list[Job]:
             done: list[Job] = []
             # A person asked: downloads that wait for them (disk was full...) go too.
-            for job in self.engine.active_jobs():
+            for job in self.engine.unfinished_jobs():
                 if job.download is DownloadState.FAILED:
                     done.append(self.engine.retry_download(job.local_id, self._cancel))
             # A job busy for a moment is waited for (on this worker thread), not skipped.
@@ -256,7 +255,7 @@ class Controller(QObject):
         if job is None:
             return None
         events = self.context.journal.events(local_id)
-        return diagnostics_text(job, events, secrets=self.secrets())
+        return diagnostics_text(job, events, redacted=self.redacted_values())
 
     # -- shutdown -----------------------------------------------------------------------------
 

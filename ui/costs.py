@@ -60,7 +60,7 @@ class Costs(QObject):
         context = controller.context
         preferences = controller.preferences
         self._controller = controller
-        self._demo = context.demo_mode
+        self._demo = context.runs_demo_gateway
         self.prices = PriceSource(context.client)
         self.estimate = CostEstimate(
             self.prices,

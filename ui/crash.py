@@ -45,7 +45,7 @@ def build_report(
     exc: BaseException,
     tb: TracebackType | None,
     *,
-    secrets: tuple[str, ...] = (),
+    redacted: tuple[str, ...] = (),
 ) -> str:
     """The crash report as text: versions, system, time and the traceback, redacted."""
     lines = [
@@ -58,7 +58,7 @@ def build_report(
         "",
         "".join(traceback.format_exception(exc_type, exc, tb)).rstrip(),
     ]
-    return redact("\n".join(lines), secrets) + "\n"
+    return redact("\n".join(lines), redacted) + "\n"
 
 
 def write_report(folder: Path, report: str) -> Path | None:
@@ -148,11 +148,11 @@ class CrashHandler(QObject):
     #: Internal: a report to show, sent to the GUI thread.
     _report_ready = Signal(str, object)
 
-    def __init__(self, folder: Path, secrets: Callable[[], tuple[str, ...]] = tuple) -> None:
-        """Write reports into ``folder``, hiding the strings ``secrets()`` returns."""
+    def __init__(self, folder: Path, redacted: Callable[[], tuple[str, ...]] = tuple) -> None:
+        """Write reports into ``folder``, hiding the strings ``redacted()`` returns."""
         super().__init__()
         self.folder = folder
-        self.secrets = secrets
+        self.redacted = redacted
         self.dialog: CrashDialog | None = None
         self.last_report: str | None = None
         self._previous: Callable[..., object] | None = None
@@ -177,10 +177,10 @@ class CrashHandler(QObject):
             return
         try:
             try:
-                secrets = tuple(self.secrets())
-            except Exception:  # a broken secrets provider must not lose the report
-                secrets = ()
-            report = build_report(exc_type, exc, tb, secrets=secrets)
+                redacted = tuple(self.redacted())
+            except Exception:  # a broken provider of values to redact must not lose the report
+                redacted = ()
+            report = build_report(exc_type, exc, tb, redacted=redacted)
             self.last_report = report
             path = write_report(self.folder, report)
             logger.error("Unexpected error (report: %s)\n%s", path, report)

@@ -15,7 +15,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QPainter
+from PySide6.QtGui import QFontMetrics, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -50,6 +50,14 @@ SelectionFlag = QItemSelectionModel.SelectionFlag
 SEARCH_DEBOUNCE_MS = 150
 
 
+def fitted_words(words: str, metrics: QFontMetrics, width: int) -> str:
+    """``words`` cut to ``width`` pixels at the end with an ellipsis (the tooltip has them all).
+
+    A progress bar centres its text, so words wider than the bar would lose both ends.
+    """
+    return metrics.elidedText(words, Qt.TextElideMode.ElideRight, max(width, 0))
+
+
 class StatusDelegate(QStyledItemDelegate):
     """Draws the Status cell of a running job as a progress bar with the status words on it."""
 
@@ -71,7 +79,8 @@ class StatusDelegate(QStyledItemDelegate):
         bar.minimum = 0
         bar.maximum = 100
         bar.progress = int(progress)
-        bar.text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
+        words = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
+        bar.text = fitted_words(words, option.fontMetrics, bar.rect.width() - 8)
         bar.textVisible = True
         bar.textAlignment = Qt.AlignmentFlag.AlignCenter
         style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, widget)

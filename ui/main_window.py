@@ -30,7 +30,7 @@ from core.catalogue import ModelInfo
 from core.errors import GatewayError
 from core.jobs import Job
 from resources.paths import icon_path
-from ui.action_table import ACTIONS, TOOLBAR, add_all
+from ui.action_table import ACTIONS, TOOLBAR, add_all, more_button
 from ui.composer import Composer
 from ui.controller import Controller
 from ui.costs import Costs
@@ -103,7 +103,7 @@ class MainWindow(QMainWindow):
         self.preferences.changed.connect(self._on_preference_changed)
         self._closing = False
         self._quiet_close = False
-        demo = self.context.demo_mode
+        demo = self.context.runs_demo_gateway
         # Ending with the app name stops Qt from appending the display name a second time.
         self.setWindowTitle(f"Demo mode — {APP_TITLE}" if demo else APP_TITLE)
         self.setWindowIcon(QIcon(str(icon_path())))
@@ -115,7 +115,7 @@ class MainWindow(QMainWindow):
         first_page = journal.jobs(limit=FIRST_PAGE)
         self._history_pending = len(first_page) >= FIRST_PAGE
         listed = {job.local_id for job in first_page}
-        first_page += [j for j in controller.engine.active_jobs() if j.local_id not in listed]
+        first_page += [j for j in controller.engine.unfinished_jobs() if j.local_id not in listed]
         self.model = JobsModel(
             first_page,
             hidden=journal.hidden_ids(),
@@ -242,6 +242,8 @@ class MainWindow(QMainWindow):
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         add_all(toolbar, [None if n is None else actions.actions[n] for n in TOOLBAR])
+        toolbar.insertWidget(actions.settings, more_button(toolbar, actions.actions))
+        toolbar.insertSeparator(actions.settings)
         for action in (costs.action, sets.compare, sets.batch):
             toolbar.insertAction(actions.settings, action)
         toolbar.insertSeparator(actions.settings)
@@ -402,7 +404,7 @@ class MainWindow(QMainWindow):
         )
         self.notifier.set_enabled(result.notifications)
         self.costs.settings_changed()
-        if result.api_key_changed and context.demo_mode:
+        if result.api_key_changed and context.runs_demo_gateway:
             if result.api_key:
                 self.preferences.demo_mode = False
             self.show_status("The key is saved. Restart Reelgate to leave demo mode.", 0)
@@ -465,7 +467,7 @@ class MainWindow(QMainWindow):
         if self._closing:
             event.accept()
             return
-        running = sum(1 for job in self.controller.engine.active_jobs() if is_active(job))
+        running = sum(1 for job in self.controller.engine.unfinished_jobs() if is_active(job))
         if running and not self._quiet_close and not CloseNotice.ask(self, running):
             event.ignore()
             return

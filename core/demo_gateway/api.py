@@ -180,10 +180,13 @@ class VideoApi:
         self._create_faults(params)
         job = self._new_job(params)
         job.owner = self.owner_of(request)
+        if params.faults.create_failed:
+            self.fault("create-failed")
+            job.terminal, job.forced_kind, job.forced_at = "failed", "failed", job.created
         self.store.add(job)
         self.stats.bump("jobs_created")
-        reply = Reply(200, create_json(job))
         faults = params.faults
+        reply = Reply(202 if faults.accepted else 200, create_json(job))
         if faults.drop_create or self.dice.chance(self.profile.create_drop):
             self.fault("drop-create")
             reply.drop = True

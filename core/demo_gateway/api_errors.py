@@ -101,14 +101,19 @@ def not_found(what: str, generation_id: str | None = None) -> ApiError:
     )
 
 
+def schema_path(field: str) -> list[str | int]:
+    """A dotted field name as a schema validator's path: ``a.0.b`` -> ``["a", 0, "b"]``."""
+    return [int(part) if part.isdigit() else part for part in field.split(".")]
+
+
 def validation_error(field: str, message: str, reason: str = "invalid_request") -> ApiError:
-    """400 ``validation_error`` whose details name the offending field."""
+    """400 ``validation_error`` whose details name the offending field (and its path)."""
     return ApiError(
         400,
         "validation_error",
         f"Invalid request: {field}: {message}",
         reason=reason,
-        details=[{"field": field, "path": [field], "message": message}],
+        details=[{"field": field, "path": schema_path(field), "message": message}],
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from email.utils import formatdate
+
 from core.demo_gateway import api_errors
 from core.demo_gateway.api_errors import (
     ACCESS_DIAGNOSTICS,
@@ -126,14 +128,28 @@ def rate_limit_error(
     )
 
 
+#: How far ahead ``[429-date]`` puts its ``Retry-After`` date.
+DATED_RETRY_SECONDS = 30
+
+
+def dated_rate_limit_error(now: float, generation_id: str) -> ApiError:
+    """429 whose ``Retry-After`` is an HTTP date (RFC 9110 allows it) and no ``reset_at``."""
+    error = rate_limit_error(now, DATED_RETRY_SECONDS, generation_id)
+    error.extra.pop("reset_at", None)
+    error.headers["Retry-After"] = formatdate(now + DATED_RETRY_SECONDS, usegmt=True)
+    return error
+
+
 def status_fault_error(
     kind: str, provider: str, job_id: str, retry_after: int, now: float
 ) -> ApiError:
-    """The error for a status-GET fault (upstream, 429, 429-noretry, 500 or 503)."""
+    """The error for a status-GET fault (upstream, 429, 429-noretry, 429-date, 500 or 503)."""
     if kind == "upstream":
         return api_errors.upstream_error(provider, job_id)
     if kind in ("429", "429-noretry"):
         return rate_limit_error(now, retry_after, job_id, header=kind == "429")
+    if kind == "429-date":
+        return dated_rate_limit_error(now, job_id)
     if kind == "503":
         return ApiError(
             503,

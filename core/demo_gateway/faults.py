@@ -10,8 +10,11 @@ Job outcome
     ``[expire]``          job ends ``expired`` (content 409 ``not_ready``; billing void)
     ``[cancelled]``       job ends ``cancelled``
     ``[unsettled=S]``     once completed, the bill stays ``pending`` for S seconds (default 3)
-                          before it is ``settled``, as a real gateway may report it
+                          before it is ``settled``, as a real gateway may report it; once
+                          failed, cancelled or expired, it stays ``estimated`` for S seconds
+                          before it is ``void``
     ``[unknown-status]``  status is ``rendering_frames`` while processing, then completes
+    ``[no-status]``       job objects carry no ``status`` field, only ``lifecycle_status``
     ``[moderation]``      job ends ``failed``, ``error: {code: "moderation_blocked", message}``
                           (Sora); ``[moderation-string]``: the same as a plain string
     ``[rai]``             job ends ``failed`` with Veo's Responsible AI refusal as plain text
@@ -30,6 +33,10 @@ Create call
                           (``provider_access_missing``); no job
     ``[drop-create]``     the job IS created, then the connection closes without an answer
     ``[slow-create=S]``   the job is created, the answer comes S seconds later
+    ``[accepted]``        the create answers 202 Accepted instead of 200 (the API docs' code)
+    ``[create-failed]``   the job fails at once: the create answer itself says ``failed``, with
+                          the error (any failure keyword's, else the generic provider error)
+                          and a ``void`` bill
     ``[create-429]``      the first create with this exact prompt (``=N``: first N) answers
                           429 ``key_limit_exceeded`` with ``Retry-After: 1`` (no job)
 
@@ -38,6 +45,8 @@ Status GETs (``GET /videos/{id}``)
                           ``provider_failure_diagnostics.category = provider_access_missing``
     ``[429]``             first answers 429 ``key_limit_exceeded`` with ``Retry-After: 1``
     ``[429-noretry]``     first answers 429 without ``Retry-After``
+    ``[429-date]``        first answers 429 whose ``Retry-After`` is an HTTP date 30 s ahead
+                          (``reset_at`` left out, so the header alone says when)
     ``[500]``, ``[503]``  first answers 500 ``gateway_error`` / 503 ``service_unavailable``
     ``[malformed]``       first answers 200 with truncated JSON (``{"id": "G-...``)
     ``[html]``            first answers 502 with an HTML error page
@@ -49,6 +58,8 @@ Content
     ``[drop-content]``    first content fetch (``=N``: first N) sends half the bytes, then closes
     ``[close-delimited]`` content is sent close-delimited (no chunked encoding) for this job
     ``[chunked]``         content is sent with chunked transfer encoding for this job
+    ``[no-outputs]``      ``outputs`` is ``[]`` (only the top-level URLs), also with several
+                          samples: output n is still ``GET .../content?index=n``
     ``[size=NMiB]``       output padded to exactly N MiB (also ``KiB``, ``GiB``, bytes) with an
                           MP4 ``free`` box streamed from a zero buffer; above 512 MiB the content
                           endpoint answers 502 ``video_content_too_large`` like the real gateway
@@ -82,7 +93,16 @@ FAILURE_KINDS = (
 )
 CREATE_ERRORS = ("policy", "funds", "disabled", "paused", "permission")
 VIDEO_API_STATES = ("enabled", "disabled", "paused")
-STATUS_FAULTS = ("upstream", "429", "429-noretry", "500", "503", "malformed", "html")
+STATUS_FAULTS = (
+    "upstream",
+    "429",
+    "429-noretry",
+    "429-date",
+    "500",
+    "503",
+    "malformed",
+    "html",
+)
 _KEYWORD = re.compile(r"\[([a-z0-9][a-z0-9-]*)(?:=([^\]\s]*))?\]", re.IGNORECASE)
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?)(b|kib|mib|gib)?$", re.IGNORECASE)
 _UNITS = {"b": 1, "kib": 1024, "mib": 1024**2, "gib": 1024**3}
@@ -109,6 +129,10 @@ class JobFaults:
     size_bytes: int | None = None
     chunked: bool | None = None
     unsettled: float = 0.0
+    no_outputs: bool = False
+    no_status: bool = False
+    accepted: bool = False
+    create_failed: bool = False
 
     def status_fault(self, call_index: int) -> str | None:
         """The scripted fault for the job's status GET number `call_index` (0-based), if any."""
@@ -159,6 +183,14 @@ def _apply_keyword(faults: JobFaults, word: str, value: str | None) -> None:
         faults.status_script.extend([word] * _count(word, value, default))
     elif word == "drop-content":
         faults.drop_content = _count(word, value, 1)
+    elif word == "create-failed":
+        faults.create_failed = True
+    elif word == "accepted":
+        faults.accepted = True
+    elif word == "no-status":
+        faults.no_status = True
+    elif word == "no-outputs":
+        faults.no_outputs = True
     elif word == "close-delimited":
         faults.chunked = False
     elif word == "chunked":

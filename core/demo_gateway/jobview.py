@@ -75,19 +75,24 @@ def job_error(job: Job, phase: Phase) -> Any:
 
 
 def create_json(job: Job) -> dict[str, Any]:
-    """The slim create response: no poll_after_seconds and no polling_url."""
+    """The slim create response: no poll_after_seconds and no polling_url.
+
+    A job that failed at once (``[create-failed]``) says so in this very answer.
+    """
     spec = job.params.spec
+    failed = job.forced_kind == "failed"
+    phase = Phase("failed", "failed", 0, job.created, job.created)
     return {
         "id": job.id,
         "object": "video",
         "model": spec.model,
-        "status": "queued",
+        "status": "failed" if failed else "queued",
         "progress": 0,
         "created_at": int(job.created),
-        "error": None,
+        "error": job_error(job, phase) if failed else None,
         "generation_id": job.id,
         "provider": spec.style.provider,
-        "billing": _billing(job, "queued")[1],
+        "billing": _billing(job, "failed" if failed else "queued")[1],
     }
 
 
@@ -105,7 +110,7 @@ def _billing(job: Job, kind: str) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _outputs(ctx: ViewContext, job: Job, phase: Phase) -> list[dict[str, Any]]:
-    if job.params.spec.style.empty_outputs:
+    if job.params.spec.style.empty_outputs or job.params.faults.no_outputs:
         return []
     done = phase.kind == "completed"
     outputs = []
@@ -133,8 +138,10 @@ def job_json(ctx: ViewContext, job: Job) -> dict[str, Any]:
     done = phase.kind == "completed"
     kind = phase.kind
     unsettled = job.params.faults.unsettled
-    if kind == "completed" and phase.finished_at is not None:
-        kind = "unsettled" if ctx.now < phase.finished_at + unsettled else kind
+    if phase.finished_at is not None and ctx.now < phase.finished_at + unsettled:
+        # The bill trails the status: a completed job's is ``pending``, and a failed,
+        # cancelled or expired job's reservation is still ``estimated`` until it is voided.
+        kind = "unsettled" if kind == "completed" else "unreleased"
     usage, billing = _billing(job, kind)
     body: dict[str, Any] = {
         "id": job.id,
@@ -182,4 +189,6 @@ def job_json(ctx: ViewContext, job: Job) -> dict[str, Any]:
         }
     if phase.kind == "failed":
         body["failed_at"] = body["completed_at"]
+    if job.params.faults.no_status:
+        del body["status"]
     return body

@@ -239,7 +239,9 @@ def job_billing(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """``(usage, billing)`` for a job in phase ``kind``, moved along as API.md describes.
 
-    ``unsettled`` is a completed job whose bill the gateway has not settled yet (``pending``).
+    ``unsettled`` is a completed job whose bill the gateway has not settled yet (``pending``);
+    ``unreleased`` a failed, cancelled or expired one whose reservation is not voided yet
+    (still ``estimated``).
     """
     estimate = price_nanos(model, resolution, audio, seconds, samples)
     billing: dict[str, Any] = {"currency": "usd", "estimated_nanos": estimate}

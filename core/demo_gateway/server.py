@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import json
 import socket
 import sys
@@ -84,6 +85,12 @@ class GatewayHandler(BaseHTTPRequestHandler):
     def version_string(self) -> str:
         """The Server header value."""
         return self.server_version
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The Date header, on the gateway's own clock (a test may set it apart from ours)."""
+        if timestamp is None:
+            timestamp = self.server.api.config.clock()
+        return email.utils.formatdate(timestamp, usegmt=True)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silence the default per-request stderr line."""

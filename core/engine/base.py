@@ -26,7 +26,7 @@ from core.jobs import (
     Vanished,
     apply,
 )
-from core.scheduler import next_after_create, next_after_failure, next_after_status
+from core.poll_policy import next_after_create, next_after_failure, next_after_status
 from core.wire import RemoteJob
 
 logger = logging.getLogger(__name__)

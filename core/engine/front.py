@@ -118,7 +118,7 @@ class Engine(PollingRole, ActionsRole):
         self.keys.note_limit(error)
         return self._commit(
             job,
-            CreateRejected(failure_from_error(error), at),
+            CreateRejected(failure_from_error(error), at, error.request_ids),
             "create_rejected",
             http_status=error.status,
             request_id=error.request_id,
@@ -138,7 +138,7 @@ class Engine(PollingRole, ActionsRole):
             self.client.set_api_key(key)
             self.keys.replaced()
             identity = self.identity
-            for job in self.active_jobs():
+            for job in self.unfinished_jobs():
                 if job.auth_blocked:
                     self._commit(job, KeyReplaced(self.clock(), identity), "key_replaced")
             self._adopt_owned()

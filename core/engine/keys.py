@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 
 from core.errors import GatewayError
-from core.scheduler import PollPolicy, backoff_delay
+from core.poll_policy import PollPolicy, backoff_delay
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,9 @@ never resent: instead the list of the account's jobs is searched for one the jou
 know yet with the same model (canonicalised through the catalogue's aliases), the same
 ``seconds`` and ``size`` where the list shows them, the same prompt where it shows one (most
 providers' listings do not), created in a window no wider than the create timeout plus the
-clock skew allowance.
+clock skew allowance. Creation times are compared on this machine's clock: the gateway's
+offset, read from its answers' ``Date`` headers (``core.clock_offset``), is taken off first,
+so a computer whose clock is minutes wrong still finds its job.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ RECONCILE_ATTEMPTS = 5
 #: The slow search: every 10 minutes, for a day after the create was sent.
 SLOW_RECONCILE_EVERY = 600.0
 SLOW_RECONCILE_FOR = 86_400.0
-#: How far this machine's clock and the gateway's may disagree, in all (half each way).
+#: How far this machine's clock and the gateway's may still disagree once the offset read from
+#: the gateway's answers is allowed for, in all (half each way).
 CLOCK_SKEW = 60.0
 #: Lost creates whose rows were written this close together may have reached the gateway in
 #: either order (a create may take up to the client's connect + read timeouts to arrive).
@@ -42,6 +45,8 @@ class Matcher:
     canonical: Callable[[str | None], str | None] = field(default=_same_name)
     #: How long a create may take to reach the gateway (the client's connect + read timeouts).
     create_timeout: float = 35.0
+    #: Seconds the gateway's clock is ahead of this machine's (``core.clock_offset``).
+    clock_offset: float = 0.0
 
     def same_model(self, remote: RemoteJob, job: Job) -> bool:
         """Whether ``remote`` may be ``job``'s model (a listing without a model may be)."""
@@ -49,8 +54,21 @@ class Matcher:
             return True
         return self.canonical(remote.model) == self.canonical(job.params.model)
 
+    def local_time(self, remote: RemoteJob) -> float | None:
+        """When the gateway made ``remote``, on this machine's clock.
+
+        Many providers report whole unix seconds: such a stamp stands for the middle of its
+        second, not its start. (Taken at face value, a create sent at 10.9 s and listed as
+        "10" looks as close to a row written at 9.3 s as to its own.)
+        """
+        created = remote.created_at
+        if created is None:
+            return None
+        middle = created + 0.5 if float(created).is_integer() else created
+        return middle - self.clock_offset
+
     def in_window(self, created: float, job: Job) -> bool:
-        """Whether a job made at ``created`` (server clock) can be the one ``job`` sent."""
+        """Whether a job made at ``created`` (local clock) can be the one ``job`` sent."""
         half = CLOCK_SKEW / 2
         sent = sent_at(job)
         return sent - half <= created <= sent + self.create_timeout + half
@@ -100,19 +118,6 @@ def _remote_prompt(remote: RemoteJob) -> str | None:
     return prompt
 
 
-def _server_time(remote: RemoteJob) -> float | None:
-    """When the gateway made ``remote``, for comparing with local times.
-
-    Many providers report whole unix seconds: such a stamp stands for the middle of its
-    second, not its start. (Taken at face value, a create sent at 10.9 s and listed as
-    "10" looks as close to a row written at 9.3 s as to its own.)
-    """
-    created = remote.created_at
-    if created is None:
-        return None
-    return created + 0.5 if float(created).is_integer() else created
-
-
 def _closer_rival(job: Job, remote: RemoteJob, rivals: Iterable[Job], matcher: Matcher) -> bool:
     """Whether another unresolved local job is nearer in time to ``remote`` than ``job`` is.
 
@@ -120,7 +125,7 @@ def _closer_rival(job: Job, remote: RemoteJob, rivals: Iterable[Job], matcher: M
     sent closest to its creation time; the others must not take it. On an exact tie the
     later local job wins: a create cannot reach the gateway before its row was written.
     """
-    created = _server_time(remote)
+    created = matcher.local_time(remote)
     if created is None:
         return False
     distance = abs(created - sent_at(job))
@@ -192,7 +197,7 @@ def find_match(
             continue
         if not _fits(remote, job, matcher):
             continue
-        created = _server_time(remote)
+        created = matcher.local_time(remote)
         if created is None or not matcher.in_window(created, job):
             continue
         prompt = _remote_prompt(remote)
@@ -204,7 +209,7 @@ def find_match(
     pool = with_prompt or without_prompt
     if not pool:
         return None
-    return min(pool, key=lambda remote: abs((_server_time(remote) or 0.0) - sent_at(job)))
+    return min(pool, key=lambda remote: abs((matcher.local_time(remote) or 0.0) - sent_at(job)))
 
 
 def next_reconcile_at(now: float, attempts: int, rng: random.Random) -> float:

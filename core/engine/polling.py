@@ -1,6 +1,6 @@
 """The engine's polling: which jobs are due, reading their status, and the bill of a done one.
 
-Status reads follow the scheduler's timetable (core.scheduler), never more than the request
+Status reads follow the poll policy's timetable (core.poll_policy), never more than the request
 budget allows at once; a lost create is handed to the reconcile role instead, a completed
 job whose bill is still pending is read a few more times for the bill alone, and a failed
 read backs off (a refused key stops every read; a 404 counts towards "gone").
@@ -15,7 +15,7 @@ from core.engine.downloads import DownloadRole
 from core.engine.reconcile import ReconcileRole
 from core.errors import ErrorKind, GatewayError
 from core.jobs import BillingSeen, CreateAmbiguous, Job, JobState
-from core.scheduler import due_jobs, earliest_due, next_after_status
+from core.poll_policy import due_jobs, earliest_due, next_after_status
 
 logger = logging.getLogger(__name__)
 

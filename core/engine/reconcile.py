@@ -62,7 +62,12 @@ class ReconcileRole(EngineBase):
             return self._reconcile_locked(job)
 
     def _matcher(self) -> Matcher:
-        return Matcher(canonical=self.canonical_model, create_timeout=self.create_timeout)
+        offset = getattr(self.client, "clock_offset", 0.0)
+        return Matcher(
+            canonical=self.canonical_model,
+            create_timeout=self.create_timeout,
+            clock_offset=offset if isinstance(offset, int | float) else 0.0,
+        )
 
     def _reconcile_locked(self, job: Job) -> Job:
         try:
@@ -76,8 +81,9 @@ class ReconcileRole(EngineBase):
                 and j.state in (JobState.SUBMITTING, JobState.SUBMIT_UNKNOWN)
                 and self.owns(j)
             ]
-            matcher = self._matcher()
-            match = find_match(job, self.client.iter_jobs(max_pages=5), known, rivals, matcher)
+            listed = list(self.client.iter_jobs(max_pages=5))
+            matcher = self._matcher()  # after the listing: its answers tell the clock offset
+            match = find_match(job, listed, known, rivals, matcher)
         except GatewayError as error:
             return self._listing_failed(job, error)
         at = self.clock()

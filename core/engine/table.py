@@ -31,7 +31,7 @@ from core.jobs import (
     with_marks_of,
 )
 from core.journal import Journal
-from core.scheduler import PollPolicy, RequestBudget
+from core.poll_policy import PollPolicy, RequestBudget
 
 logger = logging.getLogger(__name__)
 
@@ -212,8 +212,8 @@ class JobTable:
             self._busy.discard(local_id)
             self._released.notify_all()
 
-    def active_jobs(self) -> list[Job]:
-        """Jobs the engine is still working on (polling, reconciling or downloading)."""
+    def unfinished_jobs(self) -> list[Job]:
+        """This identity's unfinished jobs: still polled, reconciled or downloaded."""
         with self._lock:
             return list(self._jobs.values())
 

@@ -4,7 +4,7 @@
 by the real :class:`core.engine.Engine` over real loopback HTTP. Time is simulated: the
 gateway, the engine and its request budget share one clock that the benchmark advances in
 0.1 s steps, so two minutes of gateway time pass in a few seconds. The engine uses the
-default :class:`core.scheduler.PollPolicy` (the one used for the real, remote gateway).
+default :class:`core.poll_policy.PollPolicy` (the one used for the real, remote gateway).
 
 Figures: status requests per job / ideal (6); status requests made for a job after it was
 seen terminal (must be 0); and how long after the gateway finished a job the engine showed
@@ -59,7 +59,7 @@ def _simulate(folder: Path, jobs: int) -> dict[str, Any]:
     from core.gateway import GatewayClient
     from core.jobs import Job, JobState
     from core.journal import Journal
-    from core.scheduler import PollPolicy, RequestBudget
+    from core.poll_policy import PollPolicy, RequestBudget
 
     clock = SimClock(1_800_000_000.0)
     gateway = DemoGateway(

@@ -2,7 +2,7 @@
 
 A journal of 100,000 synthetic jobs (a year of use, ``benchlib.synthetic_jobs``) is summed the
 way the Spend view, the status bar and ``reelgate spend`` do it: ``core.ledger.read_records``
-(four fields pulled out of each job document inside SQLite, on a read-only connection) plus
+(the bill's own columns of the jobs table, on a read-only connection) plus
 ``summarize`` (today, week, month, all time, by model, the ten most expensive jobs). The
 baseline, measured in the same run on the same file, is ``Journal.jobs()``: decoding every job,
 which the window does once to list the history. Re-summing the records already in memory

@@ -18,7 +18,7 @@ from core.errors import ErrorKind, GatewayError
 from core.joblock import FileLock, lock_name
 from core.jobs import DownloadState, JobParams, JobState
 from core.journal import Journal
-from core.scheduler import PollPolicy, RequestBudget
+from core.poll_policy import PollPolicy, RequestBudget
 from core.wire import RemoteJob, parse_job
 
 PARAMS = JobParams(model="demo/test-pattern", prompt="a lake", duration=2, aspect_ratio="16:9")

@@ -46,6 +46,42 @@ def test_classification(status: int, body: dict[str, object], kind: ErrorKind) -
     assert error_from_response(status, body).kind is kind
 
 
+def test_details_name_the_field_when_the_path_is_a_list_of_keys() -> None:
+    """Schema validators report where as a list (``["input_references", 0, "image_url"]``)."""
+    error = error_from_response(
+        400,
+        {
+            "error": "validation_error",
+            "details": [
+                {"path": ["input_references", 0, "image_url", "url"], "message": "must use https"},
+                {"path": [], "message": "Unrecognized key(s) in object: 'metadata'"},
+            ],
+        },
+    )
+    assert error.details == (
+        "input_references.0.image_url.url: must use https",
+        "Unrecognized key(s) in object: 'metadata'",
+    )
+    assert "input_references.0.image_url.url: must use https" in error.summary
+
+
+def test_details_given_as_a_map_of_fields_name_each_field() -> None:
+    """``details`` as ``{field: [messages]}``, or a schema's ``{formErrors, fieldErrors}``."""
+    flat = error_from_response(
+        400, {"error": "validation_error", "details": {"duration": ["must be 4, 6 or 8"]}}
+    )
+    assert flat.details == ("duration: must be 4, 6 or 8",)
+    nested = error_from_response(
+        400,
+        {
+            "error": "validation_error",
+            "details": {"formErrors": [], "fieldErrors": {"aspect_ratio": ["Invalid enum value"]}},
+        },
+    )
+    assert nested.details == ("aspect_ratio: Invalid enum value",)
+    assert "aspect_ratio: Invalid enum value" in nested.summary
+
+
 def test_error_object_form_and_request_ids() -> None:
     error = error_from_response(
         400,

@@ -687,6 +687,8 @@ def test_delete_reports_the_confirmation() -> None:
     assert client.delete("G-1") is False
     client, _ = stub_client((204, {}, b""))
     assert client.delete("G-1") is True
+    client, _ = stub_client(reply(200, {"id": "G-1", "deleted": "true"}))
+    assert client.delete("G-1") is True  # a boolean written as text still confirms
     client, _ = stub_client(reply(404, {"error": "not_found"}))
     assert error_of(lambda: client.delete("G-1")).kind is ErrorKind.NOT_FOUND
 

@@ -114,7 +114,7 @@ def test_open_creates_folders_file_and_current_schema(tmp_path: Path) -> None:
     with Journal.open(path) as journal:
         assert path.is_file()
         assert journal.path == path
-        assert journal.schema_version == SCHEMA_VERSION == 2
+        assert journal.schema_version == SCHEMA_VERSION == 3
         assert journal.recovered_from is None
         assert journal.recovery_message is None
         assert journal.count() == 0

@@ -259,7 +259,7 @@ def test_migrates_the_v1_fixture(tmp_path: Path) -> None:
     path = tmp_path / "journal.db"
     shutil.copyfile(V1_FIXTURE, path)
     with Journal.open(path) as journal:
-        assert journal.schema_version == SCHEMA_VERSION == 2
+        assert journal.schema_version == SCHEMA_VERSION == 3
         assert journal.recovered_from is None
         assert journal.backup_path == tmp_path / "journal.db.v1-backup"
         jobs = {job.local_id: job for job in journal.jobs()}  # none hidden after migration
@@ -340,7 +340,7 @@ def test_failed_migration_leaves_the_file_at_version_1(
     monkeypatch.undo()
     assert "hidden" not in schema_of(path)["jobs"]  # rolled back as a whole
     with Journal.open(path) as journal:
-        assert journal.schema_version == 2 and journal.count() == 3
+        assert journal.schema_version == SCHEMA_VERSION and journal.count() == 3
 
 
 # -- newer and damaged files -------------------------------------------------------------------

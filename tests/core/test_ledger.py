@@ -14,7 +14,8 @@ import pytest
 from core.billing import ChargeKind
 from core.budget import check_budget
 from core.jobs import Job, JobParams, JobState
-from core.journal import Journal
+from core.journal import SCHEMA_VERSION, Journal
+from core.journal_schema import BILL_COLUMNS
 from core.ledger import Totals, month_span, read_records, summarize, to_csv
 
 NOW = datetime(2026, 12, 5, 15, 0).astimezone().timestamp()  # a Saturday afternoon
@@ -145,25 +146,32 @@ def test_records_degrade_safely_for_odd_documents(tmp_path: Path) -> None:
 
 
 def test_a_job_journaled_before_the_label_was_a_field_keeps_its_gateway(tmp_path: Path) -> None:
+    """A schema-2 journal (bills only in documents, an old job's label in ``extra``) adds up
+    the same before this version opens it and after it moved the bills into columns."""
     path = tmp_path / "journal.db"
     with Journal.open(path) as journal:
         journal.insert(job("new-demo", NOW, settled=40_000_000, gateway="demo"))
         journal.insert(job("old-demo", NOW, settled=40_000_000))
-    with sqlite3.connect(path) as conn:  # as older versions wrote it: the label in extra
+    with sqlite3.connect(path) as conn:  # as older versions wrote it
+        for column in BILL_COLUMNS:
+            conn.execute(f"ALTER TABLE jobs DROP COLUMN {column}")
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
         (doc,) = conn.execute("SELECT doc FROM jobs WHERE local_id = 'old-demo'").fetchone()
         data = json.loads(doc)
         del data["gateway_label"]
         data["extra"] = {"gateway": "demo"}
         conn.execute("UPDATE jobs SET doc = ? WHERE local_id = 'old-demo'", (json.dumps(data),))
     conn.close()
-    assert sorted(r.local_id for r in read_records(path, gateway="demo")) == [
-        "new-demo",
-        "old-demo",
-    ]
-    assert read_records(path, gateway="default") == []
-    with Journal.open(path) as journal:
-        old = journal.get("old-demo")
-    assert old is not None and old.gateway_label == "demo" and old.extra == {}
+    for opened_by_this_version in (False, True):
+        if opened_by_this_version:
+            with Journal.open(path) as journal:  # migrates: the bills get their columns
+                assert journal.schema_version == SCHEMA_VERSION
+                old = journal.get("old-demo")
+            assert old is not None and old.gateway_label == "demo" and old.extra == {}
+        demo = read_records(path, gateway="demo")
+        assert sorted(r.local_id for r in demo) == ["new-demo", "old-demo"]
+        assert {r.charge.nanos for r in demo} == {40_000_000}
+        assert read_records(path, gateway="default") == []
 
 
 def month(settled: int, estimated: int) -> Totals:

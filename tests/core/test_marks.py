@@ -23,7 +23,7 @@ from core.jobs import (
 )
 from core.journal import Journal
 from core.journal_codec import CODEC, CODEC_KEY, job_from_dict, job_from_json, job_to_dict
-from core.scheduler import PollPolicy, RequestBudget
+from core.poll_policy import PollPolicy, RequestBudget
 from core.wire import parse_job
 
 REPO = Path(__file__).resolve().parents[2]

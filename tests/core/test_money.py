@@ -158,3 +158,13 @@ def test_billing_seen_settles_a_completed_job_and_bounds_the_checks() -> None:
     tired = replace(done, bill_checks=BILL_CHECKS)
     assert not tired.awaiting_bill  # asked enough: the estimate stays as it is
     assert not replace(done, deleted_on_server=True).awaiting_bill
+
+
+def test_usage_cost_without_a_billing_object_is_shown_as_an_estimate() -> None:
+    """A completed job whose answer has ``usage.cost_usd`` but no ``billing``: "~$0.40"."""
+    remote = parse_job({"id": "G-1", "status": "completed", "usage": {"cost_usd": 0.4}})
+    assert remote.estimated_nanos == 400_000_000 and remote.settled_nanos is None
+    charge = charge_of(
+        JobState.COMPLETED, remote.billing_state, remote.cost, remote.estimated_nanos, None
+    )
+    assert charge.kind is ChargeKind.ESTIMATED and charge.nanos == 400_000_000

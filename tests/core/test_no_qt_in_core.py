@@ -19,7 +19,7 @@ def _core_modules() -> list[str]:
 
 def test_core_package_has_the_expected_modules() -> None:
     names = set(_core_modules())
-    for required in ("core.engine", "core.journal", "core.gateway", "core.scheduler"):
+    for required in ("core.engine", "core.journal", "core.gateway", "core.poll_policy"):
         assert required in names
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -108,6 +109,36 @@ def test_seconds_string_or_number_and_outputs() -> None:
 def test_empty_outputs_fall_back_to_one_output() -> None:
     job = parse_job({"id": "G-1", "status": "completed", "outputs": []})
     assert job.outputs == () and job.output_count == 1
+
+
+def test_empty_outputs_with_several_samples_count_every_sample() -> None:
+    job = parse_job({"id": "G-1", "status": "completed", "outputs": [], "sample_count": "3"})
+    assert job.output_count == 3
+    listed = parse_job(
+        {"id": "G-1", "status": "completed", "sample_count": 3, "outputs": [{"index": 0}]}
+    )
+    assert listed.output_count == 1  # the outputs listed win over the echoed count
+
+
+def test_a_missing_status_is_read_from_lifecycle_status() -> None:
+    assert (
+        parse_job({"id": "G-1", "lifecycle_status": "succeeded"}).status is RemoteStatus.COMPLETED
+    )
+    job = parse_job({"id": "G-1", "status": "", "lifecycle_status": "running"})
+    assert job.status is RemoteStatus.PROCESSING and job.status_text == "running"
+    both = parse_job({"id": "G-1", "status": "queued", "lifecycle_status": "succeeded"})
+    assert both.status is RemoteStatus.QUEUED  # ``status`` wins when it is there
+
+
+@pytest.mark.parametrize("flag", [True, "true", "TRUE", 1])
+def test_has_more_as_a_string_or_number_still_pages_on(flag: object) -> None:
+    page = parse_job_page({"data": [{"id": "G-1"}], "has_more": flag})
+    assert page.has_more and page.last_id == "G-1"
+
+
+@pytest.mark.parametrize("flag", [False, "false", 0, None, "maybe", 2])
+def test_has_more_false_or_unreadable_stops(flag: object) -> None:
+    assert not parse_job_page({"data": [{"id": "G-1"}], "has_more": flag}).has_more
 
 
 def test_truncated_json_is_reported_not_raised() -> None:

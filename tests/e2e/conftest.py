@@ -12,7 +12,7 @@ from core.demo_gateway import DEMO_API_KEY, DemoGateway
 from core.engine import Engine
 from core.gateway import GatewayClient
 from core.journal import Journal
-from core.scheduler import PollPolicy, RequestBudget
+from core.poll_policy import PollPolicy, RequestBudget
 
 #: Fast but realistic: the engine honours the server's poll_after_seconds (1 s here).
 FAST_POLICY = PollPolicy(

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QLineEdit, QPlainTextEdit, QPushButton, QWidget
 from core.context import AppContext, open_context
 from core.demo_gateway import DemoGateway
 from core.jobs import DownloadState, Job, JobState
-from core.scheduler import PollPolicy, RequestBudget
+from core.poll_policy import PollPolicy, RequestBudget
 from core.secrets import MemorySecretStore
 from ui.controller import Controller
 from ui.dialogs.save_dialog import SaveDialog

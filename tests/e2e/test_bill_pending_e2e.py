@@ -1,5 +1,6 @@
-"""A bill the gateway settles after the job completed: read again until it settles, a bounded
-number of times, over real HTTP with one hand-moved clock for the engine and the gateway."""
+"""A bill the gateway settles (or voids) after the job finished: read again until it does, a
+bounded number of times, over real HTTP with one hand-moved clock for the engine and the
+gateway."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from core.billing import ChargeKind, job_charge
 from core.demo_gateway import DEMO_API_KEY, DemoGateway
 from core.engine import Engine
 from core.gateway import GatewayClient
 from core.jobs import BILL_CHECKS, JobParams, JobState
 from core.journal import Journal
-from core.scheduler import RequestBudget
+from core.poll_policy import RequestBudget
 
 from .conftest import FAST_POLICY
 
@@ -88,13 +90,13 @@ def test_a_bill_still_pending_at_completion_is_read_again_until_settled(
     assert done is not None and done.state is JobState.COMPLETED
     assert done.billing_state == "pending" and done.settled_nanos is None
     assert done.estimated_nanos == 200_000_000 and done.awaiting_bill
-    assert any(item.local_id == job.local_id for item in engine.active_jobs())
+    assert any(item.local_id == job.local_id for item in engine.unfinished_jobs())
     step(engine, clock, 12.0)  # the gateway settles 10 s after completion
     step(engine, clock, 3.0, times=2)
     settled = engine.job(job.local_id)
     assert settled is not None and settled.billing_state == "settled"
     assert settled.settled_nanos == 196_000_000 and not settled.awaiting_bill
-    assert not any(item.local_id == job.local_id for item in engine.active_jobs())
+    assert not any(item.local_id == job.local_id for item in engine.unfinished_jobs())
     assert "billing" in [event.kind for event in engine.journal.events(job.local_id)]
     reads = gateway.stats["get"]
     step(engine, clock, 60.0, times=3)
@@ -111,6 +113,28 @@ def test_a_bill_that_never_settles_is_asked_about_a_bounded_number_of_times(
     final = engine.journal.get(job.local_id)
     assert final is not None and final.billing_state == "pending"
     assert final.bill_checks == BILL_CHECKS and not final.awaiting_bill
-    assert not any(item.local_id == job.local_id for item in engine.active_jobs())
+    assert not any(item.local_id == job.local_id for item in engine.unfinished_jobs())
     kinds = [event.kind for event in engine.journal.events(job.local_id)]
     assert kinds.count("billing") == BILL_CHECKS
+
+
+def test_a_failed_job_whose_reservation_is_not_voided_yet_is_read_until_void(
+    rig: tuple[DemoGateway, Engine], clock: Clock
+) -> None:
+    """A failed job is never charged: an ``estimated`` bill at failure is read until ``void``."""
+    gateway, engine = rig
+    job = engine.submit(lake("a lake [fail][unsettled=10]"))
+    step(engine, clock, 2.0, times=3)
+    failed = engine.job(job.local_id)
+    assert failed is not None and failed.state is JobState.FAILED
+    assert failed.billing_state == "estimated" and job_charge(failed).kind is ChargeKind.ESTIMATED
+    assert failed.awaiting_bill
+    step(engine, clock, 12.0)  # the gateway voids the reservation 10 s after the failure
+    step(engine, clock, 3.0, times=2)
+    voided = engine.journal.get(job.local_id)
+    assert voided is not None and voided.billing_state == "void"
+    assert job_charge(voided) == (ChargeKind.VOID, 0) and not voided.awaiting_bill
+    assert job_charge(voided).text == "not charged"
+    reads = gateway.stats["get"]
+    step(engine, clock, 60.0, times=3)
+    assert gateway.stats["get"] == reads  # void: never asked again

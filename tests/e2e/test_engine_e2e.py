@@ -113,6 +113,31 @@ def test_rejected_creates_are_terminal_with_the_gateway_detail(
     assert engine.next_wake() is None  # nothing left to poll
 
 
+def test_a_refused_create_keeps_both_ids_the_gateway_named(engine: Engine) -> None:
+    """The refusal's ``generation_id`` (the gateway's id for the request) and ``request_id``."""
+    job = engine.submit(params("[policy] please"))
+    assert job.state is JobState.REJECTED and job.failure is not None
+    raw = job.failure.raw
+    assert isinstance(raw, dict) and isinstance(raw["body"], dict)
+    generation_id, request_id = raw["body"]["generation_id"], raw["body"]["request_id"]
+    assert generation_id.startswith("G-") and request_id.startswith("req_")
+    stored = engine.journal.get(job.local_id)
+    assert stored is not None
+    assert generation_id in stored.request_ids and request_id in stored.request_ids
+
+
+def test_a_create_answer_that_already_says_failed_ends_the_job_at_once(
+    engine: Engine, gateway: DemoGateway
+) -> None:
+    job = engine.submit(params("a storm [create-failed][moderation]"))
+    assert job.state is JobState.FAILED and job.remote_id is not None
+    assert job.failure is not None and job.failure.code == "moderation_blocked"
+    assert verdict_for(job).failure_class is FailureClass.POLICY
+    assert job.billing_state == "void" and job.settled_nanos == 0
+    assert engine.next_wake() is None  # nothing to poll, nothing to download
+    assert gateway.stats["get"] == 0
+
+
 def test_invalid_parameters_are_rejected_with_details(engine: Engine) -> None:
     job = engine.submit(JobParams(model=DEMO_MODEL, prompt="x", duration=999, aspect_ratio="16:9"))
     assert job.state is JobState.REJECTED
@@ -153,9 +178,43 @@ def test_unknown_status_is_shown_verbatim_while_polling(engine: Engine) -> None:
     assert "rendering_frames" in seen
 
 
+def test_a_job_without_a_status_field_completes_by_its_lifecycle_status(
+    engine: Engine, gateway: DemoGateway
+) -> None:
+    job = engine.submit(params("a harbour at night [no-status]"))
+    done = settle(engine, job)
+    assert done.state is JobState.COMPLETED and done.download is DownloadState.DONE
+    assert done.remote_status == "succeeded"
+    assert Path(done.files[0]).read_bytes() == gateway.job_bytes(done.remote_id)  # type: ignore[arg-type]
+
+
+def test_a_retry_after_date_holds_the_key_until_that_moment(engine: Engine) -> None:
+    """``Retry-After`` as an HTTP date (30 s ahead) pauses every job of the key that long."""
+    job = engine.submit(params("a quiet street [429-date]"))
+    deadline = time.monotonic() + 10
+    while engine.key_paused_until is None and time.monotonic() < deadline:
+        engine.run_due()
+        time.sleep(0.05)
+    paused_until = engine.key_paused_until
+    assert paused_until is not None and 25.0 <= paused_until - time.time() <= 30.0
+    assert engine.next_wake() is not None and engine.next_wake() >= paused_until  # type: ignore[operator]
+    current = engine.job(job.local_id)
+    assert current is not None and not current.terminal and current.failures == 1
+
+
 def test_dropped_content_is_retried_from_zero(engine: Engine, gateway: DemoGateway) -> None:
     done = settle(engine, engine.submit(params("[drop-content] lake")))
     assert done.download is DownloadState.DONE
+    assert Path(done.files[0]).read_bytes() == gateway.job_bytes(done.remote_id)  # type: ignore[arg-type]
+
+
+def test_a_cut_off_download_without_content_length_is_retried_not_saved_short(
+    engine: Engine, gateway: DemoGateway
+) -> None:
+    """No Content-Length, no chunks: a connection closed half way looks like the end."""
+    done = settle(engine, engine.submit(params("[drop-content][close-delimited] lake")))
+    assert done.download is DownloadState.DONE
+    assert gateway.stats["fault:drop-content"] == 1
     assert Path(done.files[0]).read_bytes() == gateway.job_bytes(done.remote_id)  # type: ignore[arg-type]
 
 
@@ -210,7 +269,7 @@ def test_restart_resumes_unfinished_jobs(tmp_path: Path, gateway: DemoGateway) -
     first.journal.close()
     second = build_engine(tmp_path, gateway.base_url)
     try:
-        assert [j.local_id for j in second.active_jobs()] == [job.local_id]
+        assert [j.local_id for j in second.unfinished_jobs()] == [job.local_id]
         done = settle(second, job)
         assert done.state is JobState.COMPLETED and done.download is DownloadState.DONE
         assert gateway.stats["create"] == 1
@@ -229,6 +288,20 @@ def test_several_outputs_are_all_kept(engine: Engine, gateway: DemoGateway) -> N
     assert len(done.files) == 2
     digests = {hashlib.sha256(Path(f).read_bytes()).hexdigest() for f in done.files}
     assert len(digests) == 2
+    for index, path in enumerate(done.files):
+        assert Path(path).read_bytes() == gateway.job_bytes(done.remote_id, index)  # type: ignore[arg-type]
+
+
+def test_several_outputs_are_all_kept_when_the_job_lists_no_outputs(
+    engine: Engine, gateway: DemoGateway
+) -> None:
+    """``outputs: []`` means "use the top-level URLs", not "one video": both paid takes save."""
+    from dataclasses import replace
+
+    job = engine.submit(replace(params("two takes [no-outputs]"), sample_count=2))
+    done = settle(engine, job)
+    assert done.state is JobState.COMPLETED and done.download is DownloadState.DONE
+    assert len(done.files) == 2
     for index, path in enumerate(done.files):
         assert Path(path).read_bytes() == gateway.job_bytes(done.remote_id, index)  # type: ignore[arg-type]
 
@@ -281,3 +354,28 @@ def test_a_persistent_502_keeps_the_provider_words_and_is_no_unreachable_gateway
     assert "Provider diagnostics: provider_access_missing - " in words
     settled = settle(engine, job)
     assert settled.state is JobState.COMPLETED and settled.poll_error is None
+
+
+def test_a_lost_create_is_found_when_the_gateways_clock_is_ten_minutes_ahead(
+    tmp_path: Path,
+) -> None:
+    """The gateway stamps jobs (and its Date header) on a clock 600 s ahead of this machine's."""
+    with DemoGateway(
+        queued_seconds=0.2,
+        processing_seconds=0.5,
+        poll_after_seconds=1,
+        video_scale=0.25,
+        clock=lambda: time.time() + 600,
+    ) as skewed:
+        engine = build_engine(tmp_path, skewed.base_url)
+        try:
+            job = engine.submit(params("[drop-create] a lighthouse"))
+            assert job.state is JobState.SUBMIT_UNKNOWN  # no answer came: nothing learnt yet
+            done = settle(engine, job, timeout=40)
+            assert abs(engine.client.clock_offset - 600) < 3  # type: ignore[attr-defined]
+            assert skewed.stats["create"] == 1, "the create was never resent"
+            assert done.state is JobState.COMPLETED and done.remote_id is not None
+            assert Path(done.files[0]).read_bytes() == skewed.job_bytes(done.remote_id)
+        finally:
+            engine.client.close()  # type: ignore[attr-defined]
+            engine.journal.close()

@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+import requests
 
 from core.demo_gateway import DEMO_API_KEY, DemoGateway
 from core.errors import ErrorKind, GatewayError
@@ -187,6 +188,7 @@ def test_create_refusals_are_typed_and_not_ambiguous(
     [
         ("[429]", ErrorKind.RATE_LIMITED, 429),
         ("[429-noretry]", ErrorKind.RATE_LIMITED, 429),
+        ("[429-date]", ErrorKind.RATE_LIMITED, 429),
         ("[upstream=1]", ErrorKind.TRANSIENT, 502),
         ("[500]", ErrorKind.TRANSIENT, 500),
         ("[503]", ErrorKind.TRANSIENT, 503),
@@ -203,6 +205,9 @@ def test_status_faults_are_typed_then_the_job_reads_fine(
     assert (error.kind, error.status) == (kind, status) and error.retryable
     if prompt == "[429]":
         assert error.retry_after == 1.0
+    if prompt == "[429-date]":  # an HTTP date 30 s ahead, and no reset_at in the body
+        assert "reset_at" not in error.body
+        assert error.retry_after is not None and 27.0 <= error.retry_after <= 30.0
     if prompt == "[upstream=1]":
         assert error.body["provider_failure_diagnostics"]["category"] == "provider_access_missing"
         assert error.request_id is not None
@@ -211,6 +216,22 @@ def test_status_faults_are_typed_then_the_job_reads_fine(
     if prompt == "[html]":
         assert "<" in error.body_excerpt  # type: ignore[operator]
     assert client.get(created.id).id == created.id
+
+
+def test_a_create_answered_202_accepted_is_a_created_job(
+    gw: DemoGateway, client: GatewayClient
+) -> None:
+    raw = requests.post(
+        f"{gw.base_url}/videos",
+        json=params("A quay [accepted]").to_request(),
+        headers={"Authorization": f"Bearer {DEMO_API_KEY}"},
+        timeout=5,
+    )
+    assert raw.status_code == 202 and raw.json()["id"].startswith("G-")
+    created = client.create(params("A pier [accepted]"))
+    assert created.id is not None and created.status is RemoteStatus.QUEUED
+    assert until_terminal(client, created.id).status is RemoteStatus.COMPLETED
+    assert len(gw.job_ids()) == 2
 
 
 @pytest.mark.parametrize("prompt", ["[fail]", "[fail-string]"])

@@ -12,7 +12,7 @@ from core.demo_gateway import DemoGateway
 from core.engine import Engine
 from core.job_sets import PlannedJob
 from core.jobs import Cause, JobParams, JobState, SetKind
-from core.scheduler import RequestBudget
+from core.poll_policy import RequestBudget
 from core.set_sender import send_set
 from tests.e2e.conftest import build_engine
 

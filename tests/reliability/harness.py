@@ -38,7 +38,7 @@ from core.files import PART_SUFFIX
 from core.gateway import GatewayClient
 from core.jobs import Cause, DownloadState, Job, JobParams, JobState
 from core.journal import Journal
-from core.scheduler import PollPolicy, RequestBudget
+from core.poll_policy import PollPolicy, RequestBudget
 
 from .classes import judge_class
 from .faultproxy import FaultProxy, faults_in
@@ -340,7 +340,7 @@ class MatrixRun:
     def _user_actions(self, engine: Engine) -> bool:
         """Deletes, key revocation and replacement; True if anything changed."""
         acted = False
-        for job in engine.active_jobs():
+        for job in engine.unfinished_jobs():
             if "{h:delete}" not in job.params.prompt or job.remote_id is None:
                 continue
             if job.remote_id in self.deleted:

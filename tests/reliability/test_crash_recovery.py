@@ -36,7 +36,7 @@ from core.files import PART_SUFFIX
 from core.gateway import GatewayClient
 from core.jobs import DownloadState, Job, JobState
 from core.journal import Journal
-from core.scheduler import PollPolicy, RequestBudget
+from core.poll_policy import PollPolicy, RequestBudget
 
 from .faultproxy import FaultProxy
 from .figures import FIGURES, FULL, sized

@@ -289,7 +289,7 @@ def test_resume_with_a_refused_key_ends_every_job_instead_of_waiting_forever(
     from core.gateway import GatewayClient
     from core.jobs import JobParams
     from core.journal import Journal
-    from core.scheduler import PollPolicy
+    from core.poll_policy import PollPolicy
     from main import make_parser
 
     with DemoGateway(queued_seconds=30, processing_seconds=30, video_scale=0.25, fps=4) as gw:

@@ -28,7 +28,7 @@ from core.gateway import GatewayClient
 from core.jobs import DownloadState, Job, JobParams, JobState
 from core.journal import Journal
 from core.paths import resolve_paths
-from core.scheduler import PollPolicy, RequestBudget
+from core.poll_policy import PollPolicy, RequestBudget
 
 from .faultproxy import FaultProxy
 from .figures import FIGURES
@@ -184,7 +184,7 @@ def test_404s_from_another_key_never_touch_a_job_and_a_lone_404_is_not_gone(
         plain = engine_a.submit(JobParams("demo/test-pattern", "a heron at dawn", 1, "16:9"))
         # A second identity (another key, same journal) works beside it.
         engine_b = engine_on(journal, client_b, videos, clock)
-        assert engine_b.active_jobs() == []  # A's jobs are not B's to poll
+        assert engine_b.unfinished_jobs() == []  # A's jobs are not B's to poll
         with pytest.raises(GatewayError) as caught:
             client_b.get(plain.remote_id or "")
         assert caught.value.kind is ErrorKind.NOT_FOUND  # what B would have heard
@@ -346,10 +346,10 @@ def test_the_cli_and_the_window_on_one_journal_never_share_a_download(tmp_path: 
             clock = VirtualClock()
             window = engine_on(journal, client, paths.videos, clock)
             deadline = time.monotonic() + 30
-            while not window.active_jobs() and time.monotonic() < deadline:
+            while not window.unfinished_jobs() and time.monotonic() < deadline:
                 time.sleep(0.05)
                 window._adopt_owned()
-            [job] = window.active_jobs()
+            [job] = window.unfinished_jobs()
             drive(window, clock, lambda: saved(window, job.local_id) or process.poll() is not None)
             output, _ = process.communicate(timeout=60)
             drive(window, clock, lambda: saved(window, job.local_id), wall=20)

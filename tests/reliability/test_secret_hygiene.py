@@ -134,16 +134,16 @@ def test_after_a_full_run_the_key_is_in_no_file_export_report_or_foreign_request
     with Journal.open(data / "journal.db") as journal:
         for job in journal.jobs():
             events = journal.events(job.local_id)
-            for secrets in ((KEY,), ()):  # also without being told the key: pattern redaction
-                text = diagnostics_text(job, events, secrets=secrets)
-                (exports / f"{job.local_id}-{len(secrets)}.json").write_text(text, "utf-8")
+            for redacted in ((KEY,), ()):  # also without being told the key: pattern redaction
+                text = diagnostics_text(job, events, redacted=redacted)
+                (exports / f"{job.local_id}-{len(redacted)}.json").write_text(text, "utf-8")
     from ui.crash import build_report, write_report
 
     try:
         header = f"Authorization: Bearer {KEY}"
         raise RuntimeError(f"the gateway said {header!r} while holding {KEY}")
     except RuntimeError as exc:
-        report = build_report(type(exc), exc, exc.__traceback__, secrets=(KEY,))
+        report = build_report(type(exc), exc, exc.__traceback__, redacted=(KEY,))
     assert write_report(data / "crash-reports", report) is not None
 
     leaks = leaks_in(data, KEY) + leaks_in(exports, KEY) + leaks_in(tmp_path / "out", KEY)

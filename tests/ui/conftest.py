@@ -14,7 +14,7 @@ import qasync
 
 from core.context import AppContext, open_context
 from core.demo_gateway import DemoGateway
-from core.scheduler import PollPolicy, RequestBudget
+from core.poll_policy import PollPolicy, RequestBudget
 from core.secrets import MemorySecretStore
 from ui.controller import Controller
 from ui.main_window import CloseNotice, MainWindow

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QLabel, QScrollArea
+from PySide6.QtWidgets import QLabel, QScrollArea, QToolButton
 
 from core.context import open_context
 from core.jobs import JobParams, JobState
@@ -58,6 +58,36 @@ def test_at_1280x800_the_job_list_needs_no_sideways_scrolling(
     wait_for(lambda: cell.data() != "demo/test-pattern")
     assert cell.data() == window.composer.model_combo.currentText()
     assert "demo/test-pattern" in cell.data(3)  # ToolTipRole
+
+
+def test_at_1280x800_every_toolbar_button_is_shown_and_more_holds_the_rest(
+    window: MainWindow, qtbot: Any
+) -> None:
+    window.resize(1280, 800)
+    qtbot.waitUntil(lambda: window.width() == 1280)
+    toolbar = window.toolbar
+    overflow = toolbar.findChild(QToolButton, "qt_toolbar_ext_button")
+    assert overflow is None or not overflow.isVisible()
+    hidden = [
+        action.text()
+        for action in toolbar.actions()
+        if not action.isSeparator() and not toolbar.widgetForAction(action).isVisible()
+    ]
+    assert hidden == []
+    texts = {action.text() for action in toolbar.actions()}
+    assert {"Composer", "Preview pane", "Settings", "Batch…", "Spend…"} <= texts
+    more = toolbar.findChild(QToolButton, "moreActionsButton")
+    assert more is not None and more.isVisible()
+    in_more = [action.objectName() for action in more.menu().actions() if not action.isSeparator()]
+    assert in_more == [
+        "copyLinkAction",
+        "openFolderAction",
+        "downloadAction",
+        "copyDiagnosticsAction",
+        "exportDiagnosticsAction",
+        "deleteOnServerAction",
+        "removeAction",
+    ]
 
 
 def test_composer_and_preview_collapse_and_the_layout_is_remembered(

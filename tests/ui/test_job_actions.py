@@ -11,7 +11,7 @@ import qasync
 from PySide6.QtWidgets import QWidget
 
 from core.jobs import DownloadState, Job, JobParams, JobState
-from ui.action_table import ACTIONS, CONTEXT_MENU, TOOLBAR, JobFacts
+from ui.action_table import ACTIONS, CONTEXT_MENU, TOOLBAR, TOOLBAR_MORE, JobFacts
 from ui.controller import Controller
 from ui.job_actions import JobActions
 
@@ -137,7 +137,7 @@ def test_every_row_of_the_table_is_an_action_with_its_name_and_key(
         assert action.text() == spec.text
         assert action.shortcut().toString() == (spec.shortcut or "")
     names = {spec.attr for spec in ACTIONS}
-    assert {name for name in TOOLBAR + CONTEXT_MENU if name} - names == {"picks"}
+    assert {name for name in TOOLBAR + TOOLBAR_MORE + CONTEXT_MENU if name} - names == {"picks"}
 
 
 def test_nothing_selected_disables_the_job_actions(actions: tuple[JobActions, Recorder]) -> None:
@@ -187,7 +187,7 @@ def test_a_refused_submit_sends_nothing_and_says_why(
     assert guard.asked == [[PARAMS]]
     assert ("not sent", "Over the monthly budget.") in fake.calls
     assert fake.calls[-1] == ("busy", False)
-    assert built.controller.engine.active_jobs() == []
+    assert built.controller.engine.unfinished_jobs() == []
     assert not any(name in ("submitted", "select") for name, _value in fake.calls)
 
 

@@ -372,3 +372,18 @@ def test_size_only_jobs_show_their_size_and_their_shape_in_the_gallery() -> None
     shape = model.index(0, Column.ASPECT).data(Qt.ItemDataRole.DisplayRole)
     assert shape == "720x1280"  # not "default": Sora takes a size, not an aspect ratio
     assert aspect_of(sora) == pytest.approx(720 / 1280)  # a portrait thumbnail
+
+
+def test_status_words_too_wide_for_the_bar_keep_their_start(qapp) -> None:
+    """A running job's words on a narrow progress bar: "Processing · 9…", not "sing · 95% · n"."""
+    from PySide6.QtGui import QFont, QFontMetrics
+
+    from ui.jobs_view import fitted_words
+
+    metrics = QFontMetrics(QFont())
+    words = "Processing · 95% · next check in 12 s"
+    width = metrics.horizontalAdvance("Processing · 9")
+    shown = fitted_words(words, metrics, width)
+    assert shown.startswith("Processing") and shown.endswith("…")
+    assert metrics.horizontalAdvance(shown) <= width
+    assert fitted_words(words, metrics, 10_000) == words

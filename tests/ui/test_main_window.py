@@ -214,7 +214,7 @@ def test_first_run_offers_the_demo_and_remembers_the_choice(
     context = open_for_window(args, resolve_paths(args.data_dir))
     assert context is not None
     try:
-        assert context.demo_mode
+        assert context.runs_demo_gateway
         assert context.settings.demo_mode is True
     finally:
         context.close()
@@ -226,7 +226,7 @@ def test_first_run_offers_the_demo_and_remembers_the_choice(
     again = open_for_window(args, resolve_paths(args.data_dir))
     assert again is not None
     try:
-        assert again.demo_mode
+        assert again.runs_demo_gateway
     finally:
         again.close()
 
@@ -245,7 +245,7 @@ def test_first_run_with_a_key_opens_settings_then_real_mode(
     context = open_for_window(args, resolve_paths(args.data_dir))
     assert context is not None
     try:
-        assert not context.demo_mode and context.has_key
+        assert not context.runs_demo_gateway and context.has_key
         assert context.settings.demo_mode is False
     finally:
         context.close()
@@ -258,7 +258,7 @@ def test_closing_the_welcome_dialog_quits(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_a_crash_shows_a_copyable_report_without_the_key(tmp_path: Path, qtbot: Any) -> None:
-    handler = CrashHandler(tmp_path / "crashes", secrets=lambda: (TEST_KEY,))
+    handler = CrashHandler(tmp_path / "crashes", redacted=lambda: (TEST_KEY,))
     try:
         raise ValueError(f"boom while using {TEST_KEY}")
     except ValueError as error:

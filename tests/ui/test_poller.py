@@ -46,7 +46,7 @@ class FakeEngine:
         ready, self.downloads = self.downloads, []
         return ready
 
-    def active_jobs(self) -> list[Job]:
+    def unfinished_jobs(self) -> list[Job]:
         return [JOB]
 
     def poll(self, job: Job) -> Job:

@@ -11,7 +11,7 @@ from PySide6.QtMultimedia import QMediaPlayer
 from core.demo_gateway import DemoGateway
 from core.jobs import SetKind
 from core.journal import Journal
-from core.scheduler import RequestBudget
+from core.poll_policy import RequestBudget
 from tests.ui.conftest import open_test_context
 from ui.batch_dialog import BatchDialog
 from ui.main_window import MainWindow

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from core.errors import ErrorKind
 from core.jobs import Job, JobParams, JobState
-from core.scheduler import (
+from core.poll_policy import (
     PollPolicy,
     RequestBudget,
     backoff_delay,
