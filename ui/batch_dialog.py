@@ -85,8 +85,11 @@ class BatchDialog(QDialog):
         submit: Submit | None = None,
         parent: QWidget | None = None,
     ) -> None:
-        """``estimate`` prices one job (None: "price unknown"); with ``submit`` (a worker
-        pool's submit) files are read and prices asked for off the GUI thread."""
+        """Build the dialog for ``models``, starting from the composer's ``defaults``.
+
+        ``estimate`` prices one job (None: "price unknown"); with ``submit`` (a worker
+        pool's submit) files are read and prices asked for off the GUI thread.
+        """
         super().__init__(parent)
         self.setObjectName("batchDialog")
         self.setAccessibleName("Batch of prompts")
@@ -359,8 +362,10 @@ class BatchDialog(QDialog):
         submit: Submit | None = None,
         text: str = "",
     ) -> BatchRequest | None:
-        """Show the dialog (with ``text``, batch CSV, when given); the jobs to send, or None if
-        cancelled (faked in tests)."""
+        """Show the dialog and return the jobs to send, or None if cancelled.
+
+        ``text``, when given, is batch CSV put in the dialog first. Tests fake this method.
+        """
         dialog = cls(models, defaults, estimate=estimate, submit=submit, parent=parent)
         if text:
             dialog.set_text(text, csv_format=True)

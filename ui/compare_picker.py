@@ -15,6 +15,7 @@ class ComparePicker(QWidget):
     changed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
+        """Build the toggle and its hidden list of models (filled by :meth:`set_models`)."""
         super().__init__(parent)
         self._models: list[ModelInfo] = []
         self.button = QToolButton(self)

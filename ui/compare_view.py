@@ -85,6 +85,7 @@ class ClipPane(QFrame):
     def __init__(
         self, job: Job, index: int, model_name: str | None = None, parent: QWidget | None = None
     ) -> None:
+        """Show ``job`` in pane ``index``, titled ``model_name`` (default: the model id)."""
         super().__init__(parent)
         self.model_name = model_name or job.params.model
         self.setObjectName(f"compareClip{index}")
@@ -156,7 +157,7 @@ class ClipPane(QFrame):
 
     def _show_kept(self, kept: bool) -> None:
         self.keep_button.setText("Kept ✓" if kept else "Keep")
-        self.keep_button.setStyleSheet("font-weight: 600; color: #1e7d3a;" if kept else "")
+        set_tone(self.keep_button, "ok" if kept else None)
 
     def video_to_load(self) -> Path | None:
         """The downloaded file to play, if it is not playing yet."""
@@ -177,6 +178,7 @@ class CompareView(QDialog):
         *,
         model_names: Mapping[str, str] | None = None,
     ) -> None:
+        """Lay out one pane per job and start loading their videos; Keep calls ``set_keep``."""
         super().__init__(parent)
         self.setObjectName("compareView")
         self.setAccessibleName("Compare clips")

@@ -61,6 +61,7 @@ class Composer(QWidget):
     compare_requested = Signal(object, list)
 
     def __init__(self, parent: QWidget | None = None) -> None:
+        """Build an empty form; it fills in once the models arrive."""
         super().__init__(parent)
         self.setObjectName("composer")
         self._models: list[ModelInfo] = []
@@ -405,8 +406,7 @@ class Composer(QWidget):
         self.changed.emit()
 
     def _stay_quiet(self) -> None:
-        """Before the person typed or pressed Generate: no problems shown, Generate pressable
-        (pressing it says what is missing) unless the model list is still loading."""
+        """Show no problems yet; Generate stays pressable unless the models are still loading."""
         quiet = (
             self.prompt_problem,
             self.model_problem,

@@ -31,8 +31,10 @@ from core.jobs import Job, JobState
 
 
 def problem_label(name: str, parent: QWidget) -> QLabel:
-    """A word-wrapped label for one field's validation message (hidden when empty), in the
-    stylesheet's problem colour."""
+    """A word-wrapped label for one field's validation message.
+
+    Hidden while empty; shown in the stylesheet's problem colour.
+    """
     label = QLabel(parent)
     label.setObjectName(name)
     label.setProperty("tone", "problem")
@@ -72,6 +74,7 @@ class DurationField(QWidget):
     changed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
+        """Start as a spin box over every duration the app accepts, until a model sets its rule."""
         super().__init__(parent)
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
@@ -141,12 +144,6 @@ class DurationField(QWidget):
             return True
         return False
 
-    def offered(self) -> list[int]:
-        """Every value offered (a range lists its ends only)."""
-        if isinstance(self.input, QSpinBox):
-            return [self.input.minimum(), self.input.maximum()]
-        return [int(self.input.itemData(i)) for i in range(self.input.count())]
-
 
 class AdvancedSection(QWidget):
     """Resolution, negative prompt, seed, audio, sample count and prompt enhancement."""
@@ -154,6 +151,7 @@ class AdvancedSection(QWidget):
     changed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
+        """Build the advanced fields, each with its accessible name and a problem line."""
         super().__init__(parent)
         self.setObjectName("advancedSection")
         self.resolution_combo = QComboBox(self)

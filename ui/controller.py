@@ -65,6 +65,7 @@ class Controller(QObject):
         max_workers: int = 6,
         parent: QObject | None = None,
     ) -> None:
+        """Serve ``context`` with ``max_workers`` background threads and listen to its engine."""
         super().__init__(parent)
         self.context = context
         self._loop = loop

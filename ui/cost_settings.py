@@ -29,6 +29,7 @@ class CostSettings(QGroupBox):
     """Ask before costly jobs above a threshold; refuse submits over a monthly budget."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
+        """Build the two check boxes with their dollar amounts."""
         super().__init__("Costs", parent)
         self.setObjectName("costSettings")
         self.confirm_check = QCheckBox("Ask before a job or batch costing more than", self)

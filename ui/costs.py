@@ -1,5 +1,7 @@
-"""Costs in the main window: the composer's estimate, the month's spend in the status bar, the
-Spend view (toolbar and Ctrl+Shift+B), and the budget and threshold checks before a submit.
+"""Costs in the main window: the estimate, the month's spend, the Spend view, the checks.
+
+The composer's estimate, the month's spend in the status bar, the Spend view (toolbar and
+Ctrl+Shift+B), and the budget and threshold checks before a submit.
 
 Features that send jobs (a single submit, batches, compare sets) are handed ``costs.guard``
 and call ``guard.approve(params_list)`` before sending. The window places :attr:`Costs.action`
@@ -47,8 +49,10 @@ class Costs(QObject):
     def __init__(
         self, controller: Controller, composer: Composer, status: StatusSink, parent: QWidget
     ) -> None:
-        """Price ``composer``'s form; tell refusals and exports to ``status``; ``parent`` owns
-        the dialogs and the Spend view."""
+        """Price ``composer``'s form and tell refusals and exports to ``status``.
+
+        ``parent`` owns the dialogs and the Spend view.
+        """
         super().__init__(parent)
         self._parent = parent
         self._composer = composer

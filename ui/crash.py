@@ -82,6 +82,7 @@ class CrashDialog(QDialog):
     """Shows a crash report with Copy, Open folder, Quit and Continue."""
 
     def __init__(self, report: str, path: Path | None, parent: QWidget | None = None) -> None:
+        """Show ``report`` (saved at ``path``, when it could be written) with its buttons."""
         super().__init__(parent)
         self.setObjectName("crashDialog")
         self.setWindowTitle(f"{APP_NAME} ran into a problem")
@@ -148,6 +149,7 @@ class CrashHandler(QObject):
     _report_ready = Signal(str, object)
 
     def __init__(self, folder: Path, redacted: Callable[[], tuple[str, ...]] = tuple) -> None:
+        """Write reports into ``folder``, hiding the strings ``redacted()`` returns."""
         super().__init__()
         self.folder = folder
         self.redacted = redacted

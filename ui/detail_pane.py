@@ -44,8 +44,11 @@ class DetailPane(QStackedWidget):
         submit: Submit,
         parent: QWidget | None = None,
     ) -> None:
-        """``status_line(job)`` words a running job; ``read_events(local_id)`` (run on the
-        pool through ``submit``) reads the review's timeline."""
+        """Start with the placeholder; the preview and the review are built when needed.
+
+        ``status_line(job)`` words a running job; ``read_events(local_id)`` (run on the
+        pool through ``submit``) reads the review's timeline.
+        """
         super().__init__(parent)
         self.setObjectName("detailStack")
         self._status_line = status_line
@@ -91,8 +94,10 @@ class DetailPane(QStackedWidget):
         return self._review_loader
 
     def prepare_review(self) -> None:
-        """Build and polish the review now (while idle, its module already loaded), so the
-        first failure a person opens only has to be filled and painted."""
+        """Build and polish the review now, while idle and with its module already loaded.
+
+        The first failure a person opens then only has to be filled and painted.
+        """
         self.review.ensurePolished()
 
     @property

@@ -1,5 +1,7 @@
-"""Paints one gallery card: the clip's picture in its own aspect ratio, a status badge, the
-duration, the model's name, the cost, the prompt, the rating and the keep mark.
+"""Paints one gallery card: the clip's picture, its status and what describes it.
+
+The card holds the clip's picture in its own aspect ratio, a status badge, the duration, the
+model's name, the cost, the prompt, the rating and the keep mark.
 
 Cards share a height; their width follows the clip's aspect ratio (a 9:16 clip gets a
 narrow card, a 16:9 one a wide card) within limits that leave room for the text. While the
@@ -71,6 +73,7 @@ class GalleryDelegate(QStyledItemDelegate):
         scrub_of: Callable[[Index], float | None],
         parent: QWidget | None = None,
     ) -> None:
+        """Draw posters from ``frames`` and model names from ``model_name(model_id)``."""
         super().__init__(parent)
         self._frames = frames
         self._model_name = model_name

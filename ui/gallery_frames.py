@@ -87,6 +87,7 @@ class GalleryFrames(QObject):
     def __init__(
         self, submit: Submit, parent: QObject | None = None, *, count: int | None = None
     ) -> None:
+        """Decode with ``submit`` (a worker pool); ``count`` overrides the scrub frames per clip."""
         super().__init__(parent)
         self._submit = submit
         self._count = count

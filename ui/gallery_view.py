@@ -42,6 +42,7 @@ class GalleryView(QListView):
         model_name: Callable[[str], str],
         parent: QWidget | None = None,
     ) -> None:
+        """Show ``proxy``'s rows as cards sharing the table's ``selection``."""
         super().__init__(parent)
         self.setObjectName("galleryView")
         self.setAccessibleName("Gallery")

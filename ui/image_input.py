@@ -27,7 +27,13 @@ from PySide6.QtWidgets import (
 )
 
 from core.catalogue import ModelInfo
-from core.image_files import ImageError, ca_bundle_from_env, fetch_image, read_image_file
+from core.image_files import (
+    ImageError,
+    ca_bundle_from_env,
+    data_url_bytes,
+    fetch_image,
+    read_image_file,
+)
 from core.image_inputs import ROLE_LABELS, ROLES, ImageInput
 from core.image_rules import NO_IMAGES, ImageSupport, check_image_url, image_support
 from ui.composer_fields import problem_label, set_problem
@@ -36,7 +42,6 @@ from ui.offthread import Submit, run_task
 THUMB_SIZE = (96, 54)
 #: How long typing pauses before an URL is fetched for its thumbnail.
 FETCH_DELAY_MS = 600
-_NOTE_STYLE = "color: palette(placeholder-text);"
 
 
 def _thumbnail(data: bytes) -> QImage:
@@ -59,10 +64,8 @@ def load_url_preview(url: str, ca_bundle: str | None) -> QImage:
 
 def load_file(path: str, role: str | None) -> tuple[ImageInput, QImage]:
     """Read a local image as a data: URL and make its thumbnail (worker thread)."""
-    import base64
-
     image = read_image_file(path, role)
-    return image, _thumbnail(base64.b64decode(image.url.partition(",")[2]))
+    return image, _thumbnail(data_url_bytes(image.url))
 
 
 class ImageRow(QWidget):
@@ -72,6 +75,7 @@ class ImageRow(QWidget):
     remove_requested = Signal(object)
 
     def __init__(self, parent: QWidget, *, file: str | None = None) -> None:
+        """Build an empty row for a web URL, or a read-only one for the local ``file``."""
         super().__init__(parent)
         self.setObjectName("imageRow")
         self.file = file
@@ -108,7 +112,6 @@ class ImageRow(QWidget):
         self.status.setObjectName("imageStatus")
         self.status.setAccessibleName("Image status")
         self.status.setWordWrap(True)
-        self.status.setStyleSheet(_NOTE_STYLE)
         line = QHBoxLayout()
         line.setContentsMargins(0, 0, 0, 0)
         line.addWidget(self.role_combo)
@@ -173,6 +176,7 @@ class ImageInputs(QWidget):
         submit: Submit | None = None,
         ca_bundle: str | None = None,
     ) -> None:
+        """Start with no image inputs; fetches run on ``submit`` and trust ``ca_bundle``."""
         super().__init__(parent)
         self.setObjectName("imageInputs")
         self.setAccessibleName("Image inputs")
@@ -191,7 +195,6 @@ class ImageInputs(QWidget):
         self.note.setObjectName("imageNote")
         self.note.setAccessibleName("What this model takes")
         self.note.setWordWrap(True)
-        self.note.setStyleSheet(_NOTE_STYLE)
         self.add_url_button = QPushButton("Add image &URL", self)
         self.add_url_button.setObjectName("addImageUrlButton")
         self.add_url_button.setAccessibleName("Add an image from the web")

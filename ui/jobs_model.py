@@ -11,6 +11,7 @@ import math
 import time
 from collections.abc import Callable
 from enum import IntEnum
+from operator import attrgetter
 from typing import Any
 
 from PySide6.QtCore import (
@@ -105,6 +106,18 @@ def _cost_value(job: Job) -> float:
     return -1.0 if charge.nanos is None else charge.nanos / NANOS_PER_USD
 
 
+#: The sort keys of the columns that sort by a value of the job (attrgetter runs in C).
+_SORT_KEYS: dict[Column, Callable[[Job], Any]] = {
+    Column.THUMBNAIL: attrgetter("created_at"),
+    Column.DURATION: attrgetter("params.duration"),
+    Column.STATUS: lambda job: job.state.label,
+    Column.CREATED: attrgetter("created_at"),
+    Column.COST: _cost_value,
+    Column.KEPT: lambda job: int(job.kept),
+    Column.RATING: attrgetter("rating"),
+}
+
+
 def _cost_tooltip(job: Job) -> str:
     charge = job_charge(job)
     if charge.kind is ChargeKind.SETTLED:
@@ -132,6 +145,7 @@ class JobsModel(QAbstractTableModel):
         clock: Callable[[], float] = time.time,
         parent: QObject | None = None,
     ) -> None:
+        """List ``jobs`` (``hidden`` ids left out); ``owns`` tells this gateway's jobs apart."""
         super().__init__(parent)
         self._clock = clock
         self._owns = owns
@@ -329,7 +343,7 @@ class JobsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(job, column)
         if role == SortRole:
-            return self._sort_value(job, column)
+            return self.sort_key(column)(job)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(job, column)
         if role == Qt.ItemDataRole.DecorationRole and column is Column.THUMBNAIL:
@@ -425,23 +439,15 @@ class JobsModel(QAbstractTableModel):
         end = job.finished_at if job.terminal and job.finished_at else self._clock()
         return max(0.0, end - job.created_at)
 
-    def _sort_value(self, job: Job, column: Column) -> Any:
-        match column:
-            case Column.DURATION:
-                return job.params.duration
-            case Column.CREATED | Column.THUMBNAIL:
-                return job.created_at
-            case Column.ELAPSED:
-                return self._elapsed(job)
-            case Column.COST:
-                return _cost_value(job)
-            case Column.STATUS:
-                return job.state.label
-            case Column.KEPT:
-                return int(job.kept)
-            case Column.RATING:
-                return job.rating
-        return self._display(job, column).casefold()
+    def sort_key(self, column: Column) -> Callable[[Job], Any]:
+        """How ``column`` sorts: a function of a job giving its :data:`SortRole` value.
+
+        Times, durations, money and ratings sort as numbers, states by their names, the other
+        columns by their words ignoring case. The proxy sorts every row with it at once.
+        """
+        if column is Column.ELAPSED:
+            return self._elapsed
+        return _SORT_KEYS.get(column) or (lambda job: self._display(job, column).casefold())
 
     def _tooltip(self, job: Job, column: Column) -> str:
         if column is Column.PROMPT:

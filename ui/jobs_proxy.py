@@ -19,7 +19,7 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QObject, Qt
 
 from ui.job_filters import JobFilter, all_marks, filter_marks
-from ui.jobs_model import Column, JobsModel, SortRole
+from ui.jobs_model import Column, JobsModel
 from ui.row_proxy import RowListProxy
 
 _NO_INDEX = QModelIndex()
@@ -28,9 +28,10 @@ __all__ = ["JobFilter", "JobsFilterProxy", "filter_marks"]
 
 
 class JobsFilterProxy(RowListProxy):
-    """Shows the jobs the filter and every search word accept, sorted by :data:`SortRole`."""
+    """Shows the jobs the filter and every search word accept, sorted by the model's keys."""
 
     def __init__(self, parent: QObject | None = None) -> None:
+        """Start with every job shown, unsorted."""
         super().__init__(parent)
         self._filter = JobFilter.ALL
         self._min_rating = 0
@@ -109,7 +110,7 @@ class JobsFilterProxy(RowListProxy):
         return Qt.SortOrder.AscendingOrder
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        """Sort by ``column``'s :data:`SortRole` value (-1: the model's own order)."""
+        """Sort by ``column``'s :meth:`JobsModel.sort_key` (-1: the model's own order)."""
         self.layoutAboutToBeChanged.emit()
         kept = self.persistentIndexList()
         sources = [self._source_row(index.row()) for index in kept]
@@ -180,20 +181,16 @@ class JobsFilterProxy(RowListProxy):
     def _all_keys(self) -> list[Any]:
         """The sort key of every source row (empty when unsorted)."""
         model, column = self._source, self._sort_column
-        if model is None or column < 0:
+        if model is None or not 0 <= column < len(Column):
             return []
-        jobs = model.jobs()
-        # The common sorts skip the model's data(); they must match JobsModel's SortRole.
-        if column in (Column.CREATED, Column.THUMBNAIL):
-            return [job.created_at for job in jobs]
-        if column == Column.DURATION:
-            return [job.params.duration for job in jobs]
-        return [model.data(model.index(row, column), SortRole) for row in range(len(jobs))]
+        key = model.sort_key(Column(column))
+        return [key(job) for job in model.jobs()]
 
     def _key_of(self, row: int) -> Any:
+        """The sort key of one source row (the model's, as for every row)."""
         model, column = self._source, self._sort_column
         assert model is not None
-        return model.data(model.index(row, column), SortRole)
+        return model.sort_key(Column(column))(model.job_at(row))
 
     def _sorted(self, rows: range | list[int]) -> list[int]:
         """Source rows in display order (ties keep source order, either direction)."""

@@ -103,6 +103,7 @@ class JobsView(QWidget):
         *,
         frames: GalleryFrames | None = None,
     ) -> None:
+        """Build the filter row, the table and the gallery over ``model``."""
         super().__init__(parent)
         self.model = model
         self.proxy = JobsFilterProxy(self)

@@ -92,6 +92,7 @@ class MainWindow(QMainWindow):
     closed = Signal()
 
     def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
+        """Build the window for ``controller``'s context with the newest jobs listed."""
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.controller = controller
@@ -217,8 +218,11 @@ class MainWindow(QMainWindow):
     # -- construction -------------------------------------------------------------------------
 
     def _place_actions(self) -> QToolBar:
-        """The toolbar, the window-wide keys, the keys of the job views, the status bar's
-        permanent widgets and the context menu's extras."""
+        """Place every action and return the toolbar.
+
+        Sets up the toolbar, the window-wide keys, the keys of the job views, the status bar's
+        permanent widgets and the context menu's extras.
+        """
         actions, sets, costs = self.job_actions, self.set_actions, self.costs
         views = self.jobs_view.item_views
         for spec in ACTIONS:
@@ -383,7 +387,7 @@ class MainWindow(QMainWindow):
     def on_key_rejected(self, error: GatewayError) -> None:
         """The key was refused: polling is paused until a new key is entered."""
         reason = error.reason or error.message or "no reason given"
-        self.key_rejected_box = key_rejected_box(self, reason, self.open_settings)
+        key_rejected_box(self, reason, self.open_settings)
         self.show_status(f"The gateway refused the API key ({reason}). Polling is paused.", 0)
 
     # -- settings -----------------------------------------------------------------------------

@@ -64,6 +64,7 @@ class Notifier(QObject):
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """Announce on behalf of ``window`` with ``icon`` in the system tray, when there is one."""
         super().__init__(window)
         self._window = window
         self._icon = icon

@@ -24,6 +24,7 @@ class PaneToggle(QObject):
         default_width: int,
         parent: QObject | None = None,
     ) -> None:
+        """Let ``action`` show or collapse pane ``index`` of ``splitter``."""
         super().__init__(parent)
         self.splitter = splitter
         self.index = index
@@ -75,8 +76,10 @@ def add_pane_toggles(
     toolbar: QToolBar,
     widths: tuple[int, int],
 ) -> tuple[PaneToggle, PaneToggle]:
-    """Toolbar toggles for the composer (first of ``composer_splitter``, F7) and the preview
-    pane (second of ``detail_splitter``, F8); their keys work anywhere in ``window``.
+    """Toolbar toggles for the composer (F7) and the preview pane (F8).
+
+    The composer is the first pane of ``composer_splitter``, the preview the second of
+    ``detail_splitter``; the keys work anywhere in ``window``.
 
     ``widths`` are the panes' widths when shown again before they had any of their own.
     """

@@ -22,7 +22,7 @@ Spawn = Callable[[Coroutine[Any, Any, Any]], None]
 
 
 class PickActions(QObject):
-    """ "Keep" and "Rate" for the selected job."""
+    """The Keep and Rate actions for the selected job."""
 
     def __init__(
         self,
@@ -32,6 +32,7 @@ class PickActions(QObject):
         spawn: Spawn,
         parent: QObject | None = None,
     ) -> None:
+        """Build the Keep and Rate actions acting on ``selected()`` through the given calls."""
         super().__init__(parent)
         self._selected = selected
         self._set_rating = set_rating

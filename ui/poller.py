@@ -45,6 +45,7 @@ class Poller(QObject):
         clock: Callable[[], float] = time.time,
         parent: QObject | None = None,
     ) -> None:
+        """Poll through ``controller``; ``auto_download()`` says whether to download."""
         super().__init__(parent)
         self._controller = controller
         self._auto_download = auto_download

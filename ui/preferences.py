@@ -59,6 +59,7 @@ class Field(Generic[T]):
     name = ""
 
     def __set_name__(self, owner: type, name: str) -> None:
+        """Take the attribute's name as the setting's name."""
         self.name = name
 
     @overload
@@ -68,12 +69,14 @@ class Field(Generic[T]):
     def __get__(self, obj: Preferences, owner: type) -> T: ...
 
     def __get__(self, obj: Preferences | None, owner: type) -> Field[T] | T:
+        """The setting's current value (the field itself when read on the class)."""
         if obj is None:
             return self
         value: T = getattr(obj.settings, self.name)
         return value
 
     def __set__(self, obj: Preferences, value: T) -> None:
+        """Change the setting (saved soon after, off the GUI thread)."""
         obj.set(self.name, value)
 
 

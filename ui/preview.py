@@ -76,6 +76,7 @@ class PreviewPanel(QWidget):
     open_external_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
+        """Build the player and its controls (or the fallback when Qt Multimedia is missing)."""
         super().__init__(parent)
         self.setObjectName("previewPanel")
         self._path: Path | None = None

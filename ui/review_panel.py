@@ -135,6 +135,7 @@ class ReviewPanel(QWidget):
     mark_reviewed_requested = Signal(str, bool, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
+        """Build the panel, empty until :meth:`show_job`."""
         super().__init__(parent)
         self.setObjectName("reviewPanel")
         self.setAccessibleName("Failure review")

@@ -25,6 +25,7 @@ class RowListProxy(QAbstractProxyModel):
     """Shows the source rows listed in ``_rows``, in that order (a flat table)."""
 
     def __init__(self, parent: QObject | None = None) -> None:
+        """Start with no rows shown."""
         super().__init__(parent)
         #: The visible source rows, in display order.
         self._rows: list[int] = []

@@ -25,7 +25,7 @@ DECODE_DEADLINE_SECONDS = 20.0
 DEMO_MODEL = "demo/test-pattern"
 
 
-class StepFailed(Exception):
+class StepFailedError(Exception):
     """A self-test step did not reach its goal; the message says why in plain words."""
 
 
@@ -35,14 +35,14 @@ def _say(text: str) -> None:
 
 @contextlib.contextmanager
 def _step(name: str, detail: Callable[[], str] | None = None) -> Iterator[None]:
-    """Run one named step; any exception becomes a StepFailed naming the step."""
+    """Run one named step; any exception becomes a StepFailedError naming the step."""
     try:
         yield
-    except StepFailed as exc:
-        raise StepFailed(f"FAILED at step '{name}': {exc}") from exc
+    except StepFailedError as exc:
+        raise StepFailedError(f"FAILED at step '{name}': {exc}") from exc
     except Exception as exc:
         reason = f"{type(exc).__name__}: {exc}"
-        raise StepFailed(f"FAILED at step '{name}': {reason}") from exc
+        raise StepFailedError(f"FAILED at step '{name}': {reason}") from exc
     extra = f" ({detail()})" if detail is not None else ""
     _say(f"{name} ... ok{extra}")
 
@@ -70,9 +70,9 @@ def _check_backend() -> str:
 
     formats = QMediaFormat().supportedFileFormats(QMediaFormat.ConversionMode.Decode)
     if not formats:
-        raise StepFailed("QtMultimedia loaded but its backend can decode no file format")
+        raise StepFailedError("QtMultimedia loaded but its backend can decode no file format")
     if QMediaFormat.FileFormat.MPEG4 not in formats:
-        raise StepFailed("the multimedia backend cannot decode MP4")
+        raise StepFailedError("the multimedia backend cannot decode MP4")
     return f"{len(formats)} decodable formats"
 
 
@@ -80,7 +80,7 @@ def _wait_for(condition: Callable[[], bool], work: Callable[[], object], deadlin
     """Do ``work`` until ``condition`` holds, pausing briefly between rounds."""
     while not condition():
         if time.monotonic() > deadline:
-            raise StepFailed(f"gave up after {JOB_DEADLINE_SECONDS:.0f} s")
+            raise StepFailedError(f"gave up after {JOB_DEADLINE_SECONDS:.0f} s")
         work()
         if not condition():
             time.sleep(0.05)
@@ -123,14 +123,14 @@ def _decode_first_frame(path: Path) -> str:
     sink.videoFrameChanged.disconnect(on_frame)
     del player, sink
     if "error" in outcome:
-        raise StepFailed(f"the player could not decode the video: {outcome['error']}")
+        raise StepFailedError(f"the player could not decode the video: {outcome['error']}")
     if "size" not in outcome:
-        raise StepFailed(f"no video frame within {DECODE_DEADLINE_SECONDS:.0f} s")
+        raise StepFailedError(f"no video frame within {DECODE_DEADLINE_SECONDS:.0f} s")
     return outcome["size"]
 
 
 def _run(data_dir: Path) -> None:
-    """The steps themselves; raises StepFailed on the first that fails."""
+    """The steps themselves; raises StepFailedError on the first that fails."""
     with _step("multimedia backend", lambda: backend_info):
         _qt_app()
         backend_info = _check_backend()
@@ -166,7 +166,7 @@ def _run(data_dir: Path) -> None:
             job = engine.submit(params)
             if job.remote_id is None:
                 problem = job.failure.message if job.failure else job.problem
-                raise StepFailed(
+                raise StepFailedError(
                     f"the gateway did not create the job ({job.status_text}: {problem})"
                 )
 
@@ -179,7 +179,7 @@ def _run(data_dir: Path) -> None:
             if current().state is not JobState.COMPLETED:
                 done = current()
                 reason = done.failure.message if done.failure else done.problem
-                raise StepFailed(f"the job ended as {done.status_text}: {reason}")
+                raise StepFailedError(f"the job ended as {done.status_text}: {reason}")
 
         def downloaded() -> bool:
             return current().download in (DownloadState.DONE, DownloadState.FAILED)
@@ -188,12 +188,12 @@ def _run(data_dir: Path) -> None:
             _wait_for(downloaded, engine.run_due, deadline)
             done = current()
             if done.download is not DownloadState.DONE or not done.files:
-                raise StepFailed(f"the download failed: {done.download_problem}")
+                raise StepFailedError(f"the download failed: {done.download_problem}")
             video = Path(done.files[0])
             with open(video, "rb") as handle:
                 head = handle.read(12)
             if head[4:8] != b"ftyp":
-                raise StepFailed(f"{video.name} does not start like an MP4 file ({head!r})")
+                raise StepFailedError(f"{video.name} does not start like an MP4 file ({head!r})")
         with _step("decode a video frame", lambda: frame_size):
             frame_size = _decode_first_frame(video)
     finally:
@@ -211,7 +211,7 @@ def run_self_test(args: Any = None) -> int:
     started = time.monotonic()
     try:
         _run(data_dir)
-    except StepFailed as exc:
+    except StepFailedError as exc:
         _say(str(exc))
         if getattr(args, "verbose", False):
             traceback.print_exc()

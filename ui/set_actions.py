@@ -222,8 +222,10 @@ class SetActions(QObject):
             self.send_plan(request.jobs, SetKind.BATCH)
 
     def send_plan(self, plan: list[PlannedJob], kind: SetKind) -> bool:
-        """Check the set's cost with the budget guard, then send ``plan`` as one linked set on
-        a worker thread; False if a set is still being sent."""
+        """Send ``plan`` as one linked set on a worker thread once the budget guard agrees.
+
+        Returns False (sending nothing) while another set is still being sent.
+        """
         if self._cancel is not None:
             self._status.show_status("A batch is still being sent; wait for it or stop it.")
             self._composer.set_busy(False)

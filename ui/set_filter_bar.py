@@ -13,6 +13,7 @@ class SetFilterBar(QWidget):
     cleared = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
+        """Build the label and the button that shows all jobs again."""
         super().__init__(parent)
         self.setObjectName("setFilterBar")
         self.label = QLabel(self)

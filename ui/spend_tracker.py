@@ -1,5 +1,7 @@
-"""Keeps the spend figures current: the status bar's month against the budget, and the summaries
-the Spend view and the budget guard ask for.
+"""Keeps the spend figures current for the status bar, the Spend view and the budget guard.
+
+The status bar shows the month against the budget; the Spend view and the budget guard ask
+for summaries.
 
 The journal is read once, on a worker thread; after that every job change the engine reports
 updates one record in memory, and the totals are summed again on a worker thread (a burst of

@@ -1,5 +1,7 @@
-"""The Spend view: what generating has cost, today, this week, this month and in all; by model;
-settled bills apart from estimates not settled yet; the most expensive jobs; CSV export.
+"""The Spend view: what generating has cost, by period and by model, with CSV export.
+
+It shows today, this week, this month and in all; by model; settled bills apart from
+estimates not settled yet; the most expensive jobs.
 
 Every figure comes from the journal (so it works offline); the summing runs on a worker thread
 (:class:`ui.spend_tracker.SpendTracker`) and this window only shows the result.
@@ -78,6 +80,7 @@ class SpendView(QDialog):
     export_requested = Signal(object)
 
     def __init__(self, parent: QWidget | None = None, *, note: str = "") -> None:
+        """Build the tables, empty until figures arrive; ``note`` is shown above them."""
         super().__init__(parent)
         self.setObjectName("spendView")
         self.setAccessibleName("Spend")

@@ -21,6 +21,7 @@ class StartupFrame(QMainWindow):
     """An empty main-window frame saying "Opening Reelgate…"."""
 
     def __init__(self, geometry: QByteArray | None = None) -> None:
+        """Open at ``geometry`` (the main window's saved one) or the first-run size."""
         super().__init__()
         self.setObjectName("startupFrame")
         self.setWindowTitle(APP_NAME)

@@ -27,6 +27,7 @@ class SyncedPlayers(QObject):
     playing_changed = Signal(bool)
 
     def __init__(self, parent: QObject | None = None) -> None:
+        """Start with no players."""
         super().__init__(parent)
         self._players: list[QMediaPlayer] = []
         self._leader: QMediaPlayer | None = None

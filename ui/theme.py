@@ -82,13 +82,15 @@ class ThemeColours(QWidget):
     failed = _colour_property("failed")
     unknown = _colour_property("unknown")
     muted = _colour_property("muted")
-    badgeText = _colour_property("badgeText")
-    cardBorder = _colour_property("cardBorder")
+    # Qt property names, camelCase as QSS writes them (``qproperty-badgeText``).
+    badgeText = _colour_property("badgeText")  # noqa: N815
+    cardBorder = _colour_property("cardBorder")  # noqa: N815
     scrim = _colour_property("scrim")
-    overlayText = _colour_property("overlayText")
+    overlayText = _colour_property("overlayText")  # noqa: N815
 
     def __init__(self, parent: QWidget | None = None) -> None:
         # Neutral stand-ins until the stylesheet polishes the widget.
+        """Start from neutral colours, then take the light theme's from the stylesheet."""
         self._colours: dict[str, QColor] = {
             name: QColor(Qt.GlobalColor.gray)
             for name in ("active", "completed", "failed", "unknown", "muted", "cardBorder", "scrim")
@@ -101,8 +103,11 @@ class ThemeColours(QWidget):
         self.load(stylesheet(dark=False))
 
     def load(self, sheet: str) -> None:
-        """Take the colours from ``sheet`` (set on this widget alone, so it works before and
-        without the application stylesheet, e.g. in a table model's tests)."""
+        """Take the colours from ``sheet``.
+
+        The sheet is set on this widget alone, so it works before and without the
+        application stylesheet (e.g. in a table model's tests).
+        """
         self.setStyleSheet(sheet)
         self.ensurePolished()
 
@@ -122,6 +127,7 @@ class Theme(QObject):
     changed = Signal()
 
     def __init__(self, app: QApplication, parent: QObject | None = None) -> None:
+        """Start on the light theme and listen for the OS colour scheme changing."""
         super().__init__(parent if parent is not None else app)
         self._app = app
         self.choice = ThemeChoice.SYSTEM
@@ -147,8 +153,11 @@ class Theme(QObject):
             self._use(scheme == Qt.ColorScheme.Dark)
 
     def _use(self, dark: bool) -> None:
-        """Set the palette and the stylesheet (nothing is redone when they are already in use:
-        re-polishing every widget costs start-up time)."""
+        """Set the palette and the stylesheet of the light or dark theme.
+
+        Nothing is redone when they are already in use: re-polishing every widget costs
+        start-up time.
+        """
         changed = dark != self.dark
         self.dark = dark
         if changed:

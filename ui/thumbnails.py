@@ -26,6 +26,7 @@ class ThumbnailCache(QObject):
     thumbnail_ready = Signal(str)
 
     def __init__(self, submit: Submit, parent: QObject | None = None) -> None:
+        """Decode thumbnails with ``submit`` (a worker pool)."""
         super().__init__(parent)
         self._submit = submit
         self._pixmaps: OrderedDict[tuple[str, str], QPixmap] = OrderedDict()

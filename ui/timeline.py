@@ -39,6 +39,7 @@ class TimelineView(QTreeWidget):
     """Lists a job's journal events; expanding a row shows the raw response it recorded."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
+        """Build an empty, read-only event list."""
         super().__init__(parent)
         self.setObjectName("timelineView")
         self.setAccessibleName("Status timeline")

@@ -31,6 +31,7 @@ class ViewModeToggle(QWidget):
     mode_chosen = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
+        """Build the two buttons, with Table chosen."""
         super().__init__(parent)
         self.setObjectName("viewModeToggle")
         self.setAccessibleName("Show jobs as")

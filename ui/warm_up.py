@@ -45,8 +45,10 @@ def load_modules() -> None:
 
 
 def warm_up(submit: Submit, receiver: QObject, then: Callable[[], object] | None = None) -> None:
-    """Load the modules on ``submit``'s pool, then check the media backend on the GUI thread;
-    ``then`` runs on the GUI thread a moment later (to build what the modules make)."""
+    """Load the modules on ``submit``'s pool, then check the media backend on the GUI thread.
+
+    ``then`` runs on the GUI thread a moment later (to build what the modules make).
+    """
 
     def loaded(_result: object) -> None:
         _check_media()

@@ -34,8 +34,10 @@ class CloseNotice:
 
 
 def startup_notes_box(parent: QWidget, messages: list[str]) -> QMessageBox:
-    """Things to know from start-up (a damaged journal kept aside, no keychain...), shown
-    without blocking."""
+    """A box of things to know from start-up, shown without blocking.
+
+    For example a damaged journal kept aside, or no keychain.
+    """
     box = QMessageBox(
         QMessageBox.Icon.Information,
         APP_TITLE,

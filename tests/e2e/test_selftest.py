@@ -62,7 +62,9 @@ def test_a_failing_step_is_named_and_exits_1(qapp, quiet_env, tmp_path, capsys, 
 
 def test_missing_backend_fails_the_first_step(qapp, quiet_env, capsys, monkeypatch) -> None:
     def no_backend() -> str:
-        raise selftest.StepFailed("QtMultimedia loaded but its backend can decode no file format")
+        raise selftest.StepFailedError(
+            "QtMultimedia loaded but its backend can decode no file format"
+        )
 
     monkeypatch.setattr(selftest, "_check_backend", no_backend)
     assert selftest.run_self_test(None) == 1

@@ -15,6 +15,7 @@ from PySide6.QtGui import QColor
 from core.catalogue import parse_catalogue
 from core.demo_gateway import DemoGateway
 from core.demo_gateway.models import catalogue_json
+from core.image_files import data_url_bytes
 from core.image_inputs import ImageInput
 from core.jobs import JobParams
 from tests.image_server import ImageServer, Route, png_bytes
@@ -139,7 +140,11 @@ def test_a_page_that_is_not_an_image_says_so(
 
 
 def test_a_local_file_only_for_models_taking_a_data_url(
-    qtbot: Any, composer: Composer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: Any,
+    composer: Composer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    workers: list[str],
 ) -> None:
     picture = tmp_path / "red.png"
     picture.write_bytes(png_bytes(40, 30, RED))
@@ -147,13 +152,38 @@ def test_a_local_file_only_for_models_taking_a_data_url(
     choose(composer, "openai/sora-2")
     with qtbot.waitSignal(composer.images.loaded, timeout=10_000):
         composer.images.add_file_button.click()
+    assert workers and workers[-1].startswith("load_file@")
+    assert threading.current_thread().name not in workers[-1]
     sent = composer.params().to_request()["input_reference"]["image_url"]
     assert sent.startswith("data:image/png;base64,")
+    assert data_url_bytes(sent) == picture.read_bytes()  # the file is sent whole
+    row = composer.images.rows[0]
+    pixmap = row.thumb.pixmap()
+    assert (pixmap.width(), pixmap.height()) == (72, 54)  # the 40x30 picture, fitted
+    colour = QColor(pixmap.toImage().pixel(pixmap.width() // 2, pixmap.height() // 2))
+    assert (colour.red(), colour.green(), colour.blue()) == RED
+    assert row.status.isHidden()  # no problem line
     assert not composer.images.add_url_button.isEnabled()  # Sora takes one image
     assert composer.submit_button.isEnabled()
     choose(composer, "google/veo-3.1-preview")
     assert "needs an image on the web" in composer.images.problem.text()
     assert not composer.submit_button.isEnabled()
+
+
+def test_a_local_file_that_is_not_a_picture_says_so(
+    qtbot: Any, composer: Composer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notes = tmp_path / "notes.png"
+    notes.write_text("Buy milk", encoding="utf-8")
+    monkeypatch.setattr(ImageInputs, "ask_file", staticmethod(lambda parent: str(notes)))
+    choose(composer, "openai/sora-2")
+    with qtbot.waitSignal(composer.images.loaded, timeout=10_000):
+        composer.images.add_file_button.click()
+    row = composer.images.rows[0]
+    assert row.status.text() == (
+        "Cannot show this image: notes.png is not a PNG, JPEG, WebP or GIF image."
+    )
+    assert row.thumb.pixmap().isNull()
 
 
 def test_resubmit_brings_the_images_back(

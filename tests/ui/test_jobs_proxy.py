@@ -157,3 +157,83 @@ def test_a_filter_change_keeps_the_selected_job_selected(model: JobsModel, qtbot
     first = view.selected_job()
     view.proxy.set_search(first.params.prompt.split()[0])  # type: ignore[union-attr]
     assert view.selected_job() == first
+
+
+def sort_job(local_id: str, prompt: str, model: str, duration: int, aspect: str, **job: Any) -> Job:
+    params = JobParams(model=model, prompt=prompt, duration=duration, aspect_ratio=aspect)
+    return Job(local_id=local_id, params=params, updated_at=1000.0, **job)
+
+
+#: Ascending order of the jobs of ``three_jobs`` by each column, as a person reads the cells.
+ASCENDING = {
+    Column.THUMBNAIL: "bca",  # by creation time
+    Column.PROMPT: "bca",  # "Apple tart", "banana bread", "cherry pie": case does not count
+    Column.MODEL: "bca",  # m/alpha, m/mid, m/zeta
+    Column.DURATION: "bca",  # 4 s, 6 s, 8 s
+    Column.ASPECT: "acb",  # as text: "16:9", "1:1", "9:16"
+    Column.STATUS: "abc",  # Completed, Failed, Queued
+    Column.CREATED: "bca",
+    Column.ELAPSED: "abc",  # 100 s, 500 s, running for 3000 s
+    Column.COST: "bac",  # no cost yet, $0.40 settled, ~$0.64 estimated
+    Column.KEPT: "bca",  # not kept (in list order), then kept
+    Column.RATING: "cab",  # not rated, 2 stars, 5 stars
+}
+
+
+@pytest.fixture
+def three_jobs() -> JobsModel:
+    return JobsModel(
+        [
+            sort_job(
+                "a", "cherry pie", "m/zeta", 8, "16:9", state=JobState.COMPLETED,
+                created_at=3000.0, finished_at=3100.0, billing_state="settled",
+                estimated_nanos=400_000_000, settled_nanos=396_000_000, kept=True, rating=2,
+            ),
+            sort_job(
+                "b", "Apple tart", "m/alpha", 4, "9:16", state=JobState.FAILED,
+                created_at=1000.0, finished_at=1500.0, rating=5,
+            ),
+            sort_job(
+                "c", "banana bread", "m/mid", 6, "1:1", state=JobState.QUEUED,
+                created_at=2000.0, billing_state="estimated", estimated_nanos=640_000_000,
+            ),
+        ],
+        clock=lambda: 5000.0,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("column", list(Column), ids=lambda column: column.name.lower())
+def test_every_column_sorts_both_ways_as_its_cells_read(
+    three_jobs: JobsModel, column: Column
+) -> None:
+    proxy = JobsFilterProxy()
+    proxy.setSourceModel(three_jobs)
+    proxy.sort(column, Qt.SortOrder.AscendingOrder)
+    assert "".join(shown(proxy)) == ASCENDING[column]
+    proxy.sort(column, Qt.SortOrder.DescendingOrder)
+    # Jobs that tie (two not kept) keep their list order in either direction.
+    descending = "abc" if column is Column.KEPT else ASCENDING[column][::-1]
+    assert "".join(shown(proxy)) == descending
+
+
+def test_a_changed_job_moves_to_its_place_in_the_sorted_column(three_jobs: JobsModel) -> None:
+    proxy = JobsFilterProxy()
+    proxy.setSourceModel(three_jobs)
+    proxy.sort(Column.RATING, Qt.SortOrder.AscendingOrder)
+    unrated = three_jobs.job("c")
+    assert unrated is not None
+    three_jobs.upsert(replace(unrated, rating=3, updated_at=1001.0))
+    assert "".join(shown(proxy)) == "acb"  # 2, 3, 5 stars
+    proxy.sort(Column.COST, Qt.SortOrder.AscendingOrder)
+    running = three_jobs.job("c")
+    assert running is not None
+    settled = replace(
+        running,
+        state=JobState.COMPLETED,
+        finished_at=2100.0,
+        billing_state="settled",
+        settled_nanos=300_000_000,
+        updated_at=1002.0,
+    )
+    three_jobs.upsert(settled)
+    assert "".join(shown(proxy)) == "bca"  # no cost, $0.30, $0.40

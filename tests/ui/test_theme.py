@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication, QPalette
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
 from core.jobs import JobState
@@ -114,3 +114,38 @@ def test_the_status_column_is_painted_in_the_theme_colours(
     window.preferences.theme = "dark"
     dark = cell.data(Qt.ItemDataRole.ForegroundRole).color()
     assert light != dark and dark.lightness() > light.lightness()
+
+
+def test_a_kept_clip_and_the_image_notes_follow_the_theme(qtbot: Any) -> None:
+    from core.jobs import Job, JobParams
+    from ui.compare_view import ClipPane
+    from ui.image_input import ImageInputs
+
+    job = Job(
+        local_id="k",
+        params=JobParams(model="demo/test-pattern", prompt=PARAMS_PROMPT, duration=2),
+        state=JobState.COMPLETED,
+        created_at=100.0,
+        updated_at=100.0,
+        kept=True,
+    )
+    pane = ClipPane(job, 0)
+    images = ImageInputs()
+    for widget in (pane, images):
+        qtbot.addWidget(widget)
+        widget.show()
+    theme = app_theme()
+    kept: dict[ThemeChoice, QColor] = {}
+    for choice in (ThemeChoice.LIGHT, ThemeChoice.DARK):
+        theme.apply(choice)
+        # "Kept ✓" is written in the theme's colour for finished, good things, in bold.
+        kept[choice] = pane.keep_button.palette().color(QPalette.ColorRole.ButtonText)
+        assert kept[choice] == theme.colours.for_state(JobState.COMPLETED)
+        assert pane.keep_button.font().bold()
+        # The image inputs' note is secondary text, as the theme's palette draws it.
+        note = images.note.palette().color(QPalette.ColorRole.WindowText)
+        assert note == images.palette().color(QPalette.ColorRole.PlaceholderText)
+    assert kept[ThemeChoice.DARK].lightness() > kept[ThemeChoice.LIGHT].lightness()
+    pane.keep_button.click()  # not kept any more: plain button text
+    assert pane.keep_button.text() == "Keep"
+    assert pane.keep_button.palette().color(QPalette.ColorRole.ButtonText) != kept[ThemeChoice.DARK]

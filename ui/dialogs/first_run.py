@@ -22,6 +22,7 @@ class FirstRunDialog(QDialog):
     KEY = "key"
 
     def __init__(self, parent: QWidget | None = None) -> None:
+        """Build the welcome text and its two choices (the demo is the default)."""
         super().__init__(parent)
         self.setObjectName("firstRunDialog")
         self.setWindowTitle("Welcome to Reelgate")
