@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 
 PART_SUFFIX = ".part"
 _PART_PID = re.compile(r"\.(\d+)-[0-9a-f]+\.part$")
+#: What :func:`part_path` appends to a file's name.
+_OWN_PART = re.compile(r"\.\d+-[0-9a-f]+\.part")
 
 
 def human_size(size: int) -> str:
@@ -115,4 +117,35 @@ def cleanup_partials(folder: Path, *, older_than: float = 0.0) -> list[Path]:
         removed.append(path)
     if removed:
         logger.info("removed %d stale partial file(s) in %s", len(removed), folder)
+    return removed
+
+
+def remove_orphaned_parts(dest: Path) -> list[Path]:
+    """Remove the ``.part`` files of ``dest`` whose writing process is gone; return them.
+
+    A process killed while writing ``dest`` (a Save as, the command line's ``--output``)
+    leaves ``dest.<pid>-<tag>.part`` beside it. Only names :func:`part_path` made for this
+    very file are touched, so other programs' ``.part`` files in a person's folder (a
+    browser's downloads) are never removed, nor one a running process is writing.
+    """
+    removed: list[Path] = []
+    try:
+        entries = list(dest.parent.iterdir())
+    except OSError:
+        return removed
+    for path in entries:
+        tail = path.name[len(dest.name) :]
+        if not path.name.startswith(dest.name) or not _OWN_PART.fullmatch(tail):
+            continue
+        pid = writer_pid(path)
+        if pid is None or pid_alive(pid) or path.is_symlink() or not path.is_file():
+            continue
+        try:
+            path.unlink()
+        except OSError as exc:
+            logger.warning("could not remove orphaned partial file %s: %s", path, exc)
+            continue
+        removed.append(path)
+    if removed:
+        logger.info("removed %d orphaned partial file(s) of %s", len(removed), dest)
     return removed

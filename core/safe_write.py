@@ -24,7 +24,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO
 
-from core.files import fsync_dir, human_size, part_path, write_text_atomic
+from core.files import (
+    fsync_dir,
+    human_size,
+    part_path,
+    remove_orphaned_parts,
+    write_text_atomic,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -273,6 +279,7 @@ def write_atomically(
     removed and ``dest`` is untouched.
     """
     folder = dest.parent
+    remove_orphaned_parts(dest)  # left by a writer of this file that was killed
     part = part_path(dest)
     digest = hashlib.sha256() if sink.digest else None
     head = b""

@@ -124,3 +124,35 @@ def test_cleanup_partials_on_a_missing_folder(tmp_path: Path) -> None:
 )
 def test_human_size(size: int, text: str) -> None:
     assert human_size(size) == text
+
+
+def test_a_killed_writers_part_of_the_same_file_is_removed_when_it_is_written_again(
+    tmp_path: Path,
+) -> None:
+    """A copy to ``clip.mp4`` killed half way left its ``.part``; the next copy removes it and
+    nothing else: not a running writer's, not another file's, not a browser's download."""
+    import subprocess
+    import sys
+
+    from core.safe_write import copy_file
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead_pid = int(dead.stdout)
+    dest = tmp_path / "clip.mp4"
+    orphan = tmp_path / f"clip.mp4.{dead_pid}-0badc0de.part"
+    running = tmp_path / f"clip.mp4.{os.getpid()}-1234abcd.part"
+    other_file = tmp_path / f"other.mp4.{dead_pid}-0badc0de.part"
+    browser = tmp_path / "clip.mp4.part"
+    for path in (orphan, running, other_file, browser):
+        path.write_bytes(b"half")
+    source = tmp_path / "source.mp4"
+    source.write_bytes(BODY)
+    copy_file(source, dest)
+    assert dest.read_bytes() == BODY
+    assert not orphan.exists()
+    assert running.exists() and other_file.exists() and browser.exists()
