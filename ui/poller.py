@@ -92,8 +92,12 @@ class Poller(QObject):
 
     # -- timing -------------------------------------------------------------------------------
 
-    def next_wake(self) -> float | None:
-        """When the next cycle is due (``None``: nothing to do)."""
+    def _timer_due_at(self) -> float | None:
+        """When the timer should fire next (``None``: nothing to do).
+
+        The engine's next wake, with downloads only when they are automatic, and never
+        before the cool-down ends.
+        """
         engine = self._controller.engine
         now = self._clock()
         wake = engine.next_wake(now, downloads=self._auto_download())
@@ -106,7 +110,7 @@ class Poller(QObject):
         if not self._running or self._controller.closed:
             return
         self._check_key()
-        wake = self.next_wake()
+        wake = self._timer_due_at()
         if wake is None:
             self._timer.stop()
             return
