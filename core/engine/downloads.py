@@ -260,11 +260,9 @@ class DownloadRole(EngineBase):
                 http_status=error.status,
                 note="failed: not_found (not yet confirmed)",
             )
-        if error.kind is ErrorKind.AUTH:
-            # A refused key stops every call with it, downloads included, until a new key
-            # is set; otherwise the loop would retry with it every 30 s, forever.
-            self.keys.refuse(error)
-        self.keys.note_limit(error)
+        # A refused key stops every call with it, downloads included, until a new key is
+        # set; otherwise the loop would retry with it every 30 s, forever.
+        self.keys.heard(error)
         retryable = error.kind in (ErrorKind.AUTH, ErrorKind.RATE_LIMITED, ErrorKind.NOT_FOUND)
         at = self.clock()
         return self._commit(

@@ -113,9 +113,7 @@ class Engine(PollingRole, ActionsRole):
                 note="The create may have reached the gateway; it is reconciled, not resent.",
             )
             return self._schedule(job, next_reconcile_at(at, 0, self.rng))
-        if error.kind is ErrorKind.AUTH:
-            self.keys.refuse(error)
-        self.keys.note_limit(error)
+        self.keys.heard(error)
         return self._commit(
             job,
             CreateRejected(failure_from_error(error), at, error.request_ids),

@@ -13,7 +13,7 @@ import random
 import threading
 from collections.abc import Callable
 
-from core.errors import GatewayError
+from core.errors import ErrorKind, GatewayError
 from core.poll_policy import PollPolicy, backoff_delay
 
 logger = logging.getLogger(__name__)
@@ -58,6 +58,12 @@ class KeyGuard:
                 return False
             self.rejected = error
             return True
+
+    def heard(self, error: GatewayError) -> None:
+        """Learn from a call's error: a 401 refuses the key, a key-wide 429 holds it."""
+        if error.kind is ErrorKind.AUTH:
+            self.refuse(error)
+        self.note_limit(error)
 
     def replaced(self) -> None:
         """A new key is in use: forget the old one's refusal and rate limit."""
