@@ -113,6 +113,8 @@ class GatewayError(Exception):
         """Plain words followed by the gateway's own detail, for status lines and dialogs."""
         parts = [self.plain_words]
         detail = self.reason or self.message
+        if self.message and self.reason and " " not in self.reason.strip():
+            detail = self.message  # a machine reason (video_api_feature_disabled): the words
         if detail and detail != self.plain_words:
             parts.append(detail)
         if self.details:

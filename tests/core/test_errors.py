@@ -134,3 +134,18 @@ def test_reset_at_in_body_gives_a_delay() -> None:
         429, {"error": "key_limit_exceeded", "reset_at": int(time.time()) + 30}
     )
     assert error.retry_after is not None and 25 <= error.retry_after <= 31
+
+
+def test_the_summary_gives_the_gateways_words_not_a_machine_reason() -> None:
+    coded = error_from_response(
+        501,
+        {
+            "error": "not_implemented_yet",
+            "reason": "video_api_feature_disabled",
+            "message": "The video API is not enabled for this account.",
+        },
+    )
+    assert "The video API is not enabled for this account." in coded.summary
+    assert "video_api_feature_disabled" not in coded.summary
+    worded = error_from_response(401, {"error": "unauthorised", "reason": "key revoked"})
+    assert worded.summary.endswith("key revoked")
