@@ -15,6 +15,7 @@ import re
 import secrets
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from core.joblock import pid_alive
@@ -96,28 +97,20 @@ def cleanup_partials(folder: Path, *, older_than: float = 0.0) -> list[Path]:
     ``.part`` is stale: its writer is gone. Names without a process id (older versions)
     are spared while younger than ``older_than``. A missing folder is fine.
     """
-    removed: list[Path] = []
     try:
         entries = sorted(folder.iterdir())
     except OSError:
-        return removed
+        return []
     cutoff = time.time() - older_than
-    for path in entries:
+
+    def stale(path: Path) -> bool:
         if not path.name.endswith(PART_SUFFIX) or path.is_symlink() or not path.is_file():
-            continue
-        try:
-            recent = older_than > 0 and path.stat().st_mtime > cutoff
-            pid = writer_pid(path)
-            if recent and (pid is None or pid_alive(pid)):
-                continue
-            path.unlink()
-        except OSError as exc:
-            logger.warning("could not remove stale partial file %s: %s", path, exc)
-            continue
-        removed.append(path)
-    if removed:
-        logger.info("removed %d stale partial file(s) in %s", len(removed), folder)
-    return removed
+            return False
+        recent = older_than > 0 and path.stat().st_mtime > cutoff
+        pid = writer_pid(path)
+        return not (recent and (pid is None or pid_alive(pid)))
+
+    return _remove_where(entries, stale, f"in {folder}")
 
 
 def remove_orphaned_parts(dest: Path) -> list[Path]:
@@ -128,24 +121,33 @@ def remove_orphaned_parts(dest: Path) -> list[Path]:
     very file are touched, so other programs' ``.part`` files in a person's folder (a
     browser's downloads) are never removed, nor one a running process is writing.
     """
-    removed: list[Path] = []
     try:
         entries = list(dest.parent.iterdir())
     except OSError:
-        return removed
-    for path in entries:
+        return []
+
+    def orphaned(path: Path) -> bool:
         tail = path.name[len(dest.name) :]
         if not path.name.startswith(dest.name) or not _OWN_PART.fullmatch(tail):
-            continue
+            return False
         pid = writer_pid(path)
-        if pid is None or pid_alive(pid) or path.is_symlink() or not path.is_file():
-            continue
+        return not (pid is None or pid_alive(pid) or path.is_symlink() or not path.is_file())
+
+    return _remove_where(entries, orphaned, f"of {dest}")
+
+
+def _remove_where(entries: list[Path], doomed: Callable[[Path], bool], where: str) -> list[Path]:
+    """Remove the ``.part`` files among ``entries`` that ``doomed`` picks; return them."""
+    removed: list[Path] = []
+    for path in entries:
         try:
+            if not doomed(path):
+                continue
             path.unlink()
         except OSError as exc:
-            logger.warning("could not remove orphaned partial file %s: %s", path, exc)
+            logger.warning("could not remove the partial file %s: %s", path, exc)
             continue
         removed.append(path)
     if removed:
-        logger.info("removed %d orphaned partial file(s) of %s", len(removed), dest)
+        logger.info("removed %d partial file(s) %s", len(removed), where)
     return removed
