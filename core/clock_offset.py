@@ -8,7 +8,6 @@ after the first answer and the search compares times on one clock.
 
 from __future__ import annotations
 
-import email.utils
 import statistics
 import threading
 from collections import deque
@@ -26,6 +25,8 @@ def date_header_time(value: str | None) -> float | None:
     """
     if not value:
         return None
+    import email.utils  # with the first answer, not at start-up (it loads the email package)
+
     try:
         moment = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):

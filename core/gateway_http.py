@@ -11,11 +11,9 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import http.client
 import ipaddress
 import json
 import re
-import ssl
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -39,6 +37,8 @@ if TYPE_CHECKING:
 @functools.cache
 def transport_errors() -> tuple[type[BaseException], ...]:
     """Exceptions a ``requests`` call or a body read may raise for transport reasons."""
+    import http.client
+
     import requests
     import urllib3.exceptions as u3
 
@@ -177,6 +177,8 @@ def transport_error(exc: BaseException, *, during_body: bool = False) -> Gateway
     sent (DNS, refused connection, connect timeout, certificate rejected, bad URL); anything
     else, and every failure while reading a body, may have reached the server.
     """
+    import ssl
+
     import requests
     import urllib3.exceptions as u3
 
