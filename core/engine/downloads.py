@@ -197,21 +197,10 @@ class DownloadRole(EngineBase):
                 )
             else:
                 retry_at = at + self._retry_delay(job, error.retry_after)
-        return self._commit(
-            job,
-            DownloadChanged(
-                DownloadState.FAILED,
-                at,
-                tuple(files),
-                problem,
-                error=error.kind.value,
-                retryable=retryable,
-                retry_at=retry_at,
-            ),
-            "download",
-            note=f"failed: {error.kind.value}",
-            raw={"kind": error.kind.value, "message": problem},
+        failed = DownloadChanged(
+            DownloadState.FAILED, at, tuple(files), problem, error.kind.value, retryable, retry_at
         )
+        return self._failed(job, failed, raw={"kind": error.kind.value, "message": problem})
 
     def _recheck_status(self, job: Job, problem: str) -> tuple[str, bool]:
         """409 ``not_ready`` for a job that said completed: ask its status before retrying.
@@ -246,41 +235,50 @@ class DownloadRole(EngineBase):
             job = self._not_found(job, error, during="content")
             if job.state is not JobState.COMPLETED:
                 return job
-            return self._commit(
-                job,
-                DownloadChanged(
-                    DownloadState.FAILED,
-                    self.clock(),
-                    tuple(files),
-                    error.summary,
-                    error=DownloadErrorKind.OTHER.value,
-                    retry_at=job.next_poll_at,
-                ),
-                "download",
-                http_status=error.status,
-                note="failed: not_found (not yet confirmed)",
+            failed = DownloadChanged(
+                DownloadState.FAILED,
+                self.clock(),
+                tuple(files),
+                error.summary,
+                error=DownloadErrorKind.OTHER.value,
+                retry_at=job.next_poll_at,
             )
+            return self._failed(job, failed, error, note="failed: not_found (not yet confirmed)")
         # A refused key stops every call with it, downloads included, until a new key is
         # set; otherwise the loop would retry with it every 30 s, forever.
         self.keys.heard(error)
         retryable = error.kind in (ErrorKind.AUTH, ErrorKind.RATE_LIMITED, ErrorKind.NOT_FOUND)
         at = self.clock()
+        retry_at = at + self._retry_delay(job, error.retry_after) if retryable else None
+        failed = DownloadChanged(
+            DownloadState.FAILED,
+            at,
+            tuple(files),
+            error.summary,
+            error=error.kind.value,
+            retryable=retryable,
+            retry_at=retry_at,
+        )
+        return self._failed(job, failed, error, raw=error.body or error.body_excerpt)
+
+    def _failed(
+        self,
+        job: Job,
+        failed: DownloadChanged,
+        error: GatewayError | None = None,
+        *,
+        note: str | None = None,
+        raw: object = None,
+    ) -> Job:
+        """Record a failed download; ``error`` is the gateway's answer when there was one."""
         return self._commit(
             job,
-            DownloadChanged(
-                DownloadState.FAILED,
-                at,
-                tuple(files),
-                error.summary,
-                error=error.kind.value,
-                retryable=retryable,
-                retry_at=at + self._retry_delay(job, error.retry_after) if retryable else None,
-            ),
+            failed,
             "download",
-            http_status=error.status,
-            request_id=error.request_id,
-            note=f"failed: {error.kind.value}",
-            raw=error.body or error.body_excerpt,
+            http_status=None if error is None else error.status,
+            request_id=None if error is None else error.request_id,
+            note=note or f"failed: {failed.error}",
+            raw=raw,
         )
 
     @staticmethod
