@@ -165,7 +165,8 @@ class ReviewPanel(QWidget):
         field.setAccessibleName(accessible)
         field.setReadOnly(True)
         field.setFrame(False)
-        field.setStyleSheet("QLineEdit { background: transparent; border: none; }")
+        # Its look (no box, no background) comes from the app's stylesheet: a stylesheet of
+        # its own would be restyled on every show of the panel.
         field.setMinimumWidth(self.fontMetrics().horizontalAdvance("0") * 12)
         return field
 
