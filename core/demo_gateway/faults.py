@@ -151,6 +151,20 @@ def parse_job_faults(prompt: str) -> JobFaults:
     return faults
 
 
+#: Keywords that switch one fault on or off: keyword -> (JobFaults field, value).
+_SWITCHES: dict[str, tuple[str, bool]] = {
+    "unknown-status": ("unknown_status", True),
+    "drop-create": ("drop_create", True),
+    "revoked": ("revoked", True),
+    "create-failed": ("create_failed", True),
+    "accepted": ("accepted", True),
+    "no-status": ("no_status", True),
+    "no-outputs": ("no_outputs", True),
+    "close-delimited": ("chunked", False),
+    "chunked": ("chunked", True),
+}
+
+
 def _apply_keyword(faults: JobFaults, word: str, value: str | None) -> None:
     if word in ("fail", "fail-string"):
         faults.terminal = "failed"
@@ -162,12 +176,8 @@ def _apply_keyword(faults: JobFaults, word: str, value: str | None) -> None:
         faults.terminal = "expired"
     elif word == "cancelled":
         faults.terminal = "cancelled"
-    elif word == "unknown-status":
-        faults.unknown_status = True
     elif word in CREATE_ERRORS:
         faults.create_error = word
-    elif word == "drop-create":
-        faults.drop_create = True
     elif word == "create-429":
         faults.create_429 = _count(word, value, 1)
     elif word == "slow-create":
@@ -176,25 +186,14 @@ def _apply_keyword(faults: JobFaults, word: str, value: str | None) -> None:
         faults.unsettled = 3.0 if value is None else _seconds(word, value)
     elif word == "slow-status":
         faults.slow_status = _seconds(word, value)
-    elif word == "revoked":
-        faults.revoked = True
     elif word in STATUS_FAULTS:
         default = 2 if word == "upstream" else 1
         faults.status_script.extend([word] * _count(word, value, default))
     elif word == "drop-content":
         faults.drop_content = _count(word, value, 1)
-    elif word == "create-failed":
-        faults.create_failed = True
-    elif word == "accepted":
-        faults.accepted = True
-    elif word == "no-status":
-        faults.no_status = True
-    elif word == "no-outputs":
-        faults.no_outputs = True
-    elif word == "close-delimited":
-        faults.chunked = False
-    elif word == "chunked":
-        faults.chunked = True
+    elif word in _SWITCHES:
+        field, on = _SWITCHES[word]
+        setattr(faults, field, on)
     elif word == "size":
         faults.size_bytes = _size(value)
 
